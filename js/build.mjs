@@ -1,0 +1,30 @@
+// Bundles each widget's view into micrograd_widgets/static/<name>.js (one ES module per widget,
+// so a saved notebook stores only the code that widget needs) and the CSS it imports into
+// <name>.css.
+import * as esbuild from "esbuild";
+import { mkdirSync } from "node:fs";
+
+const outdir = "micrograd_widgets/static";
+mkdirSync(outdir, { recursive: true });
+
+const options = {
+  entryPoints: {
+    graph: "js/graph.ts",
+    boundary: "js/boundary.ts",
+    heatmap: "js/heatmap.ts",
+  },
+  outdir,
+  bundle: true,
+  format: "esm",
+  minify: true,
+  target: ["es2020"],
+  legalComments: "none",
+  logLevel: "info",
+};
+
+if (process.argv.includes("--watch")) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+} else {
+  await esbuild.build(options);
+}

@@ -1,0 +1,58 @@
+"""What every widget shares: its bundled assets, an error banner, and one message router."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("micrograd_widgets")
+
+
+def asset(name: str) -> Path | str:
+    """Path of a bundled asset; if the JS build is missing, a module that says so in the cell."""
+    path = STATIC / name
+    if path.exists():
+        return path
+    if name.endswith(".css"):
+        return ""
+    message = (
+        f"micrograd-widgets: the front-end bundle {name} is missing. Reinstall the package "
+        "(pip install micrograd-widgets) or, in a source checkout, run "
+        "`npm install && npm run build`."
+    )
+    return (
+        "export default { render({ el }) { const p = document.createElement('pre'); "
+        f"p.textContent = {message!r}; el.append(p); }} }};"
+    )
+
+
+class BaseWidget(anywidget.AnyWidget):
+    """An anywidget whose views send user actions as custom messages ``{"type": ..., ...}``.
+
+    Each message type ``t`` is handled by a method ``_on_t(content, buffers)``. A failing handler
+    never raises into the kernel's comm machinery: its error is shown in the widget's banner.
+    """
+
+    #: Text shown in the widget's error banner ("" hides it).
+    error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_msg(self._route_message)
+
+    def _route_message(self, _widget: object, content: Any, buffers: list[bytes]) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        handler = getattr(self, f"_on_{kind}", None) if isinstance(kind, str) else None
+        if handler is None:
+            self.error = f"unknown message from the view: {content!r:.200}"
+            return
+        try:
+            handler(content, buffers)
+        except Exception as exc:  # shown in the widget; the kernel and its state stay intact
+            log.exception("micrograd-widgets: %s handler failed", kind)
+            self.error = f"{type(exc).__name__}: {exc}"

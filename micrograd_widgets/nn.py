@@ -1,0 +1,228 @@
+"""A tiny neural-network library on top of :class:`~micrograd_widgets.engine.Value`.
+
+``Module`` → ``Neuron`` → ``Layer`` → ``MLP``, as in the lecture. Parameters are ordered layer by
+layer, neuron by neuron, ``w`` then ``b``, and each has a stable dotted name such as
+``layers.0.neurons.3.w.1`` (also set as the parameter's ``label``, so graphs show it).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .engine import Value
+
+__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
+
+InputRow = Sequence[float] | Sequence[Value]
+
+# activation name -> (on a Value, on a numpy array)
+ACTIVATIONS: dict[str, tuple[Callable[[Value], Value], Callable[[np.ndarray], np.ndarray]]] = {
+    "relu": (Value.relu, lambda z: np.maximum(z, 0.0)),
+    "tanh": (Value.tanh, np.tanh),
+    "sigmoid": (
+        Value.sigmoid,
+        lambda z: np.exp(-np.logaddexp(0.0, -z)),  # 1 / (1 + e^-z) without overflow
+    ),
+    "none": (lambda v: v, lambda z: z),
+}
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        choices = ", ".join(repr(a) for a in ACTIVATIONS)
+        raise ValueError(f"unknown activation {activation!r}; expected one of {choices}")
+    return activation
+
+
+def _check_size(name: str, n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _make_rng(seed: int | None, rng: random.Random | None) -> random.Random:
+    if seed is not None and rng is not None:
+        raise ValueError("pass either seed= or rng=, not both")
+    if rng is not None:
+        if not isinstance(rng, random.Random):
+            raise TypeError(f"rng must be a random.Random, got {type(rng).__name__}")
+        return rng
+    if seed is None:
+        seed = random.getrandbits(64)  # from the global generator, so random.seed() still works
+    return random.Random(seed)
+
+
+class Module:
+    """Base class: something with parameters whose grads can be zeroed."""
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        """Yield ``(dotted_name, parameter)`` in the canonical parameter order."""
+        return iter(())
+
+    def parameters(self) -> list[Value]:
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def _label_parameters(self) -> None:
+        for name, p in self.named_parameters():
+            p.label = name
+
+
+class Neuron(Module):
+    """``activation(w · x + b)`` with weights and bias drawn uniformly from [-1, 1]."""
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "relu",
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.nin = _check_size("nin", nin)
+        self.activation = _check_activation(activation)
+        rng = _make_rng(seed, rng)
+        self.w = [Value(rng.uniform(-1, 1)) for _ in range(self.nin)]
+        self.b = Value(rng.uniform(-1, 1))
+        self._label_parameters()
+
+    def __call__(self, x: InputRow) -> Value:
+        if len(x) != self.nin:
+            raise ValueError(f"Neuron expected {self.nin} inputs, got {len(x)}")
+        act = self.b
+        for wi, xi in zip(self.w, x):
+            act = act + wi * xi  # xi may be a number or a Value
+        return ACTIVATIONS[self.activation][0](act)
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        for i, wi in enumerate(self.w):
+            yield f"w.{i}", wi
+        yield "b", self.b
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons, each seeing all ``nin`` inputs."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        **kwargs: str,
+    ) -> None:
+        self.nin = _check_size("nin", nin)
+        self.nout = _check_size("nout", nout)
+        rng = _make_rng(seed, rng)
+        self.neurons = [Neuron(self.nin, rng=rng, **kwargs) for _ in range(self.nout)]
+        self._label_parameters()
+
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
+    def __call__(self, x: InputRow) -> Value | list[Value]:
+        if len(x) != self.nin:
+            raise ValueError(f"Layer expected {self.nin} inputs, got {len(x)}")
+        outs = [n(x) for n in self.neurons]
+        return outs[0] if len(outs) == 1 else outs
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        for i, neuron in enumerate(self.neurons):
+            for name, p in neuron.named_parameters():
+                yield f"neurons.{i}.{name}", p
+
+    def parameter_matrix(self, attr: str = "data") -> np.ndarray:
+        """``(nout, nin + 1)`` array of each neuron's ``w`` then ``b`` (``attr``: data or grad)."""
+        if attr not in ("data", "grad"):
+            raise ValueError(f"attr must be 'data' or 'grad', got {attr!r}")
+        return np.array(
+            [[getattr(p, attr) for p in (*n.w, n.b)] for n in self.neurons], dtype=np.float64
+        )
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: hidden layers use ``activation``, the last layer is linear."""
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        *,
+        activation: str = "relu",
+        output_activation: str = "none",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.nin = _check_size("nin", nin)
+        if isinstance(nouts, (int, np.integer)) or len(nouts) == 0:
+            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
+        sizes = [self.nin] + [_check_size("layer width", n) for n in nouts]
+        _check_activation(activation)
+        _check_activation(output_activation)
+        self.activation = activation
+        rng = _make_rng(seed, rng)
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                rng=rng,
+                activation=output_activation if i == last else activation,
+            )
+            for i in range(len(nouts))
+        ]
+        self._label_parameters()
+
+    @property
+    def nout(self) -> int:
+        return self.layers[-1].nout
+
+    def __call__(self, x: InputRow) -> Value | list[Value]:
+        if len(x) != self.nin:
+            raise ValueError(f"MLP expected {self.nin} inputs, got {len(x)}")
+        out: Sequence[float] | Sequence[Value] = x
+        for layer in self.layers:
+            r = layer(out)
+            out = [r] if isinstance(r, Value) else r
+        return out[0] if len(out) == 1 else list(out)
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        for i, layer in enumerate(self.layers):
+            for name, p in layer.named_parameters():
+                yield f"layers.{i}.{name}", p
+
+    def predict(self, X: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+        """Vectorized numpy forward pass over an ``(n, nin)`` array; builds no graph.
+
+        Returns shape ``(n,)`` for one output, ``(n, nout)`` otherwise.
+        """
+        A = np.asarray(X, dtype=np.float64)
+        if A.ndim == 1 and self.nin == A.shape[0]:
+            raise ValueError(
+                f"predict expects a 2-D array of shape (n, {self.nin}); got one row of shape "
+                f"{A.shape} — use X.reshape(1, -1)"
+            )
+        if A.ndim != 2 or A.shape[1] != self.nin:
+            raise ValueError(f"predict expects an array of shape (n, {self.nin}), got {A.shape}")
+        for layer in self.layers:
+            Wb = layer.parameter_matrix()
+            A = ACTIVATIONS[layer.activation][1](A @ Wb[:, :-1].T + Wb[:, -1])
+        return A[:, 0] if A.shape[1] == 1 else A
+
+    def __repr__(self) -> str:
+        widths = [layer.nout for layer in self.layers]
+        return f"MLP({self.nin}, {widths}, activation={self.activation!r})"
