@@ -1,8 +1,218 @@
-// Placeholder entry while the graph view is being written (replaced by its owner).
+// GraphWidget's view: draws the computation graph Python sends, recolours it when the numbers
+// change (without a new layout), and sends clicks back as messages. Python holds all state.
 import "./graph.css";
-import type { Render } from "./shared/anywidget";
+import { onChange, sendAction, type Render } from "./shared/anywidget";
+import { toFloat64 } from "./shared/binary";
+import { cssColor, diverging, maxAbs } from "./shared/colors";
+import { button, errorBanner, formatNumber, h } from "./shared/dom";
+import { detailContent } from "./graph/details";
+import { download, standaloneSvg } from "./graph/export";
+import { layoutGraph, metricsFor } from "./graph/layout";
+import { GraphDrawing } from "./graph/render";
+import { splitNumbers, type GraphState, type Numbers, type Topology } from "./graph/types";
 
-const render: Render = ({ el }) => {
-  el.textContent = "graph view: under construction";
+const MIN_ZOOM = 0.1;
+const MAX_ZOOM = 4;
+// Fitting a wide graph to the cell shrinks it; below this it is unreadable, so pan instead.
+const MIN_READABLE_ZOOM = 0.7;
+
+const render: Render<GraphState> = ({ model, el }) => {
+  const root = h("div", { class: "mgw-root mgw-graph", "data-layout-count": 0, "data-numbers-count": 0 });
+  const banner = errorBanner();
+  const stepButton = button("Step", () => sendAction(model, "step"), { title: "Apply the next node's chain rule" });
+  const runButton = button("Run", () => sendAction(model, "run"), { title: "Apply all remaining steps" });
+  const resetButton = button("Reset grads", () => sendAction(model, "reset"), { title: "Set every grad to 0" });
+  const zoomOut = button("−", () => setZoom(zoom / 1.25), { title: "Zoom out (or Ctrl + wheel)", "aria-label": "zoom out" });
+  const zoomIn = button("+", () => setZoom(zoom * 1.25), { title: "Zoom in (or Ctrl + wheel)", "aria-label": "zoom in" });
+  const fitButton = button("Fit", () => fit(), { title: "Fit the graph to the width" });
+  const saveButton = button("Save SVG", () => download(currentSvg(), "computation-graph.svg"), {
+    title: "Download the drawing as a standalone SVG",
+  });
+  const legendBar = h("span", { class: "mgw-graph-legend-bar" });
+  const legendMin = h("span", { class: "mgw-mono" });
+  const legendMax = h("span", { class: "mgw-mono" });
+  const legend = h("span", { class: "mgw-graph-legend", title: "Node colour: the sign and size of its grad" }, [
+    "grad ",
+    legendMin,
+    legendBar,
+    legendMax,
+  ]);
+  const toolbar = h("div", { class: "mgw-toolbar" }, [
+    stepButton,
+    runButton,
+    resetButton,
+    h("span", { class: "mgw-graph-sep" }),
+    zoomOut,
+    zoomIn,
+    fitButton,
+    saveButton,
+    legend,
+  ]);
+  const note = h("div", { class: "mgw-graph-note" });
+  const canvas = h("div", { class: "mgw-graph-canvas", tabindex: 0 });
+  const stepTitle = h("div", { class: "mgw-graph-panel-title" });
+  const stepLines = h("div", { class: "mgw-graph-lines mgw-mono" });
+  const stepPanel = h("div", { class: "mgw-graph-panel mgw-graph-steps" }, [stepTitle, stepLines]);
+  const detailPanel = h("div", { class: "mgw-graph-panel mgw-graph-details" });
+  root.append(banner.el, toolbar, note, canvas, h("div", { class: "mgw-graph-info" }, [stepPanel, detailPanel]));
+  el.append(root);
+
+  let topology: Topology = model.get("topology");
+  let drawing: GraphDrawing | null = null;
+  let numbers: Numbers = splitNumbers(new Float64Array(0), 0, 0);
+  let zoom = 1;
+  let hovered = -1;
+  let layoutCount = 0;
+  let numbersCount = 0;
+
+  function setZoom(z: number): void {
+    zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z));
+    drawing?.setZoom(zoom);
+    root.dataset.zoom = zoom.toFixed(3);
+  }
+
+  function fit(minZoom = MIN_ZOOM): void {
+    if (!drawing) return;
+    const available = canvas.clientWidth - 4;
+    if (available > 0 && drawing.layout.width > 0) {
+      setZoom(Math.max(minZoom, Math.min(1, available / drawing.layout.width)));
+    }
+  }
+
+  function relayout(): void {
+    topology = model.get("topology");
+    if (!topology || !topology.units) return;
+    const start = performance.now();
+    const metrics = metricsFor(model.get("font_size") || 13);
+    const laidOut = layoutGraph(topology, metrics, model.get("rankdir") || "LR");
+    const dagreMs = performance.now() - start;
+    drawing = new GraphDrawing(topology, laidOut, metrics, {
+      select: (unit) => sendAction(model, "select", { unit: unit === model.get("selected") ? -1 : unit }),
+      toggle: (scope) => sendAction(model, "toggle", { scope }),
+      hover: (unit) => {
+        hovered = unit;
+        showDetails();
+      },
+    });
+    canvas.replaceChildren(drawing.svg);
+    note.textContent = topology.note;
+    note.hidden = !topology.note;
+    applyNumbers();
+    const ms = performance.now() - start;
+    layoutCount++;
+    root.dataset.layoutMs = ms.toFixed(1); // layout + drawing, as a user waits for it
+    root.dataset.dagreMs = dagreMs.toFixed(1);
+    root.dataset.layoutNodes = String(laidOut.nodes.length);
+    root.dataset.layoutCount = String(layoutCount);
+    setZoom(1);
+    requestAnimationFrame(() => {
+      if (drawing && drawing.layout.width > canvas.clientWidth) fit(MIN_READABLE_ZOOM);
+    });
+  }
+
+  function applyNumbers(): void {
+    if (!drawing) return;
+    const all = toFloat64(model.get("numbers") as DataView | null);
+    numbers = splitNumbers(all, topology.units.length, topology.edges.length);
+    const maxGrad = maxAbs(numbers.grad);
+    drawing.updateNumbers(numbers, maxGrad);
+    legendMin.textContent = maxGrad > 0 ? formatNumber(-maxGrad) : "0";
+    legendMax.textContent = maxGrad > 0 ? formatNumber(maxGrad) : "0";
+    const stops = [-1, -0.5, 0, 0.5, 1].map((t) => cssColor(diverging(t, 1)));
+    legendBar.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
+    numbersCount++;
+    root.dataset.numbersCount = String(numbersCount);
+    applyStep();
+    showDetails();
+  }
+
+  function applyStep(): void {
+    const step = model.get("step_state");
+    drawing?.highlight(step, model.get("selected"));
+    if (!step || step.total === undefined) return;
+    const finished = step.finished;
+    stepButton.disabled = finished;
+    runButton.disabled = finished;
+    root.dataset.stepDone = String(step.seeded ? step.done : -1);
+    root.dataset.stepFinished = String(finished);
+    const progress = step.seeded ? `${step.done} of ${step.total} steps` : `${step.total} steps`;
+    const next = finished ? "done: every grad is final" : step.next ? `next: ${step.next}` : "";
+    stepTitle.textContent = `Backward step-through · ${progress}${next ? " · " + next : ""}`;
+    const lines = step.lines.length
+      ? step.lines
+      : ["Press Step to apply the chain rule one node at a time, root first (as backward() does)."];
+    stepLines.replaceChildren(...lines.map((line) => h("div", {}, [line])));
+  }
+
+  function showDetails(): void {
+    const unit = hovered >= 0 ? hovered : model.get("selected");
+    detailPanel.replaceChildren(...detailContent(topology, numbers, unit));
+  }
+
+  function currentSvg(): string {
+    if (!drawing) return "";
+    const background = getComputedStyle(root).backgroundColor || "#fff";
+    return standaloneSvg(drawing.svg, drawing.layout.width, drawing.layout.height, background);
+  }
+
+  // Python asks for the drawing (widget.save_svg): answer with the standalone SVG.
+  const onCustom = (content: { type?: string; request?: number }) => {
+    if (content?.type === "export_svg") sendAction(model, "svg", { request: content.request, svg: currentSvg() });
+  };
+  model.on("msg:custom", onCustom);
+
+  // Pan by dragging the background; zoom with Ctrl/⌘ + wheel (plain wheel scrolls the notebook).
+  let drag: { x: number; y: number; left: number; top: number } | null = null;
+  canvas.addEventListener("pointerdown", (event) => {
+    const target = event.target as Element;
+    if (event.button !== 0 || target.closest(".mgw-gnode, .mgw-gbox-title")) return;
+    drag = { x: event.clientX, y: event.clientY, left: canvas.scrollLeft, top: canvas.scrollTop };
+    canvas.setPointerCapture(event.pointerId);
+    canvas.classList.add("is-panning");
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    canvas.scrollLeft = drag.left - (event.clientX - drag.x);
+    canvas.scrollTop = drag.top - (event.clientY - drag.y);
+  });
+  const endDrag = () => {
+    drag = null;
+    canvas.classList.remove("is-panning");
+  };
+  canvas.addEventListener("pointerup", endDrag);
+  canvas.addEventListener("pointercancel", endDrag);
+  canvas.addEventListener(
+    "wheel",
+    (event) => {
+      if (!(event.ctrlKey || event.metaKey)) return;
+      event.preventDefault();
+      setZoom(zoom * (event.deltaY < 0 ? 1.1 : 1 / 1.1));
+    },
+    { passive: false },
+  );
+
+  function applySize(): void {
+    canvas.style.maxHeight = `${model.get("height") || 520}px`;
+    root.style.setProperty("--mgw-graph-font", `${model.get("font_size") || 13}px`);
+  }
+
+  applySize();
+  relayout();
+  banner.show(model.get("error") || "");
+  const offs = [
+    onChange(model, ["topology", "rankdir", "font_size"], relayout),
+    onChange(model, ["numbers"], applyNumbers),
+    onChange(model, ["step_state", "selected"], () => {
+      applyStep();
+      showDetails();
+    }),
+    onChange(model, ["height", "font_size"], applySize),
+    onChange(model, ["error"], () => banner.show(model.get("error") || "")),
+  ];
+  return () => {
+    for (const off of offs) off();
+    model.off("msg:custom", onCustom);
+  };
 };
+
 export default { render };

@@ -1,8 +1,264 @@
-// Placeholder entry while the heatmap view is being written (replaced by its owner).
+// GradientHeatmap view: one colour matrix per layer (grads / weights / last update), dead-ReLU
+// marks, per-layer gradient norms over time, and a hover readout. Python computes; this draws.
 import "./heatmap.css";
-import type { Render } from "./shared/anywidget";
+import {
+  columnLabel,
+  geometry,
+  hitCell,
+  layerOffsets,
+  neuronOffsets,
+  type LayerInfo,
+  type MatrixGeometry,
+} from "./heatmap/layout";
+import { onChange, sendAction, type AnyModel, type Render } from "./shared/anywidget";
+import { toFloat32 } from "./shared/binary";
+import { columns, copyBytes, drawHeatmap, drawLineChart, fitCanvas, onThemeChange, themeColor } from "./shared/canvas";
+import { maxAbs } from "./shared/colors";
+import { button, errorBanner, formatNumber, h } from "./shared/dom";
+import { rafThrottle } from "./shared/throttle";
 
-const render: Render = ({ el }) => {
-  el.textContent = "heatmap view: under construction";
+interface State {
+  layers: LayerInfo[];
+  param_names: string[];
+  values: DataView | null;
+  grads: DataView | null;
+  updates: DataView | null;
+  mode: string;
+  dead: DataView | null;
+  dead_window: number;
+  norms: DataView | null;
+  step: number;
+  status: string;
+  message: string;
+  error: string;
+}
+
+const MODES: [string, string][] = [
+  ["grads", "gradients"],
+  ["weights", "weights"],
+  ["updates", "last update"],
+];
+const LAYER_COLORS = ["#1976d2", "#e65100", "#2e7d32", "#8e24aa", "#00838f", "#c62828"];
+const NORM_WIDTH = 340;
+const NORM_HEIGHT = 140;
+
+interface LayerView {
+  info: LayerInfo;
+  geometry: MatrixGeometry;
+  canvas: HTMLCanvasElement;
+  title: HTMLDivElement;
+}
+
+const render: Render<State> = ({ model, el }) => {
+  const root = h("div", { class: "mgw-root mgw-heatmap" });
+  const banner = errorBanner();
+  const modeButtons = MODES.map(([mode, label]) =>
+    button(label, () => sendAction(model as AnyModel<any>, "set_mode", { mode }), { "data-mode": mode }),
+  );
+  const stepLabel = h("span", { class: "mgw-mono mgw-heatmap-step" });
+  const toolbar = h("div", { class: "mgw-toolbar" }, ["show ", ...modeButtons, stepLabel]);
+  const message = h("div", { class: "mgw-heatmap-message", role: "status", hidden: true });
+  const matrices = h("div", { class: "mgw-heatmap-layers" });
+  const info = h("div", { class: "mgw-heatmap-info mgw-mono" }, ["hover a cell to see its parameter"]);
+  const tooltip = h("div", { class: "mgw-heatmap-tooltip mgw-mono", hidden: true });
+  const normChart = h("canvas", { class: "mgw-heatmap-norms", "aria-label": "gradient norm per layer" });
+  const legend = h("div", { class: "mgw-heatmap-legend mgw-muted" });
+  root.append(banner.el, toolbar, message, matrices, info, normChart, legend, tooltip);
+  el.append(root);
+
+  let layerViews: LayerView[] = [];
+  let values: Float32Array = new Float32Array(0);
+  let grads: Float32Array = new Float32Array(0);
+  let updates: Float32Array = new Float32Array(0);
+  let dead: Uint8Array = new Uint8Array(0);
+  let hovered: { layer: number; row: number; col: number } | null = null;
+
+  const shown = (): Float32Array => {
+    const mode = model.get("mode");
+    return mode === "weights" ? values : mode === "updates" ? updates : grads;
+  };
+
+  function buildLayers(): void {
+    matrices.replaceChildren();
+    layerViews = model.get("layers").map((layer, index) => {
+      const canvas = h("canvas", { class: "mgw-heatmap-matrix", "data-layer": index });
+      const title = h("div", { class: "mgw-heatmap-title mgw-muted" });
+      const view: LayerView = { info: layer, geometry: geometry(layer), canvas, title };
+      canvas.addEventListener("mousemove", (event) => onHover(index, event));
+      canvas.addEventListener("mouseleave", () => {
+        hovered = null;
+        tooltip.hidden = true;
+        draw();
+      });
+      matrices.append(h("div", { class: "mgw-heatmap-layer" }, [title, canvas]));
+      return view;
+    });
+  }
+
+  function paramIndex(layer: number, row: number, col: number): number {
+    const g = layerViews[layer].geometry;
+    return layerOffsets(layerViews.map((v) => v.info))[layer] + row * g.cols + col;
+  }
+
+  function describe(index: number): string {
+    const name = model.get("param_names")[index] ?? `#${index}`;
+    return `${name}\nvalue ${formatNumber(values[index])} · grad ${formatNumber(grads[index])} · last update ${formatNumber(updates[index])}`;
+  }
+
+  function onHover(layer: number, event: MouseEvent): void {
+    const view = layerViews[layer];
+    const box = view.canvas.getBoundingClientRect();
+    const hit = hitCell(view.geometry, event.clientX - box.left, event.clientY - box.top);
+    if (!hit) {
+      hovered = null;
+      tooltip.hidden = true;
+      draw();
+      return;
+    }
+    hovered = { layer, row: hit[0], col: hit[1] };
+    const rootBox = root.getBoundingClientRect();
+    tooltip.style.left = `${event.clientX - rootBox.left + 12}px`;
+    tooltip.style.top = `${event.clientY - rootBox.top + 12}px`;
+    tooltip.hidden = false;
+    draw();
+  }
+
+  function drawLayer(view: LayerView, index: number, data: Float32Array, offset: number, deadOffset: number): void {
+    const g = view.geometry;
+    const ctx = fitCanvas(view.canvas, g.width, g.height);
+    const count = g.rows * g.cols;
+    const slice = data.subarray(offset, offset + count);
+    const scale = maxAbs(slice);
+    const deadRows: number[] = [];
+    for (let r = 0; r < g.rows; r++) if (dead[deadOffset + r]) deadRows.push(r);
+    view.title.textContent =
+      `${view.info.name} · ${view.info.activation} · ${g.rows} × (${view.info.nin} + bias) · ±${formatNumber(scale)}` +
+      (deadRows.length ? ` · ${deadRows.length} dead` : "");
+    view.canvas.dataset.dead = deadRows.join(",");
+    if (!ctx) return;
+    const fg = themeColor(root, "--mgw-fg", "#1f1f1f");
+    const muted = themeColor(root, "--mgw-fg-muted", "#666");
+    ctx.clearRect(0, 0, g.width, g.height);
+    if (slice.length === count) {
+      const rect = { x: g.left, y: g.top, width: g.cols * g.cell, height: g.rows * g.cell };
+      drawHeatmap(ctx, slice, g.rows, g.cols, scale, rect, false);
+    }
+    ctx.font = "9px sans-serif";
+    ctx.fillStyle = muted;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    // label every k-th column so labels such as "w12" never overlap (~5.5 px per character)
+    const every = Math.max(1, Math.ceil(((String(g.cols).length + 1) * 5.5 + 3) / g.cell));
+    for (let c = 0; c < g.cols; c += every) {
+      ctx.fillText(columnLabel(c, g.cols), g.left + (c + 0.5) * g.cell, g.top - 2);
+    }
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    for (let r = 0; r < g.rows; r += Math.max(1, Math.ceil(10 / g.cell))) {
+      ctx.fillStyle = dead[deadOffset + r] ? themeColor(root, "--mgw-error-fg", "#c62828") : muted;
+      ctx.fillText(String(r), g.left - 4, g.top + (r + 0.5) * g.cell);
+    }
+    // dead ReLU neurons: a hatched outline across the row
+    ctx.strokeStyle = themeColor(root, "--mgw-error-fg", "#c62828");
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([3, 2]);
+    for (const r of deadRows) {
+      const y = g.top + r * g.cell;
+      ctx.strokeRect(g.left + 0.5, y + 0.5, g.cols * g.cell - 1, g.cell - 1);
+      ctx.beginPath();
+      ctx.moveTo(g.left, y + g.cell / 2);
+      ctx.lineTo(g.left + g.cols * g.cell, y + g.cell / 2);
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    if (hovered && hovered.layer === index) {
+      ctx.strokeStyle = fg;
+      ctx.lineWidth = 2;
+      ctx.strokeRect(g.left + hovered.col * g.cell, g.top + hovered.row * g.cell, g.cell, g.cell);
+    }
+  }
+
+  function drawNorms(): void {
+    const layers = model.get("layers");
+    const cols = columns(model.get("norms"), layers.length + 1);
+    const ctx = fitCanvas(normChart, NORM_WIDTH, NORM_HEIGHT);
+    if (!ctx) return;
+    ctx.clearRect(0, 0, NORM_WIDTH, NORM_HEIGHT);
+    const series = layers.map((_, i) => ({
+      xs: cols[0],
+      ys: cols[i + 1].map((v) => (v > 0 ? Math.log10(v) : Number.NaN)),
+      color: LAYER_COLORS[i % LAYER_COLORS.length],
+    }));
+    drawLineChart(ctx, series, { x: 0, y: 0, width: NORM_WIDTH, height: NORM_HEIGHT }, {
+      title: "log10 |gradient| per layer, by step",
+      axisColor: themeColor(root, "--mgw-border", "#c8c8c8"),
+      textColor: themeColor(root, "--mgw-fg-muted", "#666"),
+    });
+    legend.replaceChildren(
+      ...layers.map((layer, i) =>
+        h("span", { class: "mgw-heatmap-key", style: `--mgw-key: ${LAYER_COLORS[i % LAYER_COLORS.length]}` }, [
+          layer.name,
+        ]),
+      ),
+    );
+  }
+
+  function drawNow(): void {
+    const data = shown();
+    const infos = layerViews.map((v) => v.info);
+    const offsets = layerOffsets(infos);
+    const deadOffsets = neuronOffsets(infos);
+    layerViews.forEach((view, i) => drawLayer(view, i, data, offsets[i], deadOffsets[i]));
+    drawNorms();
+    const mode = model.get("mode");
+    for (const b of modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
+    stepLabel.textContent = `step ${model.get("step")} · ${model.get("status")}`;
+    const text = model.get("message");
+    message.hidden = text === "";
+    message.textContent = text;
+    if (hovered) {
+      const index = paramIndex(hovered.layer, hovered.row, hovered.col);
+      const description = describe(index);
+      tooltip.textContent = description;
+      info.textContent = description;
+      root.dataset.hoverName = model.get("param_names")[index] ?? "";
+    } else {
+      delete root.dataset.hoverName;
+    }
+    let deadCount = 0;
+    for (const d of dead) deadCount += d;
+    Object.assign(root.dataset, {
+      step: String(model.get("step")),
+      mode,
+      status: model.get("status"),
+      dead: String(deadCount),
+    });
+  }
+  const draw = rafThrottle(drawNow);
+
+  const readArrays = () => {
+    values = toFloat32(model.get("values"));
+    grads = toFloat32(model.get("grads"));
+    updates = toFloat32(model.get("updates"));
+    dead = copyBytes(model.get("dead"));
+    draw();
+  };
+  const unsubscribe = [
+    onChange(model, ["layers"], () => {
+      buildLayers();
+      draw();
+    }),
+    onChange(model, ["values", "grads", "updates", "dead"], readArrays),
+    onChange(model, ["mode", "norms", "step", "status", "message", "param_names"], draw),
+    onChange(model, ["error"], () => banner.show(model.get("error"))),
+    onThemeChange(() => draw()),
+  ];
+  banner.show(model.get("error"));
+  buildLayers();
+  readArrays();
+  return () => {
+    for (const off of unsubscribe) off();
+  };
 };
+
 export default { render };

@@ -48,7 +48,8 @@ class Dataset:
         yield self.y
 
     def __repr__(self) -> str:
-        return f"Dataset({self.name or 'data'}: {len(self.y)} train, {len(self.y_test)} test points)"
+        counts = f"{len(self.y)} train, {len(self.y_test)} test points"
+        return f"Dataset({self.name or 'data'}: {counts})"
 
 
 # ---- argument checks ---------------------------------------------------------------------------
@@ -146,7 +147,7 @@ def circles(
     """A small circle (label +1) inside a large one (label -1); ``factor`` = inner/outer radius."""
     n, noise, seed = _check_n(n), _check_noise(noise), _check_seed(seed)
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
-        raise ValueError(f"factor must be a number in (0, 1) (inner / outer radius), got {factor!r}")
+        raise ValueError(f"factor must be in (0, 1) (inner / outer radius), got {factor!r}")
     _test_count(test_size, n)
     rng = np.random.default_rng(seed)
     n_outer, n_inner = _halves(n)

@@ -61,9 +61,14 @@ def svm_loss(scores: Sequence[Value], y: Labels) -> Value:
 
 
 def _softplus(z: Value) -> Value:
-    """log(1 + e^z) without overflow: relu(z) + log(1 + e^-|z|), with |z| = relu(z) + relu(-z)."""
-    positive, negative = z.relu(), (-z).relu()
-    return positive + (1 + (-(positive + negative)).exp()).log()
+    """log(1 + e^z) that never overflows: for z > 0 it is written z + log(1 + e^-z).
+
+    The branch is taken on the forward value, so each form only ever sees e^(-|z|) <= 1, and the
+    gradient is sigmoid(z) in both (0.5 at z = 0).
+    """
+    if z.data > 0:
+        return z + (1 + (-z).exp()).log()
+    return (1 + z.exp()).log()
 
 
 def log_loss(scores: Sequence[Value], y: Labels) -> Value:
@@ -120,9 +125,7 @@ def resolve_loss(loss: str | DataLoss) -> DataLoss:
 def check_regularization(regularization: str | None) -> str | None:
     if regularization is None or regularization in PENALTIES:
         return regularization
-    raise ValueError(
-        f"unknown regularization {regularization!r}; expected 'l2', 'l1' or None"
-    )
+    raise ValueError(f"unknown regularization {regularization!r}; expected 'l2', 'l1' or None")
 
 
 def total_loss(

@@ -43,6 +43,15 @@ def _check_size(name: str, n: object) -> int:
     return int(n)
 
 
+def _check_inputs(who: str, x: object, nin: int) -> None:
+    if not hasattr(x, "__len__") or isinstance(x, (str, bytes)):
+        raise TypeError(
+            f"{who} expected a list of {nin} inputs (numbers or Values), got {type(x).__name__}"
+        )
+    if len(x) != nin:
+        raise ValueError(f"{who} expected {nin} inputs, got {len(x)}")
+
+
 def _make_rng(seed: int | None, rng: random.Random | None) -> random.Random:
     if seed is not None and rng is not None:
         raise ValueError("pass either seed= or rng=, not both")
@@ -93,8 +102,7 @@ class Neuron(Module):
         self._label_parameters()
 
     def __call__(self, x: InputRow) -> Value:
-        if len(x) != self.nin:
-            raise ValueError(f"Neuron expected {self.nin} inputs, got {len(x)}")
+        _check_inputs("Neuron", x, self.nin)
         act = self.b
         for wi, xi in zip(self.w, x):
             act = act + wi * xi  # xi may be a number or a Value
@@ -132,8 +140,7 @@ class Layer(Module):
         return self.neurons[0].activation
 
     def __call__(self, x: InputRow) -> Value | list[Value]:
-        if len(x) != self.nin:
-            raise ValueError(f"Layer expected {self.nin} inputs, got {len(x)}")
+        _check_inputs("Layer", x, self.nin)
         outs = [n(x) for n in self.neurons]
         return outs[0] if len(outs) == 1 else outs
 
@@ -192,8 +199,7 @@ class MLP(Module):
         return self.layers[-1].nout
 
     def __call__(self, x: InputRow) -> Value | list[Value]:
-        if len(x) != self.nin:
-            raise ValueError(f"MLP expected {self.nin} inputs, got {len(x)}")
+        _check_inputs("MLP", x, self.nin)
         out: Sequence[float] | Sequence[Value] = x
         for layer in self.layers:
             r = layer(out)

@@ -1,0 +1,55 @@
+// A standalone SVG of the current drawing: computed styles are copied inline (the theme's CSS
+// variables do not exist outside JupyterLab), at 1:1 scale, on the current background colour.
+
+const STYLE_PROPERTIES = [
+  "fill",
+  "fill-opacity",
+  "stroke",
+  "stroke-width",
+  "stroke-dasharray",
+  "stroke-opacity",
+  "opacity",
+  "font-family",
+  "font-size",
+  "font-weight",
+  "font-style",
+] as const;
+
+function inlineStyles(source: Element, target: Element): void {
+  const computed = getComputedStyle(source);
+  const style = STYLE_PROPERTIES.map((p) => `${p}:${computed.getPropertyValue(p)}`)
+    .filter((decl) => !decl.endsWith(":"))
+    .join(";");
+  if (style) target.setAttribute("style", style);
+  const sourceChildren = source.children;
+  const targetChildren = target.children;
+  for (let i = 0; i < sourceChildren.length; i++) inlineStyles(sourceChildren[i], targetChildren[i]);
+}
+
+export function standaloneSvg(drawing: SVGSVGElement, width: number, height: number, background: string): string {
+  const copy = drawing.cloneNode(true) as SVGSVGElement;
+  inlineStyles(drawing, copy);
+  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+  copy.setAttribute("width", width.toFixed(0));
+  copy.setAttribute("height", height.toFixed(0));
+  copy.removeAttribute("class");
+  const backdrop = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+  backdrop.setAttribute("width", "100%");
+  backdrop.setAttribute("height", "100%");
+  backdrop.setAttribute("fill", background);
+  copy.insertBefore(backdrop, copy.firstChild);
+  // XMLSerializer escapes text (labels stay text) and produces well-formed XML
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
+}
+
+/** Let the browser download `text` as a file. */
+export function download(text: string, filename: string, type = "image/svg+xml"): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

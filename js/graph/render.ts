@@ -1,0 +1,201 @@
+// Draws a laid-out graph as SVG, then updates only numbers, colours and highlights in place.
+import { svg, formatNumber } from "../shared/dom";
+import { cssColor, diverging, textColorOn } from "../shared/colors";
+import { groupLines, shortLabel, valueFields, type Layout, type Metrics } from "./layout";
+import type { Numbers, StepState, Topology } from "./types";
+
+export interface DrawingHandlers {
+  select(unit: number): void;
+  toggle(scope: number): void;
+  hover(unit: number): void; // -1 when the pointer leaves a node
+}
+
+interface UnitElements {
+  group: SVGGElement;
+  body: SVGRectElement;
+  texts: SVGTextElement[]; // the texts drawn on the coloured body
+  data?: SVGTextElement;
+  grad?: SVGTextElement;
+  op?: SVGGElement;
+}
+
+interface EdgeElements {
+  path: SVGPathElement;
+  from: number; // unit
+  to: number;
+}
+
+let instances = 0;
+
+function pathThrough(points: { x: number; y: number }[]): string {
+  return points.map((p, i) => `${i ? "L" : "M"}${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(" ");
+}
+
+export class GraphDrawing {
+  readonly svg: SVGSVGElement;
+  private readonly units = new Map<number, UnitElements>();
+  private readonly lines: EdgeElements[] = [];
+
+  constructor(
+    private readonly topology: Topology,
+    readonly layout: Layout,
+    m: Metrics,
+    handlers: DrawingHandlers,
+  ) {
+    const arrowId = `mgw-arrow-${++instances}`;
+    this.svg = svg("svg", {
+      class: "mgw-graph-svg",
+      xmlns: "http://www.w3.org/2000/svg",
+      viewBox: `0 0 ${layout.width.toFixed(1)} ${layout.height.toFixed(1)}`,
+      role: "img",
+      "aria-label": `computation graph with ${topology.total} nodes`,
+      "font-size": m.fontSize,
+    });
+    const defs = svg("defs");
+    const marker = svg("marker", {
+      id: arrowId,
+      viewBox: "0 0 10 10",
+      refX: 9,
+      refY: 5,
+      markerWidth: m.fontSize * 0.6,
+      markerHeight: m.fontSize * 0.6,
+      markerUnits: "userSpaceOnUse", // thick highlighted edges keep normal arrowheads
+      orient: "auto-start-reverse",
+    });
+    marker.append(svg("path", { d: "M0 0 L10 5 L0 10 z", class: "mgw-garrow" }));
+    defs.append(marker);
+    const boxLayer = svg("g", { class: "mgw-gboxes" });
+    const edgeLayer = svg("g", { class: "mgw-gedges" });
+    const nodeLayer = svg("g", { class: "mgw-gnodes" });
+    this.svg.append(defs, boxLayer, edgeLayer, nodeLayer);
+
+    for (const placed of layout.boxes) {
+      const box = topology.boxes[placed.box];
+      const x = placed.x - placed.width / 2;
+      const y = placed.y - placed.height / 2;
+      const g = svg("g", { class: "mgw-gbox", "data-scope": box.scope });
+      g.append(svg("rect", { x, y, width: placed.width, height: placed.height, rx: 6 }));
+      const title = svg("text", { x: x + m.pad, y: y + m.fontSize * 1.3, class: "mgw-gbox-title" },
+        `▾ ${shortLabel(box.title || box.name, Math.max(8, Math.floor(placed.width / m.charWidth) - 3))}`);
+      title.append(svg("title", {}, `${box.title || box.name} — click to fold`));
+      title.addEventListener("click", () => handlers.toggle(box.scope));
+      g.append(title);
+      boxLayer.append(g);
+    }
+
+    for (const line of layout.edges) {
+      const path = svg("path", { d: pathThrough(line.points), class: "mgw-gedge", "marker-end": `url(#${arrowId})` });
+      edgeLayer.append(path);
+      this.lines.push({ path, from: Number(line.from.slice(1)), to: Number(line.to.slice(1)) });
+    }
+
+    const lineHeight = m.fontSize * 1.5;
+    for (const node of layout.nodes) {
+      const unit = topology.units[node.unit];
+      const x = node.x - node.width / 2;
+      const y = node.y - node.height / 2;
+      if (node.kind === "op") {
+        const g = svg("g", { class: "mgw-gop", "data-unit": node.unit });
+        g.append(
+          svg("ellipse", { cx: node.x, cy: node.y, rx: node.width / 2, ry: node.height / 2 }),
+          svg("text", { x: node.x, y: node.y, "text-anchor": "middle", "dominant-baseline": "central" },
+            unit.kind === "value" ? unit.op : ""),
+        );
+        nodeLayer.append(g);
+        const owner = this.units.get(node.unit);
+        if (owner) owner.op = g;
+        else this.pendingOps.set(node.unit, g);
+        continue;
+      }
+      const g = svg("g", { class: `mgw-gnode mgw-g${node.kind}`, "data-unit": node.unit });
+      const body = svg("rect", { x, y, width: node.width, height: node.height, rx: 3, class: "mgw-gbody" });
+      g.append(body);
+      const elements: UnitElements = { group: g, body, texts: [] };
+      if (unit.kind === "value") {
+        const [nameW, dataW] = valueFields(unit.name, m);
+        const cy = node.y;
+        const nameText = svg("text", { x: x + nameW / 2, y: cy, "text-anchor": "middle", "dominant-baseline": "central",
+          class: unit.label ? "mgw-gname" : "mgw-gname mgw-gunnamed" }, shortLabel(unit.name, m.maxLabelChars));
+        const dataText = svg("text", { x: x + nameW + m.pad, y: cy, "dominant-baseline": "central", class: "mgw-gdata" }, "data");
+        const gradText = svg("text", { x: x + nameW + dataW + m.pad, y: cy, "dominant-baseline": "central", class: "mgw-ggrad" }, "grad");
+        g.append(
+          svg("line", { x1: x + nameW, x2: x + nameW, y1: y, y2: y + node.height, class: "mgw-gsep" }),
+          svg("line", { x1: x + nameW + dataW, x2: x + nameW + dataW, y1: y, y2: y + node.height, class: "mgw-gsep" }),
+          nameText, dataText, gradText,
+        );
+        g.append(svg("title", {}, unit.label ? `${unit.label}${unit.op ? ` (${unit.op})` : ""}` : unit.name));
+        elements.texts.push(nameText, dataText, gradText);
+        elements.data = dataText;
+        elements.grad = gradText;
+        elements.op = this.pendingOps.get(node.unit);
+      } else {
+        body.setAttribute("class", "mgw-gbody mgw-gfolded");
+        groupLines(unit).forEach((text, k) => {
+          const t = svg("text", { x: x + m.pad, y: y + m.pad / 2 + lineHeight * (k + 0.5), "dominant-baseline": "central" }, text);
+          g.append(t);
+          elements.texts.push(t);
+          if (unit.kind === "group" && k === 2) elements.data = t;
+        });
+        if (unit.kind === "group") g.append(svg("title", {}, `${unit.title} — click to open`));
+      }
+      g.addEventListener("click", () => {
+        if (unit.kind === "group") handlers.toggle(unit.scope);
+        else if (unit.kind === "value") handlers.select(node.unit);
+      });
+      g.addEventListener("mouseenter", () => handlers.hover(node.unit));
+      g.addEventListener("mouseleave", () => handlers.hover(-1));
+      nodeLayer.append(g);
+      this.units.set(node.unit, elements);
+    }
+    this.pendingOps.clear();
+  }
+
+  private readonly pendingOps = new Map<number, SVGGElement>();
+
+  /** New data/grads: rewrite the numbers and recolour by grad (same layout). */
+  updateNumbers(numbers: Numbers, maxGrad: number): void {
+    for (const [unit, el] of this.units) {
+      const data = numbers.data[unit];
+      const grad = numbers.grad[unit];
+      const kind = this.topology.units[unit].kind;
+      if (kind === "value") {
+        el.data!.textContent = `data ${formatNumber(data)}`;
+        el.grad!.textContent = `grad ${formatNumber(grad)}`;
+      } else if (kind === "group" && el.data) {
+        el.data.textContent = Number.isNaN(data) ? "" : `out ${formatNumber(data)} · grad ${formatNumber(grad)}`;
+      }
+      if (Number.isNaN(grad)) {
+        el.body.removeAttribute("fill");
+        for (const t of el.texts) t.removeAttribute("fill");
+        continue;
+      }
+      const colour = diverging(grad, maxGrad);
+      el.body.setAttribute("fill", cssColor(colour));
+      const ink = textColorOn(colour);
+      for (const t of el.texts) t.setAttribute("fill", ink);
+    }
+  }
+
+  /** Mark the node of the last chain-rule step, its inputs, and the selected node. */
+  highlight(step: StepState | undefined, selected: number): void {
+    const active = step?.active ?? -1;
+    const children = new Set(step?.children ?? []);
+    for (const [unit, el] of this.units) {
+      el.group.classList.toggle("is-active", unit === active);
+      el.group.classList.toggle("is-child", children.has(unit));
+      el.group.classList.toggle("is-selected", unit === selected);
+      el.op?.classList.toggle("is-active", unit === active);
+    }
+    for (const line of this.lines) {
+      // the step pushed grad from `active` back along its input edges
+      const flows = (line.to === active && children.has(line.from)) || (line.from === active && line.to === active);
+      line.path.classList.toggle("is-flow", flows);
+    }
+  }
+
+  /** Pixel size of the drawing at `zoom` (the SVG scales through its viewBox). */
+  setZoom(zoom: number): void {
+    this.svg.setAttribute("width", (this.layout.width * zoom).toFixed(0));
+    this.svg.setAttribute("height", (this.layout.height * zoom).toFixed(0));
+  }
+}

@@ -1,0 +1,87 @@
+// The state GraphWidget (micrograd_widgets/graph.py) sends; the view only draws it.
+
+export interface ValueUnit {
+  kind: "value";
+  name: string; // the label, or "#<index>" for an unlabelled node
+  label: string;
+  op: string; // "" for a leaf
+  box: number;
+}
+export interface GroupUnit {
+  kind: "group"; // a folded module: one node standing for `count` values
+  name: string;
+  title: string;
+  scope: number;
+  count: number;
+  box: number;
+}
+export interface MoreUnit {
+  kind: "more"; // the values cut to stay within max_nodes
+  count: number;
+  box: number;
+}
+export type Unit = ValueUnit | GroupUnit | MoreUnit;
+
+/** [input unit, output unit, local-derivative formula ("" for edges of groups)] */
+export type EdgeJSON = [number, number, string];
+
+export interface Box {
+  scope: number;
+  name: string;
+  title: string;
+  parent: number; // index into boxes, -1 at top level
+}
+
+export interface Topology {
+  version: number;
+  units: Unit[];
+  edges: EdgeJSON[];
+  boxes: Box[];
+  root: number;
+  total: number;
+  shown: number;
+  note: string;
+}
+
+export interface StepState {
+  done: number;
+  total: number;
+  seeded: boolean;
+  finished: boolean;
+  active: number; // unit of the node whose chain rule ran last, -1 for none
+  children: number[];
+  lines: string[];
+  next: string;
+}
+
+export interface GraphState {
+  topology: Topology;
+  numbers: DataView | ArrayBuffer | null;
+  step_state: StepState;
+  selected: number;
+  rankdir: string;
+  font_size: number;
+  height: number;
+  error: string;
+}
+
+/** Per-unit data and grad, per-edge local derivative (NaN where there is none). */
+export interface Numbers {
+  data: Float64Array;
+  grad: Float64Array;
+  local: Float64Array;
+}
+
+/** Split the Float64 buffer [data × units, grad × units, local × edges]. */
+export function splitNumbers(all: Float64Array, units: number, edges: number): Numbers {
+  const nan = (n: number) => new Float64Array(n).fill(NaN);
+  if (all.length !== 2 * units + edges) {
+    // topology and numbers are sent together; a mismatch means one is still on its way
+    return { data: nan(units), grad: nan(units), local: nan(edges) };
+  }
+  return {
+    data: all.subarray(0, units),
+    grad: all.subarray(units, 2 * units),
+    local: all.subarray(2 * units),
+  };
+}

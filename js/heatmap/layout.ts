@@ -1,0 +1,65 @@
+// Where each layer's parameters sit in the flat arrays, and which matrix cell is under the mouse.
+
+export interface LayerInfo {
+  name: string;
+  nin: number;
+  nout: number;
+  activation: string;
+}
+
+/** Matrix geometry of one layer's canvas: rows = neurons, columns = inputs then the bias. */
+export interface MatrixGeometry {
+  rows: number;
+  cols: number;
+  cell: number; // px per cell
+  left: number; // room for the row labels
+  top: number; // room for the column labels
+  width: number;
+  height: number;
+}
+
+export const MAX_MATRIX_WIDTH = 340;
+
+export function geometry(layer: LayerInfo): MatrixGeometry {
+  const rows = layer.nout;
+  const cols = layer.nin + 1;
+  const cell = Math.max(3, Math.min(16, Math.floor(MAX_MATRIX_WIDTH / cols)));
+  const left = 24;
+  const top = 14;
+  return { rows, cols, cell, left, top, width: left + cols * cell + 2, height: top + rows * cell + 2 };
+}
+
+/** The index of each layer's first parameter in the flat (layer, neuron, w..., b) order. */
+export function layerOffsets(layers: LayerInfo[]): number[] {
+  const offsets: number[] = [];
+  let start = 0;
+  for (const layer of layers) {
+    offsets.push(start);
+    start += layer.nout * (layer.nin + 1);
+  }
+  return offsets;
+}
+
+/** Index of each layer's first neuron in the flat per-neuron arrays (the dead mask). */
+export function neuronOffsets(layers: LayerInfo[]): number[] {
+  const offsets: number[] = [];
+  let start = 0;
+  for (const layer of layers) {
+    offsets.push(start);
+    start += layer.nout;
+  }
+  return offsets;
+}
+
+/** The [row, col] under canvas point (x, y), or null outside the matrix. */
+export function hitCell(g: MatrixGeometry, x: number, y: number): [number, number] | null {
+  const col = Math.floor((x - g.left) / g.cell);
+  const row = Math.floor((y - g.top) / g.cell);
+  if (x < g.left || y < g.top || row >= g.rows || col >= g.cols) return null;
+  return [row, col];
+}
+
+/** Column header: w0, w1, ..., b. */
+export function columnLabel(col: number, cols: number): string {
+  return col === cols - 1 ? "b" : `w${col}`;
+}

@@ -1,0 +1,704 @@
+"""Train an MLP with the Value engine, in the cell or on a background thread.
+
+>>> from micrograd_widgets import MLP, Trainer, datasets
+>>> data = datasets.moons(128, noise=0.1, seed=0)
+>>> trainer = Trainer(MLP(2, [16, 16, 1], seed=1), data)
+>>> trainer.run(32)              # blocking, like the seed's loop
+>>> trainer.history[-1]["accuracy"]
+>>> trainer.start()              # or in the background: the kernel stays responsive
+>>> trainer.pause(); trainer.resume(); trainer.stop()
+
+Every step builds the loss as a graph of :class:`~micrograd_widgets.engine.Value` nodes, calls
+``backward()`` and applies SGD, exactly as the seed's demo loop does. Widgets subscribe with
+:meth:`Trainer.observe`; one trainer can drive several widgets.
+
+Threading: one background thread per trainer, a daemon that holds only a weak reference to it
+between steps, and a re-entrant ``trainer.lock`` held for the whole of each step, so a point added
+from a click (or any other change of the model or data) lands between two steps.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import math
+import numbers
+import threading
+import time
+import warnings
+import weakref
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from . import losses
+from .datasets import Dataset
+from .engine import Value
+from .nn import Module
+
+__all__ = [
+    "FrameThrottle",
+    "History",
+    "Trainer",
+    "TrainerEvent",
+    "TrainingDiverged",
+    "default_schedule",
+]
+
+log = logging.getLogger("micrograd_widgets")
+
+Status = Literal["idle", "running", "paused", "stopped", "diverged", "error"]
+EventKind = Literal["step", "status", "data", "reset"]
+LearningRate = float | Callable[[int], float] | None
+
+#: How long stop() waits for the training thread to finish its current step.
+STOP_TIMEOUT_S = 10.0
+
+
+def default_schedule(k: int) -> float:
+    """The seed's learning-rate decay ``1.0 - 0.9·k/100``, held at 0.1 after step 100.
+
+    The seed runs 32 steps; unclamped, the rate would turn negative at step 112 and climb the loss.
+    """
+    return 1.0 - 0.9 * min(k, 100) / 100
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the gradients became NaN or infinite; training stopped."""
+
+
+@dataclass(frozen=True)
+class TrainerEvent:
+    """What observers receive: ``kind`` is "step", "status", "data" or "reset"."""
+
+    kind: EventKind
+    trainer: Trainer
+    record: dict[str, float] | None = None
+
+
+class History:
+    """Per-step metrics, stored compactly (8 bytes per number) so long runs stay small.
+
+    ``history[i]`` is a dict ``{"step", "loss", "accuracy", "test_loss", "test_accuracy", "lr"}``
+    (test values are NaN without a test split); ``history.loss`` etc. are numpy arrays.
+    """
+
+    COLUMNS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr")
+
+    def __init__(self) -> None:
+        self._columns = {name: array("d") for name in self.COLUMNS}
+
+    def append(self, record: dict[str, float]) -> None:
+        for name, column in self._columns.items():
+            column.append(float(record[name]))
+
+    def clear(self) -> None:
+        for column in self._columns.values():
+            del column[:]
+
+    def __len__(self) -> int:
+        return len(self._columns["step"])
+
+    def __getitem__(self, index: int) -> dict[str, float]:
+        return {name: column[index] for name, column in self._columns.items()}
+
+    def __iter__(self) -> Iterator[dict[str, float]]:
+        return (self[i] for i in range(len(self)))
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        columns = self.__dict__.get("_columns", {})
+        if name in columns:
+            return np.frombuffer(columns[name], dtype=np.float64).copy()
+        raise AttributeError(f"History has no column {name!r}; columns: {', '.join(self.COLUMNS)}")
+
+    def __repr__(self) -> str:
+        last = f", last={self[-1]}" if len(self) else ""
+        return f"History({len(self)} steps{last})"
+
+
+def _as_points(X: object, name: str) -> np.ndarray:
+    A = np.array(X, dtype=np.float64)
+    if A.ndim != 2 or A.shape[1] < 1:
+        raise ValueError(f"{name} must be a 2-D array of shape (n, features), got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return A
+
+
+def _as_labels(y: object, n: int, name: str) -> np.ndarray:
+    labels = np.array(y, dtype=np.float64).ravel()
+    if len(labels) != n:
+        raise ValueError(f"{name} has {len(labels)} labels for {n} points; expected one per point")
+    if not np.all(np.isin(labels, (-1.0, 1.0))):
+        bad = labels[~np.isin(labels, (-1.0, 1.0))][0]
+        raise ValueError(
+            f"{name} must hold labels -1 or +1 (as in the seed: y = y * 2 - 1), got {bad!r}"
+        )
+    return labels
+
+
+def _numpy_data_loss(name: str, scores: np.ndarray, y: np.ndarray) -> float:
+    margins = y * scores
+    if name == "svm":
+        return float(np.mean(np.maximum(0.0, 1.0 - margins)))
+    if name == "log":
+        return float(np.mean(np.logaddexp(0.0, -margins)))
+    return float(np.mean((scores - y) ** 2))
+
+
+class Trainer:
+    """SGD on ``model`` over points ``X`` (n, nin) with labels ``y`` in {-1, +1}.
+
+    Args:
+        model: an :class:`~micrograd_widgets.nn.MLP` (or any Module mapping a row to one Value).
+        X: training points, or a :class:`~micrograd_widgets.datasets.Dataset` (then leave ``y``,
+            ``X_test`` and ``y_test`` out: they come from it).
+        y: training labels, -1 or +1.
+        X_test, y_test: optional held-out points, evaluated (without training) every step.
+        loss: "svm" (the seed's max-margin loss), "log", "mse", or ``f(scores, y) -> Value``.
+        regularization: "l2" (the seed's), "l1" or None; ``alpha`` is its rate (seed: 1e-4).
+        lr: None for the seed's schedule ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), a
+            number for a constant rate, or a function ``k -> rate``.
+        batch_size: None for full batch (the seed), or the size of a random mini-batch per step.
+        seed: seeds the mini-batch sampler.
+        divergence_factor: training stops as diverged when the loss is NaN or infinite, or grows
+            to more than this many times the first step's loss.
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        X: np.ndarray | Dataset,
+        y: np.ndarray | None = None,
+        *,
+        X_test: np.ndarray | None = None,
+        y_test: np.ndarray | None = None,
+        loss: str | losses.DataLoss = "svm",
+        regularization: str | None = "l2",
+        alpha: float = 1e-4,
+        lr: LearningRate = None,
+        batch_size: int | None = None,
+        seed: int | None = None,
+        divergence_factor: float = 1e6,
+    ) -> None:
+        if not isinstance(model, Module) or not callable(model):
+            kind = type(model).__name__
+            raise TypeError(f"model must be a callable Module such as MLP, got {kind}")
+        if isinstance(X, Dataset):
+            if y is not None or X_test is not None or y_test is not None:
+                raise ValueError("pass either a Dataset or X and y (and X_test, y_test), not both")
+            X, y, X_test, y_test = X.X, X.y, X.X_test, X.y_test
+        if y is None:
+            raise ValueError("y (the labels, -1 or +1) is required when X is an array")
+        self.model = model
+        self.X = _as_points(X, "X")
+        self.y = _as_labels(y, len(self.X), "y")
+        nin = getattr(model, "nin", self.X.shape[1])
+        if self.X.shape[1] != nin:
+            raise ValueError(f"X has {self.X.shape[1]} features but the model expects {nin}")
+        if (X_test is None) != (y_test is None):
+            raise ValueError("pass both X_test and y_test, or neither")
+        if X_test is not None and len(X_test) > 0:
+            self.X_test = _as_points(X_test, "X_test")
+            self.y_test = _as_labels(y_test, len(self.X_test), "y_test")
+            if self.X_test.shape[1] != self.X.shape[1]:
+                raise ValueError("X_test must have as many features as X")
+        else:
+            self.X_test = np.zeros((0, self.X.shape[1]))
+            self.y_test = np.zeros(0)
+        self.loss = losses.resolve_loss(loss)
+        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
+        self.regularization = losses.check_regularization(regularization)
+        self.alpha = losses._check_rate(alpha)
+        self.lr = lr  # validated by the property setter
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, numbers.Integral)
+            or batch_size < 1
+        ):
+            raise ValueError(
+                f"batch_size must be None (full batch) or a positive int, got {batch_size!r}"
+            )
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self._rng = np.random.default_rng(seed)
+        if not (isinstance(divergence_factor, (int, float)) and divergence_factor > 1):
+            raise ValueError(f"divergence_factor must be a number > 1, got {divergence_factor!r}")
+        self.divergence_factor = float(divergence_factor)
+
+        self.lock = threading.RLock()
+        self.history = History()
+        self.steps_done = 0
+        self.status: Status = "idle"
+        self.message = ""  # why training stopped on its own (divergence, an error)
+        self.parameters: list[Value] = model.parameters()
+        self.parameter_names: list[str] = [name for name, _ in model.named_parameters()]
+        self.last_update = np.zeros(len(self.parameters))  # the change the last step applied
+        self._initial = [p.data for p in self.parameters]  # for reset()
+        self._observers: list[Callable[[TrainerEvent], None]] = []
+        self._thread: threading.Thread | None = None
+        self._stop_event = threading.Event()
+        self._run_event = threading.Event()
+        self._target_steps: int | None = None
+        self._warned = False
+
+    # ---- configuration -----------------------------------------------------------------------
+
+    @property
+    def lr(self) -> LearningRate:
+        """None (the seed's schedule), a constant, or a function ``k -> rate``."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: LearningRate) -> None:
+        if value is not None and not callable(value):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValueError(
+                    f"lr must be None, a number or a function k -> rate, got {value!r}"
+                )
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"lr must be a finite number > 0, got {value!r}")
+            value = float(value)
+        self._lr = value
+
+    def learning_rate(self, k: int | None = None) -> float:
+        """The rate used at step ``k`` (default: the next step)."""
+        k = self.steps_done if k is None else k
+        if self._lr is None:
+            return default_schedule(k)
+        if callable(self._lr):
+            return float(self._lr(k))
+        return self._lr
+
+    # ---- observers -----------------------------------------------------------------------------
+
+    def observe(self, callback: Callable[[TrainerEvent], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` after every step and change; returns a function to unsubscribe.
+
+        Step events arrive on the training thread (or the caller's, for ``step``/``run``).
+        """
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        self._observers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._observers:
+                self._observers.remove(callback)
+
+        return unsubscribe
+
+    def _notify(self, kind: EventKind, record: dict[str, float] | None = None) -> None:
+        event = TrainerEvent(kind, self, record)
+        for callback in list(self._observers):
+            try:
+                callback(event)
+            except Exception:  # a broken observer must not stop training
+                log.exception("micrograd-widgets: trainer observer failed")
+
+    def _set_status(self, status: Status, message: str | None = None) -> None:
+        self.status = status
+        if message is not None:
+            self.message = message
+        self._notify("status")
+
+    # ---- one step ------------------------------------------------------------------------------
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+    def _batch(self) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.X)
+        if self.batch_size is None or self.batch_size >= n:
+            return self.X, self.y
+        rows = self._rng.choice(n, size=self.batch_size, replace=False)
+        return self.X[rows], self.y[rows]
+
+    def _penalty_value(self) -> float:
+        if self.regularization is None or self.alpha == 0:
+            return 0.0
+        data = np.array([p.data for p in self.parameters])
+        if self.regularization == "l2":
+            return self.alpha * float(np.sum(data * data))
+        return self.alpha * float(np.sum(np.abs(data)))
+
+    def _test_metrics(self) -> tuple[float, float]:
+        if len(self.y_test) == 0:
+            return math.nan, math.nan
+        if isinstance(self.loss_name, str) and self.loss_name in losses.DATA_LOSSES:
+            scores = np.asarray(self.model.predict(self.X_test), dtype=np.float64).ravel()
+            data_loss = _numpy_data_loss(self.loss_name, scores, self.y_test)
+        else:  # a custom loss: evaluate it on the Value engine (forward only)
+            values = [self.model(row) for row in self.X_test.tolist()]
+            data_loss = self.loss(values, self.y_test).data
+            scores = np.array([v.data for v in values])
+        return data_loss + self._penalty_value(), losses.accuracy(scores, self.y_test)
+
+    def _diverge(self, k: int, what: str, lr: float) -> None:
+        message = (
+            f"Training diverged at step {k}: {what} (learning rate {lr:.4g}). "
+            "Lower the learning rate and reset."
+        )
+        self._set_status("diverged", message)
+        if not self._warned:
+            self._warned = True
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+    def step(self) -> dict[str, float]:
+        """One SGD step on the Value engine; returns its history record.
+
+        Raises :class:`TrainingDiverged` if the loss or a gradient is NaN or infinite (the
+        parameters are then left as they were before this step).
+        """
+        with self.lock:
+            if self.status == "diverged":
+                raise TrainingDiverged(self.message)
+            k = self.steps_done
+            lr = self.learning_rate(k)
+            Xb, yb = self._batch()
+            scores = [self.model(row) for row in Xb.tolist()]
+            total = losses.total_loss(
+                scores,
+                yb,
+                self.parameters,
+                loss=self.loss,
+                regularization=self.regularization,
+                rate=self.alpha,
+            )
+            if not math.isfinite(total.data):
+                self._diverge(k, f"the loss is {total.data}", lr)
+                raise TrainingDiverged(self.message)
+            initial = self.history[0]["loss"] if len(self.history) else None
+            if initial is not None and total.data > self.divergence_factor * max(initial, 1e-3):
+                # e.g. lr = 100 with the SVM loss: finite, but 1e36 -- nothing left to learn
+                self._diverge(k, f"the loss grew from {initial:.4g} to {total.data:.4g}", lr)
+                raise TrainingDiverged(self.message)
+            train_accuracy = losses.accuracy(scores, yb)
+            test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
+
+            self.model.zero_grad()
+            total.backward()
+            grads = np.fromiter((p.grad for p in self.parameters), np.float64, len(self.parameters))
+            if not np.all(np.isfinite(grads)):
+                self._diverge(k, "a gradient is NaN or infinite", lr)
+                raise TrainingDiverged(self.message)
+            for p in self.parameters:
+                p.data -= lr * p.grad
+            self.last_update = -lr * grads
+            if self.batch_size is not None and len(yb) < len(self.y):
+                train_accuracy = losses.accuracy(self.model.predict(self.X), self.y)
+            record = {
+                "step": float(k),
+                "loss": total.data,
+                "accuracy": train_accuracy,
+                "test_loss": test_loss,
+                "test_accuracy": test_accuracy,
+                "lr": lr,
+            }
+            self.history.append(record)
+            self.steps_done = k + 1
+            del scores, total  # free the graph now, not when the next step rebinds the names
+        self._notify("step", record)
+        return record
+
+    def run(self, steps: int) -> History:
+        """Train ``steps`` steps in the calling thread (blocks, like the seed's loop).
+
+        Stops early, with a warning, if training diverges. Observers (widgets) update as it goes.
+        """
+        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+            raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+        if self.is_running:
+            raise RuntimeError("this trainer is training in the background; call stop() first")
+        self._set_status("running", "")
+        try:
+            for _ in range(int(steps)):
+                self.step()
+        except TrainingDiverged:
+            return self.history
+        except BaseException:  # KeyboardInterrupt included: the model stays as after a whole step
+            self._set_status("stopped")
+            raise
+        self._set_status("stopped")
+        return self.history
+
+    # ---- background training --------------------------------------------------------------
+
+    @property
+    def is_running(self) -> bool:
+        """True while the background thread exists (running or paused)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, steps: int | None = None) -> None:
+        """Train on a background thread (forever, or ``steps`` more steps); returns at once."""
+        if steps is not None and (
+            isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1
+        ):
+            raise ValueError(f"steps must be None (until stopped) or a positive int, got {steps!r}")
+        if self.status == "diverged":
+            raise TrainingDiverged(self.message + " (call reset() to start again)")
+        self._target_steps = None if steps is None else self.steps_done + int(steps)
+        if self.is_running:
+            self.resume()
+            return
+        self._stop_event = threading.Event()
+        self._run_event = threading.Event()
+        self._run_event.set()
+        self._thread = threading.Thread(
+            target=_training_loop,
+            args=(weakref.ref(self), self._stop_event, self._run_event),
+            name=f"micrograd-trainer-{id(self):x}",
+            daemon=True,  # never keeps the interpreter alive
+        )
+        _LIVE_TRAINERS.add(self)
+        _install_interrupt_hooks()
+        self._set_status("running", "")
+        self._thread.start()
+
+    def pause(self) -> None:
+        """Pause after the current step (waits for it, so no step lands after this returns)."""
+        if not self.is_running:
+            return
+        self._run_event.clear()
+        if threading.current_thread() is not self._thread:
+            with self.lock:  # the step in flight holds the lock; wait for it
+                pass
+        self._set_status("paused")
+
+    def resume(self) -> None:
+        """Continue a paused background run."""
+        if not self.is_running:
+            self.start()
+            return
+        self._run_event.set()
+        self._set_status("running")
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop the background thread and wait (up to ``timeout`` s) for it to end."""
+        thread = self._thread
+        self._stop_event.set()
+        self._run_event.set()  # wake a paused thread so it sees the stop
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("micrograd-widgets: training thread still busy after %.1f s", timeout)
+        if thread is not None and self.status in ("running", "paused"):
+            self._set_status("stopped")
+        self._thread = None if thread is None or not thread.is_alive() else thread
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until background training ends (``start(steps)`` done, stopped or diverged).
+
+        Returns False if it is still running after ``timeout`` seconds. Do not call it while
+        paused with no one to resume: it would wait for the timeout.
+        """
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def reset(self) -> None:
+        """Stop, restore the initial parameters and clear the history."""
+        self.stop()
+        with self.lock:
+            for p, value in zip(self.parameters, self._initial):
+                p.data = value
+                p.grad = 0.0
+            self.history.clear()
+            self.steps_done = 0
+            self.last_update = np.zeros(len(self.parameters))
+            self.status = "idle"
+            self.message = ""
+            self._warned = False
+        self._notify("reset")
+
+    # ---- data ------------------------------------------------------------------------------------
+
+    def add_point(self, x: float, y: float, label: float) -> int:
+        """Add a training point (between steps if training runs); returns the new point count."""
+        row = np.array([[x, y]], dtype=np.float64)
+        if self.X.shape[1] != 2:
+            raise ValueError("add_point needs 2-D data (the model has 2 inputs)")
+        if not np.all(np.isfinite(row)):
+            raise ValueError(f"point coordinates must be finite numbers, got ({x!r}, {y!r})")
+        if label not in (-1, 1):
+            raise ValueError(f"label must be -1 or +1, got {label!r}")
+        with self.lock:
+            self.X = np.vstack([self.X, row])
+            self.y = np.append(self.y, float(label))
+            count = len(self.y)
+        self._notify("data")
+        return count
+
+    def remove_nearest(self, x: float, y: float, radius: float = math.inf) -> int | None:
+        """Remove the training point nearest (x, y) if within ``radius``; returns its index."""
+        with self.lock:
+            if len(self.y) <= 2:
+                raise ValueError("cannot remove a point: at least 2 training points must remain")
+            distances = np.hypot(self.X[:, 0] - x, self.X[:, 1] - y)
+            index = int(np.argmin(distances))
+            if distances[index] > radius:
+                return None
+            self.X = np.delete(self.X, index, axis=0)
+            self.y = np.delete(self.y, index)
+        self._notify("data")
+        return index
+
+    def __repr__(self) -> str:
+        return (
+            f"Trainer({self.model!r}, {len(self.y)} points, loss={self.loss_name!r}, "
+            f"step {self.steps_done}, {self.status})"
+        )
+
+    def __del__(self) -> None:
+        try:
+            self._stop_event.set()
+            self._run_event.set()
+        except AttributeError:  # __init__ failed before the events existed
+            pass
+
+
+def _training_loop(
+    trainer_ref: weakref.ref[Trainer], stop: threading.Event, run: threading.Event
+) -> None:
+    """The background thread: holds the trainer only during a step, so it can be collected."""
+    while not stop.is_set():
+        if not run.wait(timeout=0.2) or stop.is_set():
+            continue
+        trainer = trainer_ref()
+        if trainer is None:  # the trainer was garbage-collected: nothing left to train
+            return
+        try:
+            target = trainer._target_steps
+            if target is not None and trainer.steps_done >= target:
+                trainer._set_status("stopped")
+                return
+            trainer.step()
+        except TrainingDiverged:
+            return
+        except Exception as exc:  # shown by the widgets; the thread ends cleanly
+            log.exception("micrograd-widgets: training step failed")
+            trainer._set_status("error", f"Training stopped: {type(exc).__name__}: {exc}")
+            return
+        finally:
+            del trainer
+    trainer = trainer_ref()
+    if trainer is not None and trainer.status in ("running", "paused"):
+        trainer._set_status("stopped")  # e.g. stopped by a kernel interrupt
+
+
+# ---- clean shutdown: interpreter exit and kernel interrupts -----------------------------------
+
+_LIVE_TRAINERS: weakref.WeakSet[Trainer] = weakref.WeakSet()
+_hooks_installed = False
+
+
+def stop_all(timeout: float = 2.0) -> None:
+    """Stop every trainer that trains in the background."""
+    for trainer in list(_LIVE_TRAINERS):
+        if trainer.is_running:
+            trainer.stop(timeout)
+
+
+atexit.register(stop_all)
+
+
+def _signal_stop_all() -> None:
+    # from a signal handler: only flag the threads; they finish their step and exit
+    for trainer in list(_LIVE_TRAINERS):
+        trainer._stop_event.set()
+        trainer._run_event.set()
+
+
+def _install_interrupt_hooks() -> None:
+    """Make "Interrupt kernel" stop background training (best effort; IPython/ipykernel only).
+
+    During a cell, an interrupt raises KeyboardInterrupt there: a post_run_cell hook sees it.
+    Between cells ipykernel ignores SIGINT, restoring ``kernel.saved_sigint_handler`` after each
+    cell; chaining a handler there makes an idle-time interrupt stop training too.
+    """
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def after_cell(result: Any) -> None:
+        if isinstance(getattr(result, "error_in_exec", None), KeyboardInterrupt):
+            stop_all()
+
+    shell.events.register("post_run_cell", after_cell)
+    kernel = getattr(shell, "kernel", None)
+    if kernel is not None and hasattr(kernel, "saved_sigint_handler"):
+        previous = kernel.saved_sigint_handler
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            _signal_stop_all()
+            if callable(previous):
+                previous(signum, frame)
+
+        kernel.saved_sigint_handler = on_sigint
+
+
+class FrameThrottle:
+    """Rate-limit a widget's ``send()`` to ``max_fps``: leading edge at once, the last one later.
+
+    However fast training steps, at most ``max_fps`` frames per second go to the browser, and the
+    latest state is always sent in the end (by a short timer), so a paused view is never stale.
+    Calls are serialized, so frames from the training thread and the kernel's thread never mix.
+    """
+
+    def __init__(self, send: Callable[[], None], max_fps: float = 30.0) -> None:
+        if not max_fps > 0:
+            raise ValueError(f"max_fps must be > 0, got {max_fps!r}")
+        self._send = send
+        self.interval = 1.0 / max_fps
+        self._lock = threading.RLock()
+        self._last = -math.inf
+        self._timer: threading.Timer | None = None
+        self.sent = 0
+
+    def __call__(self) -> None:
+        """Ask for a frame of the current state."""
+        with self._lock:
+            wait = self._last + self.interval - time.monotonic()
+            if wait <= 0 and self._timer is None:
+                self._emit()
+            elif self._timer is None:
+                self._timer = threading.Timer(max(wait, 0.0), self._on_timer)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+            self._emit()
+
+    def _emit(self) -> None:
+        self._last = time.monotonic()
+        self.sent += 1
+        try:
+            self._send()
+        except Exception:
+            log.exception("micrograd-widgets: sending a frame failed")
+
+    def flush(self) -> None:
+        """Send now (and drop a pending trailing frame): for state changes such as pause."""
+        with self._lock:
+            self.cancel()
+            self._emit()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None

@@ -1,0 +1,277 @@
+"""GraphWidget in a real browser: drawing, step-through, refresh, XSS, timing, SVG export, themes."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WIDGET = ".mgw-graph"
+
+SMALL_GRAPH = """
+from micrograd_widgets import Value, GraphWidget
+a = Value(2.0, label="a"); b = Value(-3.0, label="b"); c = Value(10.0, label="c")
+e = a * b; e.label = "e"
+d = e + c; d.label = "d"
+f = Value(-2.0, label="f")
+L = d * f; L.label = "L"
+w = GraphWidget(L)
+w
+"""
+
+# Reads every drawn value node: name, the numbers shown, and its highlight state.
+READ_NODES = """(root) => [...root.querySelectorAll('g.mgw-gvalue')].map(g => ({
+    unit: Number(g.dataset.unit),
+    name: g.querySelector('.mgw-gname').textContent,
+    data: g.querySelector('.mgw-gdata').textContent,
+    grad: g.querySelector('.mgw-ggrad').textContent,
+    active: g.classList.contains('is-active'),
+    child: g.classList.contains('is-child'),
+}))"""
+
+
+def widget(nb, index: int = 0):
+    return nb.page.locator(WIDGET).nth(index)
+
+
+def wait_attr(nb, name: str, value: str, index: int = 0) -> None:
+    """Wait until the widget's data-<name> attribute equals ``value``."""
+    nb.page.wait_for_function(
+        "([sel, i, name, value]) => { const el = document.querySelectorAll(sel)[i];"
+        " return !!el && el.getAttribute('data-' + name) === value; }",
+        arg=[WIDGET, index, name, value],
+    )
+
+
+def wait_attr_change(nb, name: str, old: str, index: int = 0) -> str:
+    nb.page.wait_for_function(
+        "([sel, i, name, old]) => { const el = document.querySelectorAll(sel)[i];"
+        " return !!el && el.getAttribute('data-' + name) !== old; }",
+        arg=[WIDGET, index, name, old],
+    )
+    return widget(nb, index).get_attribute(f"data-{name}")
+
+
+def nodes(nb, index: int = 0) -> dict[str, dict]:
+    return {n["name"]: n for n in widget(nb, index).evaluate(READ_NODES)}
+
+
+def shown_number(text: str) -> float:
+    """'grad -4' -> -4.0 (the view shows 4 significant digits)."""
+    return float(text.split(" ", 1)[1].replace("−", "-"))
+
+
+def close(shown: float, exact: float) -> bool:
+    return math.isclose(shown, exact, rel_tol=1e-3, abs_tol=1e-9)
+
+
+def reference_grads(nb) -> dict[str, float]:
+    """Grads from a fresh backward() on a copy of the same expression (not the widget's graph)."""
+    code = (
+        "from micrograd_widgets import Value as _V\n"
+        "_a=_V(2.0,label='a');_b=_V(-3.0,label='b');_c=_V(10.0,label='c');_e=_a*_b;_e.label='e'\n"
+        "_d=_e+_c;_d.label='d';_f=_V(-2.0,label='f');_L=_d*_f;_L.label='L';_L.backward()\n"
+        "import json as _j; print(_j.dumps({v.label: v.grad for v in _L.topological_order()}))"
+    )
+    return json.loads(nb.execute(code))
+
+
+def test_graph_draws_labels_values_and_steps_to_backward(notebook):
+    nb = notebook([SMALL_GRAPH])
+    wait_attr(nb, "layout-count", "1")
+    shown = nodes(nb)
+    assert set(shown) == {"a", "b", "c", "d", "e", "f", "L"}
+    assert shown_number(shown["e"]["data"]) == -6.0
+    assert shown_number(shown["L"]["data"]) == -8.0
+    assert all(shown_number(n["grad"]) == 0.0 for n in shown.values())
+    assert widget(nb).locator("g.mgw-gop").count() == 3  # *, +, *
+    nb.screenshot("before-steps", widget(nb))
+
+    step_button = widget(nb).get_by_role("button", name="Step", exact=True)
+    actives = []
+    while widget(nb).get_attribute("data-step-finished") != "true":
+        done = widget(nb).get_attribute("data-step-done")
+        step_button.click()
+        wait_attr_change(nb, "step-done", done)
+        now = nodes(nb)
+        active = [name for name, n in now.items() if n["active"]]
+        assert len(active) == 1, now
+        actives.append(active[0])
+        children = {name for name, n in now.items() if n["child"]}
+        assert children, f"step {len(actives)} highlighted no inputs"
+        if len(actives) == 2:
+            nb.screenshot("mid-step", widget(nb))
+    assert actives == ["L", "d", "e"]  # true backward order of the op nodes
+    lines = widget(nb).locator(".mgw-graph-lines").inner_text()
+    assert "a.grad += b.data × e.grad = -3.0 × -2.0 = 6.0" in lines
+    assert step_button.is_disabled()
+
+    expected = reference_grads(nb)
+    final = nodes(nb)
+    for name, grad in expected.items():
+        assert close(shown_number(final[name]["grad"]), grad), (name, final[name], grad)
+    nb.screenshot("after-steps", widget(nb))
+
+    # Reset grads zeroes them all; Run then reaches the same grads at once.
+    widget(nb).get_by_role("button", name="Reset grads").click()
+    wait_attr(nb, "step-done", "-1")
+    assert all(shown_number(n["grad"]) == 0.0 for n in nodes(nb).values())
+    widget(nb).get_by_role("button", name="Run").click()
+    wait_attr(nb, "step-finished", "true")
+    final = nodes(nb)
+    for name, grad in expected.items():
+        assert close(shown_number(final[name]["grad"]), grad)
+    assert nb.eval("w.finished") == "True"
+
+
+def test_python_step_and_refresh_update_numbers_without_relayout(notebook):
+    nb = notebook([SMALL_GRAPH])
+    wait_attr(nb, "layout-count", "1")
+    count = widget(nb).get_attribute("data-numbers-count")
+    assert "seed" in nb.execute("print(w.step())")
+    count = wait_attr_change(nb, "numbers-count", count)
+    assert shown_number(nodes(nb)["L"]["grad"]) == 1.0
+
+    count = widget(nb).get_attribute("data-numbers-count")
+    nb.execute(
+        "a.data = 7.5\nfor v in L.topological_order(): v.grad = 0.0\nL.backward()\nw.refresh()"
+    )
+    wait_attr_change(nb, "numbers-count", count)
+    shown = nodes(nb)
+    assert shown_number(shown["a"]["data"]) == 7.5
+    assert close(shown_number(shown["a"]["grad"]), float(nb.eval("a.grad")))
+    assert widget(nb).get_attribute("data-layout-count") == "1"  # same layout, new numbers
+
+    # a new root re-lays out
+    nb.execute("w.root = (a * 3.0).tanh()")
+    wait_attr(nb, "layout-count", "2")
+    assert set(nodes(nb)) == {"a", "#1", "#2", "#3"}
+    nb.screenshot("new-root", widget(nb))
+
+
+def test_labels_render_as_text_and_no_dialog_fires(notebook):
+    nb = notebook(
+        [
+            "from micrograd_widgets import Value, GraphWidget\n"
+            "x = Value(1.5, label='<img src=x onerror=alert(1)>')\n"
+            "y = x * Value(2.0, label='<b>bold</b>'); y.label = '\"quote\" & <script>alert(2)</script>'\n"
+            "w = GraphWidget(y); w"
+        ]
+    )
+    wait_attr(nb, "layout-count", "1")
+    names = set(nodes(nb))
+    assert "<img src=x onerror=alert(1)>" in names
+    assert "<b>bold</b>" in names
+    assert any(name.startswith('"quote" & <script>') for name in names)  # shortened to 24 chars
+    assert widget(nb).locator("img, b, script").count() == 0
+    # the detail panel shows the full label, also as text
+    widget(nb).locator("g.mgw-gvalue", has_text="<img").click()
+    nb.page.wait_for_function(
+        "() => document.querySelector('.mgw-graph-details').textContent.includes('onerror')"
+    )
+    assert nb.eval("w.selected_value.label") == "'<img src=x onerror=alert(1)>'"
+    assert widget(nb).locator(".mgw-graph-details img").count() == 0
+    nb.page.wait_for_timeout(300)  # give a (wrongly) injected onerror handler a chance to fire
+    assert nb.dialogs == []
+    nb.screenshot("xss-labels", widget(nb))
+
+
+def _timing_cells(sizes: list[int], max_nodes: int) -> list[str]:
+    return [
+        "from micrograd_widgets import MLP, GraphWidget\n"
+        f"m = MLP(2, {sizes}, seed=0)\n"
+        "out = m([0.5, -1.0]); out.backward()\n"
+        f"w = GraphWidget(out, max_nodes={max_nodes}, height=400); w"
+    ]
+
+
+def test_layout_time_300_and_2000_nodes(notebook):
+    nb = notebook(_timing_cells([6, 6, 1], 400), name="timing-300")
+    wait_attr(nb, "layout-count", "1")
+    nodes_300 = int(widget(nb).get_attribute("data-layout-nodes"))
+    ms_300 = float(widget(nb).get_attribute("data-layout-ms"))
+    print(f"\nlayout+draw of {nodes_300} nodes: {ms_300:.0f} ms")
+    assert 290 <= nodes_300 <= 350
+    assert ms_300 <= 500
+    nb.screenshot("300-nodes")
+
+    big = notebook(_timing_cells([16, 20, 1], 2500), name="timing-2000")
+    wait_attr(big, "layout-count", "1")
+    nodes_2000 = int(widget(big).get_attribute("data-layout-nodes"))
+    ms_2000 = float(widget(big).get_attribute("data-layout-ms"))
+    dagre_2000 = float(widget(big).get_attribute("data-dagre-ms"))
+    print(f"layout+draw of {nodes_2000} nodes: {ms_2000:.0f} ms (dagre alone {dagre_2000:.0f} ms)")
+    assert nodes_2000 >= 2000
+    big.screenshot("2000-nodes")
+
+
+def test_big_model_graph_starts_folded_and_opens_on_click(notebook):
+    nb = notebook(
+        [
+            "from micrograd_widgets import MLP, GraphWidget\n"
+            "m = MLP(2, [16, 16, 1], seed=0)\n"
+            "out = m([0.5, -1.0]); out.backward()\n"
+            "w = GraphWidget(out, model=m); w"
+        ]
+    )
+    wait_attr(nb, "layout-count", "1")
+    assert "folded" in widget(nb).locator(".mgw-graph-note").inner_text()
+    folded = widget(nb).locator("g.mgw-ggroup")
+    n_folded = folded.count()
+    assert n_folded > 0
+    before = int(widget(nb).get_attribute("data-layout-nodes"))
+    assert before <= 300
+    nb.screenshot("folded")
+    folded.first.click()
+    wait_attr(nb, "layout-count", "2")
+    assert widget(nb).locator("g.mgw-ggroup").count() == n_folded - 1
+    assert int(widget(nb).get_attribute("data-layout-nodes")) > before
+    nb.screenshot("one-group-open")
+
+
+def test_save_svg_from_python_writes_a_standalone_file(notebook, lab):
+    target = lab.root / "graph-export.svg"
+    target.unlink(missing_ok=True)
+    nb = notebook([SMALL_GRAPH, "L.backward(); w.refresh()"])
+    wait_attr(nb, "layout-count", "1")
+    message = nb.execute("w.save_svg('graph-export.svg')")
+    assert "written when the view replies" in message
+    deadline = time.monotonic() + 30
+    while not target.exists() and time.monotonic() < deadline:  # the reply arrives after the call
+        time.sleep(0.1)
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("<?xml") and "<svg" in text
+    for label in (">a<", ">b<", ">L<", "data -8", "grad 6"):
+        assert label in text, label
+    assert "var(--" not in text  # styles are inlined, not theme variables
+    nb.screenshot("exported", widget(nb))
+
+
+def test_dark_theme_and_ipywidgets_layout(notebook):
+    nb = notebook(
+        [
+            SMALL_GRAPH.replace("\nw\n", "\n") + "import ipywidgets as ipw\n"
+            "L.backward(); w.refresh()\n"
+            "w2 = GraphWidget(e, font_size=18)\n"
+            "ipw.HBox([w, w2])"
+        ]
+    )
+    wait_attr(nb, "layout-count", "1", index=1)
+    nb.set_theme("JupyterLab Dark")
+    colors = widget(nb).evaluate(
+        """(root) => ({
+            bg: getComputedStyle(root.querySelector('.mgw-graph-canvas')).backgroundColor,
+            op: getComputedStyle(root.querySelector('.mgw-gop text')).fill,
+        })"""
+    )
+    dark = [int(x) for x in colors["bg"].strip("rgba()").split(",")[:3]]
+    light_text = [int(x) for x in colors["op"].strip("rgba()").split(",")[:3]]
+    assert sum(dark) < 200 and sum(light_text) > 400, colors
+    boxes = [widget(nb, i).bounding_box() for i in range(2)]
+    assert boxes[0]["x"] + boxes[0]["width"] <= boxes[1]["x"] + 1  # side by side, no overlap
+    nb.screenshot("dark-hbox")
+    nb.set_theme("JupyterLab Light")

@@ -1,0 +1,218 @@
+"""Real-browser tests of live training: DecisionBoundary and GradientHeatmap in JupyterLab.
+
+Every wait is on a data-* attribute the views set (data-step, data-frames-drawn, data-status,
+data-hover-name ...), never on sleeps or the kernel's idle state. Screenshots go to
+tests/artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SETUP = """
+from micrograd_widgets import MLP, Trainer, DecisionBoundary, GradientHeatmap, datasets
+data = datasets.moons(128, noise=0.1, seed=0)
+t = Trainer(MLP(2, [16, 16, 1], seed=1), data)
+"""
+BOUNDARY = ".mgw-boundary"
+HEATMAP = ".mgw-heatmap"
+
+
+def attr(nb, selector: str, name: str) -> str | None:
+    return nb.page.locator(selector).first.get_attribute(name)
+
+
+def wait_attr(nb, selector: str, js_condition: str, timeout_s: float = 60) -> None:
+    """Wait until ``js_condition`` (an expression over ``el``) holds for the first match."""
+    nb.page.wait_for_function(
+        f"(sel) => {{ const el = document.querySelector(sel); return !!el && ({js_condition}); }}",
+        arg=selector,
+        timeout=timeout_s * 1000,
+    )
+
+
+def canvas_pixels(nb) -> str:
+    return nb.page.evaluate(
+        "() => document.querySelector('.mgw-boundary-canvas').toDataURL('image/png')"
+    )
+
+
+def measure_frames(nb, seconds: float) -> dict:
+    """Frames the view drew and bytes per frame over ``seconds`` of wall time, in the browser."""
+    return nb.page.evaluate(
+        """async (ms) => {
+            const el = document.querySelector('.mgw-boundary');
+            const f0 = Number(el.dataset.framesDrawn), s0 = Number(el.dataset.step);
+            const t0 = performance.now();
+            await new Promise((r) => setTimeout(r, ms));
+            const f1 = Number(el.dataset.framesDrawn), s1 = Number(el.dataset.step);
+            const dt = (performance.now() - t0) / 1000;
+            return {fps: (f1 - f0) / dt, steps_per_s: (s1 - s0) / dt,
+                    frames: f1 - f0, bytes_per_frame: Number(el.dataset.frameBytes)};
+        }""",
+        int(seconds * 1000),
+    )
+
+
+def test_training_animates_pauses_and_records(notebook):
+    nb = notebook([SETUP, "w = DecisionBoundary(t); w", "h = GradientHeatmap(t); h"])
+    wait_attr(nb, BOUNDARY, "el.dataset.framesDrawn >= 1")
+    before = canvas_pixels(nb)
+    nb.screenshot("boundary-initial")
+    nb.page.get_by_role("button", name="▶ Play").click()
+    wait_attr(nb, BOUNDARY, "Number(el.dataset.step) >= 3")
+    first = canvas_pixels(nb)
+    step = int(attr(nb, BOUNDARY, "data-step"))
+    wait_attr(nb, BOUNDARY, f"Number(el.dataset.step) >= {step + 2}")
+    second = canvas_pixels(nb)
+    assert before != first != second, "the decision boundary did not change while training"
+    stats = measure_frames(nb, 4.0)
+    print(f"\nseed demo (MLP(2,[16,16,1]), 128 points): {stats}")
+    assert stats["frames"] >= 2
+    nb.screenshot("boundary-training")
+
+    nb.page.get_by_role("button", name=re.compile("Pause")).click()
+    wait_attr(nb, BOUNDARY, "el.dataset.status === 'paused'")
+    paused_at = attr(nb, BOUNDARY, "data-step")
+    assert nb.eval("t.status") == "'paused'"
+    time.sleep(1.5)  # nothing to wait for: checking that nothing happens
+    assert attr(nb, BOUNDARY, "data-step") == paused_at
+    assert nb.eval("t.steps_done") == paused_at
+    assert attr(nb, HEATMAP, "data-step") == paused_at
+
+    # the recorded run: scrub back to the first frame
+    wait_attr(nb, BOUNDARY, "Number(el.dataset.recorded) >= 3")
+    slider = nb.page.locator(".mgw-boundary-slider")
+    slider.fill("0")
+    wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === '0'")
+    scrubbed = canvas_pixels(nb)
+    nb.screenshot("boundary-scrubbed")
+    nb.page.get_by_role("button", name="Live").click()
+    wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === undefined")
+    assert canvas_pixels(nb) != scrubbed, "scrubbing to step 0 showed the same picture as live"
+
+
+def test_clicks_add_and_remove_points_while_training(notebook):
+    nb = notebook([SETUP, "w = DecisionBoundary(t); w", "t.start()"])
+    wait_attr(nb, BOUNDARY, "el.dataset.status === 'running' && Number(el.dataset.step) >= 1")
+    canvas = nb.page.locator(".mgw-boundary-canvas")
+    box = canvas.bounding_box()
+    canvas.click(position={"x": 90, "y": 60})
+    canvas.click(position={"x": 270, "y": 300}, modifiers=["Shift"])
+    wait_attr(nb, BOUNDARY, "el.dataset.points === '130'")
+    # Python saw both points, in the right place, while the background thread kept training
+    assert nb.eval("t.status") == "'running'"
+    assert nb.eval("len(t.y), t.y[-2:].tolist()") == "(130, [1.0, -1.0])"
+    xmin, xmax, ymin, ymax = eval(nb.eval("w.extent"))
+    expected = [
+        (xmin + 90 / box["width"] * (xmax - xmin), ymax - 60 / box["height"] * (ymax - ymin)),
+        (xmin + 270 / box["width"] * (xmax - xmin), ymax - 300 / box["height"] * (ymax - ymin)),
+    ]
+    got = eval(nb.eval("t.X[-2:].tolist()"))
+    for (gx, gy), (ex, ey) in zip(got, expected):
+        assert abs(gx - ex) < 0.02 * (xmax - xmin) and abs(gy - ey) < 0.02 * (ymax - ymin)
+    step = int(attr(nb, BOUNDARY, "data-step"))
+    wait_attr(nb, BOUNDARY, f"Number(el.dataset.step) > {step}")  # still training
+    nb.screenshot("points-added")
+
+    canvas.click(position={"x": 90, "y": 60}, modifiers=["Alt"])  # alt-click removes the nearest
+    wait_attr(nb, BOUNDARY, "el.dataset.points === '129'")
+    assert nb.eval("float(t.y[-1]), len(t.y)") == "(-1.0, 129)"
+    nb.execute("t.stop()")
+    wait_attr(nb, BOUNDARY, "el.dataset.status === 'stopped'")
+
+
+def test_heatmap_hover_modes_dead_neurons_and_dark_theme(notebook):
+    cells = [
+        SETUP,
+        # kill neuron 0 of layer 0: zero weights and a negative bias -> its ReLU never fires
+        "dead = t.model.layers[0].neurons[0]\nfor p in dead.w: p.data = 0.0\ndead.b.data = -1.0",
+        "h = GradientHeatmap(t, dead_window=3); h",
+        "t.run(4)",
+    ]
+    nb = notebook(cells)
+    wait_attr(nb, HEATMAP, "el.dataset.step === '4'")
+    layer1 = nb.page.locator(".mgw-heatmap-matrix[data-layer='1']")
+    # cell (neuron 3, input 5) of layer 1: geometry from js/heatmap/layout.ts (left 24, top 14,
+    # 16 px cells for 17 columns)
+    layer1.hover(position={"x": 24 + 5.5 * 16, "y": 14 + 3.5 * 16})
+    wait_attr(nb, HEATMAP, "el.dataset.hoverName !== undefined")
+    assert attr(nb, HEATMAP, "data-hover-name") == "layers.1.neurons.3.w.5"
+    tooltip = nb.page.locator(".mgw-heatmap-tooltip")
+    assert tooltip.is_visible()
+    text = tooltip.text_content()
+    assert text.startswith("layers.1.neurons.3.w.5")
+    grad = float(nb.eval("t.model.layers[1].neurons[3].w[5].grad"))
+    shown = float(re.search(r"grad (\S+)", text).group(1))
+    assert shown == pytest.approx(grad, rel=1e-3, abs=1e-6)
+    nb.screenshot("heatmap-hover")
+
+    # dead = no input of the data set makes the ReLU fire (pre-activation <= 0 everywhere)
+    truth = nb.eval(
+        "[i for i, n in enumerate(t.model.layers[0].neurons) "
+        "if max(sum(w.data * x for w, x in zip(n.w, row)) + n.b.data for row in t.X) <= 0]"
+    )
+    marked = nb.page.locator(".mgw-heatmap-matrix[data-layer='0']").get_attribute("data-dead")
+    assert marked.startswith("0")
+    assert f"[{marked.replace(',', ', ')}]" == truth
+    nb.page.get_by_role("button", name="weights").click()
+    wait_attr(nb, HEATMAP, "el.dataset.mode === 'weights'")
+    assert nb.eval("h.mode") == "'weights'"
+
+    nb.set_theme("JupyterLab Dark")
+    nb.page.wait_for_selector("#jupyterlab-splash", state="detached")
+    background = nb.page.evaluate(
+        "() => getComputedStyle(document.querySelector('.mgw-heatmap')).backgroundColor"
+    )
+    r, g, b = (int(v) for v in re.findall(r"\d+", background)[:3])
+    assert r + g + b < 200, f"the widget did not follow the dark theme: {background}"
+    nb.page.locator(".mgw-heatmap").scroll_into_view_if_needed()
+    nb.screenshot("heatmap-dark")
+    nb.set_theme("JupyterLab Light")  # the theme is a lab setting: later tests expect light
+    nb.page.wait_for_selector("#jupyterlab-splash", state="detached")
+
+
+def test_divergent_run_shows_its_message(notebook):
+    cells = [
+        SETUP.replace("data)", "data, lr=100.0)"),
+        "w = DecisionBoundary(t); w",
+        "h = GradientHeatmap(t); h",
+        "t.run(20)",
+    ]
+    nb = notebook(cells)
+    wait_attr(nb, BOUNDARY, "el.dataset.status === 'diverged'")
+    overlay = nb.page.locator(".mgw-boundary-overlay")
+    assert overlay.is_visible()
+    assert "diverged" in overlay.text_content()
+    assert "learning rate 100" in overlay.text_content()
+    assert nb.page.locator(".mgw-heatmap-message").is_visible()
+    assert nb.page.get_by_role("button", name="▶ Play").is_disabled()
+    nb.page.locator(".mgw-boundary").scroll_into_view_if_needed()
+    nb.screenshot("diverged")
+    # reset clears it
+    nb.page.get_by_role("button", name="Reset").click()
+    wait_attr(nb, BOUNDARY, "el.dataset.status === 'idle' && el.dataset.message === ''")
+    assert not overlay.is_visible()
+
+
+def test_frame_rate_is_throttled_for_a_fast_model(notebook):
+    """A tiny model steps far faster than 30/s: the browser must still get ≤ 30 frames/s."""
+    cells = [
+        "from micrograd_widgets import MLP, Trainer, DecisionBoundary, datasets\n"
+        "t = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0), lr=0.05)",
+        "w = DecisionBoundary(t); w",
+        "t.start()",
+    ]
+    nb = notebook(cells)
+    wait_attr(nb, BOUNDARY, "Number(el.dataset.step) >= 50")
+    stats = measure_frames(nb, 4.0)
+    nb.execute("t.stop()")
+    print(f"\nfast model (MLP(2,[4,1]), 16 points): {stats}")
+    assert stats["steps_per_s"] > 40, "the model is not fast enough to test the throttle"
+    assert stats["fps"] <= 31
+    assert stats["fps"] >= 10

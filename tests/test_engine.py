@@ -1,0 +1,396 @@
+"""Unit tests for micrograd_widgets.engine.Value.
+
+Where a test name says "like PyTorch", the expected number is what ``torch.float64`` autograd
+gives for the same expression; PyTorch is not installed here, so each expectation is derived
+analytically and the derivation is in the test.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+import sys
+import weakref
+
+import numpy as np
+import pytest
+
+from micrograd_widgets import Value
+from micrograd_widgets.engine import ChainRuleTerm, gc_paused
+
+# ---- construction ----------------------------------------------------------------------------
+
+
+def test_value_holds_data_grad_label_and_no_children():
+    a = Value(2.0, label="a")
+    assert a.data == 2.0 and a.grad == 0.0 and a.label == "a"
+    assert a._prev == () and a._local_grads == () and a._op == ""
+    assert isinstance(a.grad, float)
+
+
+def test_repr_starts_like_the_seed():
+    assert repr(Value(2.0)).startswith("Value(data=2.0")
+    assert "label='x'" in repr(Value(1.5, label="x"))
+
+
+@pytest.mark.parametrize(
+    "number",
+    [3, 3.0, np.float64(3.0), np.float32(3.0), np.int64(3), np.int8(3), np.array(3.0)],
+    ids=["int", "float", "float64", "float32", "int64", "int8", "0-d array"],
+)
+def test_accepts_any_real_number_and_stores_a_python_float(number):
+    v = Value(number)
+    assert v.data == 3.0
+    assert type(v.data) is float
+
+
+@pytest.mark.parametrize("bad", ["2.0", [2.0], None, 1 + 2j, np.array([1.0, 2.0])])
+def test_rejects_non_numbers_with_a_type_error_naming_the_type(bad):
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+
+
+def test_rejects_non_numbers_in_arithmetic_too():
+    with pytest.raises(TypeError, match="str"):
+        Value(1.0) + "2"
+
+
+def test_general_constructor_accepts_children_and_local_grads():
+    a, b = Value(2.0), Value(3.0)
+    c = Value(6.0, (a, b), "*", "c", (3.0, 2.0))
+    assert c._prev == (a, b) and c._local_grads == (3.0, 2.0) and c._op == "*"
+    c.backward()
+    assert (a.grad, b.grad) == (3.0, 2.0)
+    with pytest.raises(ValueError, match="at most two children"):
+        Value(1.0, (a, b, c), "+", "", (1.0, 1.0, 1.0))
+    with pytest.raises(ValueError, match="local derivative"):
+        Value(1.0, (a, b), "+", "", (1.0,))
+
+
+# ---- the seed post's printed numbers ----------------------------------------------------------
+
+
+def test_seed_negation_subtraction_power_division():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    assert (-a).data == -2.0
+    assert (a - b).data == -1.0
+    assert (a - 3.0).data == -1.0
+    assert (a**2.0).data == 4.0
+    assert (a / Value(4.0, label="b")).data == 0.5
+
+
+def test_seed_tanh_of_two_and_its_gradient():
+    a = Value(2.0, label="a")
+    b = a.tanh()
+    assert b.data == pytest.approx(0.964027580075817, abs=1e-15)
+    b.backward()
+    assert a.grad == pytest.approx(0.0706508248531642, abs=1e-15)
+
+
+def test_seed_relu_examples():
+    a = Value(2.0, label="a")
+    b = a.relu()
+    assert b.data == 2.0
+    b.backward()
+    assert a.grad == 1.0
+    n = Value(-2.0)
+    r = n.relu()
+    r.backward()
+    assert (r.data, n.grad) == (0.0, 0.0)
+
+
+# ---- each op: forward value, op name, children and local derivatives -------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "op", "value", "grads"),
+    [
+        (lambda a, b: a + b, "+", 5.0, (1.0, 1.0)),
+        (lambda a, b: a - b, "-", -1.0, (1.0, -1.0)),
+        (lambda a, b: a * b, "*", 6.0, (3.0, 2.0)),
+        (lambda a, b: a / b, "/", 2.0 / 3.0, (1.0 / 3.0, -2.0 / 9.0)),
+    ],
+    ids=["add", "sub", "mul", "div"],
+)
+def test_binary_ops(make, op, value, grads):
+    a, b = Value(2.0), Value(3.0)
+    out = make(a, b)
+    assert out._op == op and out._prev == (a, b)
+    assert out.data == pytest.approx(value)
+    assert out._local_grads == pytest.approx(grads)
+    out.backward()
+    assert (a.grad, b.grad) == pytest.approx(grads)
+
+
+@pytest.mark.parametrize(
+    ("make", "op", "value", "grad"),
+    [
+        (lambda a: -a, "neg", -0.5, -1.0),
+        (lambda a: a**3, "**3", 0.125, 0.75),
+        (lambda a: a**-1.0, "**-1.0", 2.0, -4.0),
+        (lambda a: a.tanh(), "tanh", math.tanh(0.5), 1 - math.tanh(0.5) ** 2),
+        (lambda a: a.relu(), "ReLU", 0.5, 1.0),
+        (lambda a: a.exp(), "exp", math.exp(0.5), math.exp(0.5)),
+        (lambda a: a.log(), "log", math.log(0.5), 2.0),
+        (
+            lambda a: a.sigmoid(),
+            "sigmoid",
+            1 / (1 + math.exp(-0.5)),
+            math.exp(-0.5) / (1 + math.exp(-0.5)) ** 2,
+        ),
+    ],
+    ids=["neg", "pow3", "pow-1", "tanh", "relu", "exp", "log", "sigmoid"],
+)
+def test_unary_ops(make, op, value, grad):
+    a = Value(0.5)
+    out = make(a)
+    assert out._op == op and out._prev == (a,)
+    assert out.data == pytest.approx(value, rel=1e-15)
+    out.backward()
+    assert a.grad == pytest.approx(grad, rel=1e-14)
+    assert out._local_grads == (a.grad,)
+
+
+@pytest.mark.parametrize(
+    ("make", "value", "grad"),
+    [
+        (lambda a: 1 + a, 3.0, 1.0),
+        (lambda a: 1 - a, -1.0, -1.0),
+        (lambda a: 3 * a, 6.0, 3.0),
+        (lambda a: 1 / a, 0.5, -0.25),
+        (lambda a: np.float64(3.0) * a, 6.0, 3.0),
+        (lambda a: np.int64(1) - a, -1.0, -1.0),
+        (lambda a: a - 3.0, -1.0, 1.0),
+        (lambda a: a / 4, 0.5, 0.25),
+    ],
+    ids=["radd", "rsub", "rmul", "rtruediv", "np-rmul", "np-rsub", "sub-number", "div-number"],
+)
+def test_numbers_on_either_side(make, value, grad):
+    a = Value(2.0)
+    out = make(a)
+    assert isinstance(out, Value)
+    assert out.data == pytest.approx(value)
+    out.backward()
+    assert a.grad == pytest.approx(grad)
+
+
+def test_power_with_a_value_exponent_is_a_type_error():
+    a = Value(2.0)
+    with pytest.raises(TypeError, match="only int or float exponents"):
+        a ** Value(2.0)
+    with pytest.raises(TypeError, match="only Value \\*\\* number"):
+        2.0**a
+    with pytest.raises(TypeError, match="str"):
+        a ** "2"
+
+
+def test_a_reused_node_accumulates_its_gradient():
+    a = Value(3.0)
+    b = a * a + a  # db/da = 2a + 1 = 7
+    b.backward()
+    assert a.grad == 7.0
+
+
+def test_docstring_example():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    L = a * b + a
+    L.backward()
+    assert (a.grad, b.grad) == (-2.0, 2.0)
+
+
+# ---- edge cases, compared with PyTorch float64 ------------------------------------------------
+
+
+def test_relu_gradient_at_zero_is_zero_like_pytorch():
+    # torch.relu'(0) = 0 (its backward is `grad * (result > 0)`)
+    a = Value(0.0)
+    out = a.relu()
+    out.backward()
+    assert (out.data, a.grad) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("x", [1000.0, -1000.0, 1e308])
+def test_tanh_saturates_without_overflow_like_pytorch(x):
+    # torch.tanh(±1000) = ±1 and its grad 1 - tanh² = 0
+    a = Value(x)
+    out = a.tanh()
+    out.backward()
+    assert out.data == math.copysign(1.0, x)
+    assert a.grad == 0.0
+
+
+@pytest.mark.parametrize(("x", "s"), [(1000.0, 1.0), (-1000.0, 0.0), (0.0, 0.5)])
+def test_sigmoid_saturates_without_overflow_like_pytorch(x, s):
+    # torch.sigmoid(1000) = 1, sigmoid(-1000) = 0 (both with grad 0), sigmoid(0) = 0.5 (grad 0.25)
+    a = Value(x)
+    out = a.sigmoid()
+    out.backward()
+    assert out.data == s
+    assert a.grad == s * (1 - s)
+
+
+def test_exp_overflow_gives_infinity_like_pytorch():
+    # torch.exp(1000.) = inf, with grad inf
+    a = Value(1000.0)
+    out = a.exp()
+    out.backward()
+    assert out.data == math.inf and a.grad == math.inf
+
+
+@pytest.mark.parametrize("x", [0.0, -1.0, math.nan])
+def test_log_of_non_positive_is_a_clear_value_error(x):
+    # (PyTorch returns -inf / nan here; a learner gets an error saying why instead)
+    with pytest.raises(ValueError, match="positive"):
+        Value(x).log()
+
+
+def test_division_by_zero_is_a_clear_error():
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
+        Value(1.0) / 0
+    with pytest.raises(ZeroDivisionError):
+        Value(0.0) ** -1
+
+
+def test_negative_base_with_fractional_power_is_a_clear_error():
+    with pytest.raises(ValueError, match="not a real number"):
+        Value(-8.0) ** 0.5
+
+
+def test_power_edges_like_pytorch():
+    # torch: d/dx x**0.5 at 0 is inf; x**0 has grad 0 everywhere; (-2)**3 = -8 with grad 12
+    for x, n, value, grad in [(0.0, 0.5, 0.0, math.inf), (5.0, 0, 1.0, 0.0), (-2.0, 3, -8.0, 12.0)]:
+        a = Value(x)
+        out = a**n
+        out.backward()
+        assert (out.data, a.grad) == (value, grad)
+
+
+# ---- backward: order, steps, no recursion, no cycles ------------------------------------------
+
+
+def random_graph(seed: int, size: int = 60) -> tuple[Value, list[Value]]:
+    """A random expression with shared subexpressions over four leaves."""
+    rng = random.Random(seed)
+    leaves = [Value(rng.uniform(-2, 2), label=f"x{i}") for i in range(4)]
+    nodes = list(leaves)
+    for _ in range(size):
+        a, b = rng.choice(nodes), rng.choice(nodes)
+        op = rng.choice(["+", "*", "-", "tanh", "relu", "sigmoid"])
+        if op == "+":
+            nodes.append(a + b)
+        elif op == "*":
+            nodes.append(a * b)
+        elif op == "-":
+            nodes.append(a - b)
+        else:
+            nodes.append(getattr(a, op)())
+    root = nodes[-1]
+    for n in nodes[-8:-1]:
+        root = root + n
+    return root, leaves
+
+
+def test_topological_order_lists_each_node_once_after_its_children():
+    root, _ = random_graph(1)
+    order = root.topological_order()
+    assert order[-1] is root
+    assert len(order) == len(set(order))
+    position = {node: i for i, node in enumerate(order)}
+    for node in order:
+        for child in node._prev:
+            assert position[child] < position[node]
+    assert root.backward_order() == order[::-1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_stepping_through_backward_steps_equals_backward(seed):
+    root, _ = random_graph(seed)
+    root.backward()
+    expected = {node: node.grad for node in root.topological_order()}
+
+    root2, _ = random_graph(seed)
+    visited = []
+    for node, terms in root2.backward_steps():
+        visited.append(node)
+        assert [t.child for t in terms] == list(node._prev)
+        for term in terms:
+            assert isinstance(term, ChainRuleTerm)
+            assert term.contribution == term.local_grad * term.out_grad
+            assert term.grad_after == term.grad_before + term.contribution
+    assert visited == root2.backward_order()
+    got = [node.grad for node in root2.topological_order()]
+    assert got == list(expected.values())  # the same arithmetic in the same order: exact
+
+
+def test_propagate_applies_one_node_and_describes_it():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.grad = 2.0
+    terms = c.propagate()
+    assert [(t.child, t.local_grad, t.out_grad) for t in terms] == [(a, -3.0, 2.0), (b, 2.0, 2.0)]
+    assert (a.grad, b.grad) == (-6.0, 4.0)
+    assert repr(terms[0]) == "a.grad += -3.0 × 2.0 = 0.0 + -6.0 = -6.0"
+
+
+def test_square_via_mul_lists_the_child_twice():
+    a = Value(3.0)
+    sq = a * a
+    assert sq._prev == (a, a) and sq._local_grads == (3.0, 3.0)
+    sq.backward()
+    assert a.grad == 6.0
+
+
+def test_a_100000_deep_chain_builds_backpropagates_and_frees_without_recursion():
+    limit = sys.getrecursionlimit()
+    assert limit < 100_000  # so any recursion would fail
+    x = Value(0.5)
+    out = x
+    for _ in range(50_000):
+        out = (-out).tanh()  # two ops per iteration: 100,000 deep
+    assert len(out.topological_order()) == 100_001
+    out.backward()
+    assert 0.0 < abs(x.grad) < 1.0
+    probe = weakref.ref(out)
+    middle = weakref.ref(out._a._a._a)
+    del out
+    assert probe() is None and middle() is None  # freed, and freeing did not recurse either
+    assert sys.getrecursionlimit() == limit
+
+
+def test_graphs_hold_no_reference_cycles():
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()  # only reference counting may free the graph
+    try:
+        root, leaves = random_graph(7, size=200)
+        root.backward()
+        probes = [weakref.ref(node) for node in root.topological_order()]
+        del root, leaves
+        assert [p for p in probes if p() is not None] == []
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_gc_paused_pauses_and_restores_the_collector():
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block is still active
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_gc_paused_leaves_a_disabled_collector_disabled():
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -1,0 +1,121 @@
+import math
+
+import numpy as np
+import pytest
+
+from micrograd_widgets import MLP, Value, losses
+
+
+def values(xs):
+    return [Value(float(x)) for x in xs]
+
+
+SCORES = [0.3, -1.7, 2.5, 0.0, -0.2]
+LABELS = [1, -1, -1, 1, 1]
+
+
+def numeric_grads(loss_fn, xs, y, eps=1e-6):
+    grads = []
+    for i in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[i] += eps
+        down[i] -= eps
+        grads.append((loss_fn(values(up), y).data - loss_fn(values(down), y).data) / (2 * eps))
+    return grads
+
+
+@pytest.mark.parametrize(
+    ("name", "formula"),
+    [
+        ("svm", lambda s, y: np.mean(np.maximum(0, 1 - y * s))),
+        ("log", lambda s, y: np.mean(np.log1p(np.exp(-y * s)))),
+        ("mse", lambda s, y: np.mean((s - y) ** 2)),
+    ],
+)
+def test_data_losses_match_their_formula_and_backpropagate(name, formula):
+    fn = losses.DATA_LOSSES[name]
+    scores = values(SCORES)
+    loss = fn(scores, LABELS)
+    assert loss.data == pytest.approx(formula(np.array(SCORES), np.array(LABELS)))
+    loss.backward()
+    # SCORES avoid the hinge's kink (y·s = 1), so finite differences are exact enough
+    expected = numeric_grads(fn, SCORES, LABELS)
+    assert [s.grad for s in scores] == pytest.approx(expected, abs=1e-6)
+
+
+def test_log_loss_is_stable_for_huge_margins():
+    scores = values([1000.0, -1000.0])
+    loss = losses.log_loss(scores, [-1, -1])  # one badly wrong, one very right
+    assert loss.data == pytest.approx(500.0)
+    loss.backward()
+    assert scores[0].grad == pytest.approx(0.5)  # d/ds mean(softplus(s)) = sigmoid(1000) / 2
+    assert scores[1].grad == pytest.approx(0.0, abs=1e-300)
+
+
+def test_penalties_values_and_gradients():
+    params = values([0.5, -2.0, 0.0])
+    l2 = losses.l2_penalty(params, 0.1)
+    assert l2.data == pytest.approx(0.1 * (0.25 + 4.0))
+    l2.backward()
+    assert [p.grad for p in params] == pytest.approx([0.1, -0.4, 0.0])
+    params = values([0.5, -2.0, 0.0])
+    l1 = losses.l1_penalty(params, 0.1)
+    assert l1.data == pytest.approx(0.25)
+    l1.backward()
+    assert [p.grad for p in params] == pytest.approx([0.1, -0.1, 0.0])
+
+
+def test_total_loss_is_the_seeds_loss():
+    model = MLP(2, [4, 4, 1], seed=0)
+    X = np.array([[0.1, 0.2], [-1.0, 0.5], [0.7, -0.3]])
+    y = np.array([1, -1, 1])
+    scores = [model(list(map(Value, row))) for row in X]
+    # the seed's loss(), verbatim
+    seed_losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+    data_loss = sum(seed_losses) * (1.0 / len(seed_losses))
+    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+    seed_total = data_loss + reg_loss
+    fresh_scores = [model(list(row)) for row in X]  # a separate graph: grads must not mix
+    ours = losses.total_loss(fresh_scores, y, model.parameters())
+    assert ours.data == pytest.approx(seed_total.data, rel=1e-12)
+    model.zero_grad()
+    seed_total.backward()
+    seed_grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    ours.backward()
+    assert [p.grad for p in model.parameters()] == pytest.approx(seed_grads, rel=1e-12)
+
+
+def test_total_loss_without_regularization_and_with_a_custom_loss():
+    scores = values(SCORES)
+    plain = losses.total_loss(scores, LABELS, values([5.0]), regularization=None)
+    assert plain.data == pytest.approx(losses.svm_loss(values(SCORES), LABELS).data)
+
+    def first_score(s, y):
+        return s[0] * 1.0
+
+    assert losses.total_loss(scores, LABELS, loss=first_score, regularization=None).data == 0.3
+
+
+def test_accuracy_counts_sign_agreement():
+    assert losses.accuracy(values(SCORES), LABELS) == pytest.approx(2 / 5)  # 0.0 counts as -1
+    assert losses.accuracy(np.array([1.0, -1.0]), [1, -1]) == 1.0
+    assert math.isnan(losses.accuracy([], []))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: losses.svm_loss(values([1.0]), [0]), "labels must be -1 or \\+1"),
+        (lambda: losses.mse_loss(values([1.0, 2.0]), [1]), "2 scores but 1 labels"),
+        (lambda: losses.log_loss([], []), "zero examples"),
+        (lambda: losses.l2_penalty(values([1.0]), -1), "rate must be >= 0"),
+        (lambda: losses.l1_penalty(values([1.0]), float("inf")), "finite number"),
+        (lambda: losses.resolve_loss("hinge"), "unknown loss 'hinge'"),
+        (lambda: losses.check_regularization("l3"), "unknown regularization 'l3'"),
+        (lambda: losses.accuracy([1.0], [1, 1]), "1 scores but 2 labels"),
+    ],
+)
+def test_bad_input_is_explained(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,0 +1,236 @@
+"""Unit tests for micrograd_widgets.nn: Module, Neuron, Layer, MLP."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from micrograd_widgets import MLP, Layer, Module, Neuron, Value
+from micrograd_widgets import nn as nn_module
+
+
+def test_public_imports():
+    assert nn_module.MLP is MLP and nn_module.Neuron is Neuron
+    assert issubclass(MLP, Module) and issubclass(Layer, Module) and issubclass(Neuron, Module)
+    from micrograd_widgets.engine import Value as EngineValue
+
+    assert EngineValue is Value
+
+
+def test_seed_mlp_has_337_parameters():
+    model = MLP(2, [16, 16, 1])
+    assert len(model.parameters()) == 337
+    assert all(isinstance(p, Value) for p in model.parameters())
+
+
+def test_named_parameters_are_dotted_ordered_and_set_as_labels():
+    model = MLP(2, [3, 1], seed=0)
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:4] == [
+        "layers.0.neurons.0.w.0",
+        "layers.0.neurons.0.w.1",
+        "layers.0.neurons.0.b",
+        "layers.0.neurons.1.w.0",
+    ]
+    assert names[-1] == "layers.1.neurons.0.b"
+    assert len(names) == 3 * 3 + 4
+    # order: layer by layer, neuron by neuron, w then b
+    expected = [p for layer in model.layers for n in layer.neurons for p in (*n.w, n.b)]
+    assert model.parameters() == expected
+    assert all(p.label == name for name, p in model.named_parameters())
+    # stable: asking again gives the same names for the same objects
+    assert list(model.named_parameters()) == list(model.named_parameters())
+
+
+def test_neuron_names_and_layer_names_are_relative():
+    assert [n for n, _ in Neuron(2, seed=0).named_parameters()] == ["w.0", "w.1", "b"]
+    assert [n for n, _ in Layer(1, 2, seed=0).named_parameters()] == [
+        "neurons.0.w.0",
+        "neurons.0.b",
+        "neurons.1.w.0",
+        "neurons.1.b",
+    ]
+
+
+def test_seed_neuron_example_gradients():
+    # the seed's Neuron(4) printed [1.0, 2.0, 3.0, 4.0, 1.0]: d(w·x + b)/d(w, b) = (x, 1)
+    n = Neuron(4, activation="none", seed=0)
+    y = n([1.0, 2.0, 3.0, 4.0])
+    y.backward()
+    assert [p.grad for p in n.parameters()] == [1.0, 2.0, 3.0, 4.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("activation", "f"),
+    [
+        ("relu", lambda z: max(z, 0.0)),
+        ("tanh", np.tanh),
+        ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
+        ("none", lambda z: z),
+    ],
+)
+def test_neuron_applies_its_activation(activation, f):
+    n = Neuron(3, activation=activation, seed=3)
+    x = [0.5, -1.0, 2.0]
+    z = sum(wi.data * xi for wi, xi in zip(n.w, x)) + n.b.data
+    assert n(x).data == pytest.approx(f(z), rel=1e-12, abs=1e-15)
+    assert n.activation == activation
+
+
+def test_unknown_activation_lists_the_choices():
+    with pytest.raises(ValueError, match="'relu', 'tanh', 'sigmoid', 'none'"):
+        Neuron(2, activation="gelu")
+    with pytest.raises(ValueError, match="gelu"):
+        MLP(2, [3, 1], activation="gelu")
+
+
+def test_neuron_has_w_and_b():
+    n = Neuron(3, seed=1)
+    assert len(n.w) == 3 and isinstance(n.b, Value)
+    assert all(-1.0 <= p.data <= 1.0 for p in n.parameters())
+
+
+def test_layer_returns_a_bare_value_for_one_output_and_a_list_otherwise():
+    single = Layer(4, 1, seed=0)
+    assert isinstance(single([1.0, 2.0, 3.0, 4.0]), Value)
+    multi = Layer(4, 3, activation="tanh", seed=0)
+    out = multi([1.0, 2.0, 3.0, 4.0])
+    assert isinstance(out, list) and len(out) == 3
+    assert len(multi.neurons) == 3 and multi.activation == "tanh"
+    assert (multi.nin, multi.nout) == (4, 3)
+
+
+def test_mlp_hidden_relu_and_linear_output_by_default():
+    model = MLP(2, [4, 4, 1], seed=0)
+    assert [layer.activation for layer in model.layers] == ["relu", "relu", "none"]
+    model = MLP(2, [4, 1], activation="tanh", seed=0)
+    assert [layer.activation for layer in model.layers] == ["tanh", "none"]
+
+
+def test_mlp_with_a_width_one_hidden_layer_works():
+    model = MLP(2, [1, 3, 1], seed=0)
+    out = model([1.0, -1.0])
+    assert isinstance(out, Value)
+    out.backward()
+    assert len(model.parameters()) == 3 + 3 * 2 + 4
+
+
+def test_mlp_with_several_outputs_returns_a_list():
+    model = MLP(2, [3, 2], seed=0)
+    out = model([1.0, -1.0])
+    assert isinstance(out, list) and len(out) == 2
+    assert all(isinstance(v, Value) for v in out)
+
+
+def test_inputs_may_be_numbers_numpy_or_values():
+    model = MLP(2, [4, 1], activation="tanh", seed=5)
+    x = [0.3, -0.7]
+    from_numbers = model(x).data
+    assert model(np.array(x)).data == from_numbers
+    assert model([Value(v) for v in x]).data == from_numbers
+
+
+@pytest.mark.parametrize("module", [Neuron(2, seed=0), Layer(2, 3, seed=0), MLP(2, [3, 1], seed=0)])
+def test_wrong_input_length_says_expected_and_got(module):
+    with pytest.raises(ValueError, match="expected 2 inputs, got 3"):
+        module([1.0, 2.0, 3.0])
+
+
+def test_bad_sizes_are_rejected():
+    with pytest.raises(ValueError, match="nin"):
+        Neuron(0)
+    with pytest.raises(ValueError, match="layer width"):
+        MLP(2, [3, 0])
+    with pytest.raises(ValueError, match="non-empty list"):
+        MLP(2, [])
+    with pytest.raises(ValueError, match="non-empty list"):
+        MLP(2, 3)
+
+
+def test_seed_and_rng_make_models_reproducible():
+    a, b = MLP(2, [5, 1], seed=42), MLP(2, [5, 1], seed=42)
+    assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+    c = MLP(2, [5, 1], seed=43)
+    assert [p.data for p in a.parameters()] != [p.data for p in c.parameters()]
+    d, e = MLP(2, [5, 1], rng=random.Random(7)), MLP(2, [5, 1], rng=random.Random(7))
+    assert [p.data for p in d.parameters()] == [p.data for p in e.parameters()]
+    with pytest.raises(ValueError, match="either seed= or rng="):
+        MLP(2, [5, 1], seed=1, rng=random.Random(1))
+
+
+def test_unseeded_models_follow_the_global_random_seed():
+    random.seed(123)
+    a = MLP(2, [3, 1])
+    random.seed(123)
+    b = MLP(2, [3, 1])
+    assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+
+
+def test_zero_grad_resets_every_parameter():
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    model([1.0, 2.0]).backward()
+    assert any(p.grad != 0.0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_parameter_matrix_has_bias_last():
+    layer = Layer(3, 2, seed=0)
+    m = layer.parameter_matrix()
+    assert m.shape == (2, 4)
+    assert m[1, 3] == layer.neurons[1].b.data and m[0, 2] == layer.neurons[0].w[2].data
+    layer.neurons[1].b.grad = 5.0
+    assert layer.parameter_matrix("grad")[1, 3] == 5.0
+    with pytest.raises(ValueError, match="'data' or 'grad'"):
+        layer.parameter_matrix("value")
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "none"])
+@pytest.mark.parametrize("nouts", [[8, 8, 1], [5, 3], [1, 3, 1]])
+def test_predict_matches_the_value_forward_pass(activation, nouts):
+    model = MLP(2, nouts, activation=activation, seed=11)
+    X = np.random.default_rng(0).uniform(-3, 3, size=(40, 2))
+    predicted = model.predict(X)
+    outs = [model(list(row)) for row in X]
+    if nouts[-1] == 1:
+        assert predicted.shape == (40,)
+        expected = np.array([o.data for o in outs])
+    else:
+        assert predicted.shape == (40, nouts[-1])
+        expected = np.array([[v.data for v in o] for o in outs])
+    np.testing.assert_allclose(predicted, expected, rtol=0, atol=1e-10)
+
+
+def test_predict_builds_no_graph_and_checks_its_input():
+    model = MLP(2, [4, 1], seed=0)
+    grads_before = [p.grad for p in model.parameters()]
+    out = model.predict([[0.0, 1.0], [1.0, 0.0]])
+    assert isinstance(out, np.ndarray) and out.dtype == np.float64
+    assert [p.grad for p in model.parameters()] == grads_before
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        model.predict(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="reshape"):
+        model.predict(np.zeros(2))
+
+
+def test_sgd_steps_reduce_the_seed_loss():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(32, 2))
+    y = np.where(X[:, 0] + X[:, 1] > 0, 1, -1)
+    model = MLP(2, [8, 1], seed=0)
+
+    def loss():
+        scores = [model(list(x)) for x in X]
+        losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores)]
+        return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+
+    first = loss().data
+    for k in range(10):
+        total = loss()
+        model.zero_grad()
+        total.backward()
+        for p in model.parameters():
+            p.data -= (1.0 - 0.9 * k / 100) * p.grad
+    assert loss().data < first

@@ -1,0 +1,307 @@
+import gc
+import math
+import statistics
+import threading
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+
+from micrograd_widgets import MLP, Trainer, Value, datasets
+from micrograd_widgets.train import FrameThrottle, TrainingDiverged, default_schedule
+
+
+def tiny(seed=0, **kwargs):
+    """A trainer fast enough (~1 ms/step) for threading tests."""
+    return Trainer(MLP(2, [4, 1], seed=seed), datasets.moons(16, seed=seed), **kwargs)
+
+
+def test_default_schedule_is_the_seeds_then_holds():
+    assert [default_schedule(k) for k in (0, 10, 50, 100)] == pytest.approx([1.0, 0.91, 0.55, 0.1])
+    assert default_schedule(112) == pytest.approx(0.1)  # the seed's formula would be negative
+
+
+def test_steps_equal_the_seeds_training_loop():
+    data = datasets.moons(24, noise=0.1, seed=3)
+    ours, reference = MLP(2, [4, 4, 1], seed=5), MLP(2, [4, 4, 1], seed=5)
+    trainer = Trainer(ours, data)
+    for k in range(3):
+        record = trainer.step()
+        # the seed's loop, verbatim
+        inputs = [list(map(Value, xrow)) for xrow in data.X]
+        scores = list(map(reference, inputs))
+        seed_losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(data.y, scores)]
+        data_loss = sum(seed_losses) * (1.0 / len(seed_losses))
+        total_loss = data_loss + 1e-4 * sum(p * p for p in reference.parameters())
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(data.y, scores)]
+        reference.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in reference.parameters():
+            p.data -= learning_rate * p.grad
+        assert record["loss"] == pytest.approx(total_loss.data, rel=1e-12)
+        assert record["accuracy"] == sum(accuracy) / len(accuracy)
+        assert record["lr"] == learning_rate
+    assert [p.data for p in ours.parameters()] == pytest.approx(
+        [p.data for p in reference.parameters()], rel=1e-12
+    )
+    assert len(trainer.history) == 3 and trainer.steps_done == 3
+    assert trainer.history.step.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_history_has_test_metrics_only_with_a_split():
+    split = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(40, seed=0, test_size=0.25))
+    record = split.step()
+    assert 0 <= record["test_accuracy"] <= 1 and record["test_loss"] > 0
+    no_split = tiny()
+    assert math.isnan(no_split.step()["test_loss"])
+    assert math.isnan(no_split.history[0]["test_accuracy"])
+
+
+def test_learning_rate_constant_callable_and_validation():
+    trainer = tiny(lr=0.05)
+    assert trainer.step()["lr"] == 0.05
+    trainer.lr = lambda k: 0.5 / (k + 1)
+    assert trainer.step()["lr"] == pytest.approx(0.25)
+    trainer.lr = None
+    assert trainer.learning_rate() == pytest.approx(default_schedule(2))
+    for bad in (0, -1.0, float("nan"), "fast"):
+        with pytest.raises(ValueError, match="lr must be"):
+            trainer.lr = bad
+
+
+def test_mini_batches_have_the_requested_size():
+    sizes = []
+
+    def recording_loss(scores, y):
+        sizes.append(len(scores))
+        return sum(scores[1:], scores[0]) * 0.0 + 1.0
+
+    trainer = Trainer(MLP(2, [3, 1], seed=0), datasets.xor(40, seed=0), batch_size=8,
+                      loss=recording_loss, seed=0)  # fmt: skip
+    trainer.run(3)
+    assert sizes == [8, 8, 8]
+
+
+def test_bad_arguments_are_explained():
+    data = datasets.moons(10, seed=0)
+    model = MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="labels -1 or \\+1"):
+        Trainer(model, data.X, (data.y > 0).astype(int))
+    with pytest.raises(ValueError, match="X has 3 features but the model expects 2"):
+        Trainer(model, np.zeros((4, 3)), [1, -1, 1, -1])
+    with pytest.raises(ValueError, match="either a Dataset or X and y"):
+        Trainer(model, data, data.y)
+    with pytest.raises(ValueError, match="batch_size"):
+        Trainer(model, data, batch_size=0)
+    with pytest.raises(TypeError, match="model must be a callable Module"):
+        Trainer("mlp", data)
+    with pytest.raises(ValueError, match="steps must be"):
+        Trainer(model, data).run(-1)
+
+
+def test_divergence_stops_training_with_a_clear_message():
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(64, seed=0), lr=100.0)
+    with pytest.warns(RuntimeWarning, match="Training diverged at step"):
+        trainer.run(20)
+    assert trainer.status == "diverged" and trainer.diverged
+    assert trainer.steps_done < 5
+    assert "learning rate 100" in trainer.message
+    before = [p.data for p in trainer.parameters]
+    with pytest.raises(TrainingDiverged):
+        trainer.step()
+    assert [p.data for p in trainer.parameters] == before  # no update after divergence
+    with pytest.raises(TrainingDiverged, match="reset"):
+        trainer.start()
+    trainer.reset()
+    assert trainer.status == "idle" and trainer.steps_done == 0 and len(trainer.history) == 0
+
+
+def test_nan_loss_is_divergence():
+    trainer = tiny()
+    trainer.parameters[0].data = math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(TrainingDiverged, match="the loss is nan"):
+            trainer.step()
+
+
+def test_reset_restores_the_initial_parameters():
+    trainer = tiny()
+    initial = [p.data for p in trainer.parameters]
+    trainer.run(5)
+    assert [p.data for p in trainer.parameters] != initial
+    trainer.reset()
+    assert [p.data for p in trainer.parameters] == initial
+    assert trainer.steps_done == 0 and len(trainer.history) == 0
+
+
+def test_observers_get_every_step_and_can_unsubscribe():
+    trainer = tiny()
+    events = []
+    unsubscribe = trainer.observe(lambda e: events.append((e.kind, e.record and e.record["step"])))
+    trainer.run(2)
+    assert events == [("status", None), ("step", 0.0), ("step", 1.0), ("status", None)]
+    unsubscribe()
+    trainer.step()
+    assert len(events) == 4
+
+
+def test_a_failing_observer_does_not_stop_training():
+    trainer = tiny()
+    trainer.observe(lambda e: 1 / 0)
+    trainer.run(3)
+    assert trainer.steps_done == 3
+
+
+def test_keyboard_interrupt_in_run_leaves_a_consistent_model():
+    trainer = tiny()
+
+    def interrupt(event):
+        if event.kind == "step" and event.record["step"] == 1:
+            raise KeyboardInterrupt
+
+    trainer._observers.append(interrupt)  # _notify swallows Exception, not KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run(10)
+    assert trainer.steps_done == 2 and len(trainer.history) == 2
+    assert trainer.status == "stopped"
+    assert not trainer.lock._is_owned()
+
+
+# ---- background training ---------------------------------------------------------------------
+
+
+def wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.005)
+
+
+def test_start_pause_resume_stop():
+    trainer = tiny(lr=0.05)
+    trainer.start()
+    assert trainer.is_running and trainer.status == "running"
+    wait_for(lambda: trainer.steps_done >= 5)
+    trainer.pause()
+    paused_at = trainer.steps_done
+    time.sleep(0.1)
+    assert trainer.steps_done == paused_at, "a step landed after pause() returned"
+    assert trainer.status == "paused"
+    trainer.resume()
+    wait_for(lambda: trainer.steps_done > paused_at + 3)
+    thread = trainer._thread
+    started = time.monotonic()
+    trainer.stop()
+    assert time.monotonic() - started < 1.0
+    assert not thread.is_alive() and not trainer.is_running
+    assert trainer.status == "stopped"
+
+
+def test_start_with_a_step_count_ends_by_itself():
+    trainer = tiny()
+    trainer.start(7)
+    assert trainer.wait(timeout=10)
+    assert trainer.steps_done == 7 and trainer.status == "stopped"
+
+
+def test_a_point_added_while_training_lands_between_steps():
+    batch_sizes = []
+
+    def svm_recording(scores, y):
+        batch_sizes.append(len(scores))
+        return sum(((1 + -yi * s).relu() for yi, s in zip(y, scores)), Value(0.0)) * (1 / len(y))
+
+    trainer = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0), loss=svm_recording)
+    trainer.start()
+    wait_for(lambda: trainer.steps_done >= 3)
+    assert trainer.add_point(0.5, 0.25, -1) == 17
+    count = len(batch_sizes)
+    wait_for(lambda: len(batch_sizes) >= count + 3)
+    trainer.stop()
+    assert set(batch_sizes) == {16, 17}  # every step saw a whole data set, old or new
+    assert batch_sizes[-1] == 17
+    index = trainer.remove_nearest(0.5, 0.25, radius=0.01)
+    assert index == 16 and len(trainer.y) == 16
+
+
+def test_no_thread_outlives_its_trainer():
+    trainer = tiny()
+    trainer.start()
+    wait_for(lambda: trainer.steps_done >= 2)
+    thread = trainer._thread
+    del trainer
+    gc.collect()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def test_diverging_in_the_background_stops_the_thread():
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(32, seed=0), lr=100.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.start()
+        assert trainer.wait(timeout=20)
+    assert trainer.status == "diverged" and "diverged" in trainer.message
+
+
+def test_frame_throttle_limits_the_rate_and_sends_the_last_frame():
+    sent = []
+    throttle = FrameThrottle(lambda: sent.append(time.monotonic()), max_fps=20)
+    started = time.monotonic()
+    while time.monotonic() - started < 0.5:
+        throttle()
+        time.sleep(0.001)
+    last_request = time.monotonic()
+    wait_for(lambda: sent and sent[-1] >= last_request, timeout=1)  # the trailing frame
+    gaps = np.diff(sent)
+    assert len(sent) <= 0.5 * 20 + 2
+    assert gaps.min() >= 1 / 20 - 0.005
+
+
+def test_memory_stays_flat_over_long_runs():
+    trainer = tiny(lr=0.05)
+    trainer.run(200)  # warm up caches
+    tracemalloc.start()
+    try:
+        trainer.run(500)
+        first, _ = tracemalloc.get_traced_memory()
+        trainer.run(1500)
+        second, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # the History grows by 6 floats (48 bytes) a step; everything else must be freed
+    assert second - first < 1500 * 48 + 50_000
+
+
+# ---- the seed's demo (slowish: ~0.1-0.5 s per step on the Value engine) ---------------------
+
+
+def seed_demo_accuracy(init_seed, steps):
+    data = datasets.moons(128, noise=0.1, seed=0)
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=init_seed), data)
+    trainer.run(steps)
+    return float(np.mean((trainer.model.predict(data.X) > 0) == (data.y > 0)))
+
+
+def test_seed_demo_32_steps_reach_95_percent_median_over_10_inits():
+    accuracies = [seed_demo_accuracy(seed, 32) for seed in range(10)]
+    print("32-step training accuracies:", accuracies)
+    assert statistics.median(accuracies) >= 0.95
+
+
+@pytest.mark.parametrize("init_seed", [0, 1])
+def test_seed_demo_100_steps_reach_99_percent(init_seed):
+    assert seed_demo_accuracy(init_seed, 100) >= 0.99
+
+
+def test_threads_are_daemons():
+    trainer = tiny()
+    trainer.start()
+    assert trainer._thread.daemon
+    trainer.stop()
+    assert not any(t.name.startswith("micrograd-trainer") for t in threading.enumerate())
