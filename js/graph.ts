@@ -56,6 +56,7 @@ const render: Render<GraphState> = ({ model, el }) => {
   const detailPanel = h("div", { class: "mgw-graph-panel mgw-graph-details" });
   root.append(banner.el, toolbar, note, canvas, h("div", { class: "mgw-graph-info" }, [stepPanel, detailPanel]));
   el.append(root);
+  el.classList.add("mgw-graph-host"); // lets the view share the row in an ipywidgets HBox
 
   let topology: Topology = model.get("topology");
   let drawing: GraphDrawing | null = null;
@@ -63,6 +64,7 @@ const render: Render<GraphState> = ({ model, el }) => {
   let zoom = 1;
   let hovered = -1;
   let layoutCount = 0;
+  let focusScope: number | null = null; // the group the user just opened or folded
   let numbersCount = 0;
 
   function setZoom(z: number): void {
@@ -85,10 +87,13 @@ const render: Render<GraphState> = ({ model, el }) => {
     const start = performance.now();
     const metrics = metricsFor(model.get("font_size") || 13);
     const laidOut = layoutGraph(topology, metrics, model.get("rankdir") || "LR");
-    const dagreMs = performance.now() - start;
+    const layoutOnlyMs = performance.now() - start;
     drawing = new GraphDrawing(topology, laidOut, metrics, {
       select: (unit) => sendAction(model, "select", { unit: unit === model.get("selected") ? -1 : unit }),
-      toggle: (scope) => sendAction(model, "toggle", { scope }),
+      toggle: (scope) => {
+        focusScope = scope;
+        sendAction(model, "toggle", { scope });
+      },
       hover: (unit) => {
         hovered = unit;
         showDetails();
@@ -101,13 +106,32 @@ const render: Render<GraphState> = ({ model, el }) => {
     const ms = performance.now() - start;
     layoutCount++;
     root.dataset.layoutMs = ms.toFixed(1); // layout + drawing, as a user waits for it
-    root.dataset.dagreMs = dagreMs.toFixed(1);
+    root.dataset.layoutOnlyMs = layoutOnlyMs.toFixed(1); // without building the SVG
     root.dataset.layoutNodes = String(laidOut.nodes.length);
     root.dataset.layoutCount = String(layoutCount);
-    setZoom(1);
-    requestAnimationFrame(() => {
-      if (drawing && drawing.layout.width > canvas.clientWidth) fit(MIN_READABLE_ZOOM);
+    if (focusScope === null) {
+      // a new graph: natural size, shrunk (within reason) when it is wider than the cell
+      setZoom(1);
+      requestAnimationFrame(() => {
+        if (drawing && drawing.layout.width > canvas.clientWidth) fit(MIN_READABLE_ZOOM);
+      });
+    } else {
+      setZoom(zoom); // the user opened or folded a group: keep the zoom, show that group
+      scrollToScope(laidOut, focusScope);
+      focusScope = null;
+    }
+  }
+
+  function scrollToScope(laidOut: ReturnType<typeof layoutGraph>, scope: number): void {
+    const box = laidOut.boxes.find((b) => topology.boxes[b.box].scope === scope);
+    const node = laidOut.nodes.find((n) => {
+      const unit = topology.units[n.unit];
+      return unit.kind === "group" && unit.scope === scope;
     });
+    const target = box ?? node;
+    if (!target) return;
+    canvas.scrollLeft = Math.max(0, (target.x - target.width / 2) * zoom - 24);
+    canvas.scrollTop = Math.max(0, (target.y - target.height / 2) * zoom - 24);
   }
 
   function applyNumbers(): void {
@@ -135,7 +159,8 @@ const render: Render<GraphState> = ({ model, el }) => {
     runButton.disabled = finished;
     root.dataset.stepDone = String(step.seeded ? step.done : -1);
     root.dataset.stepFinished = String(finished);
-    const progress = step.seeded ? `${step.done} of ${step.total} steps` : `${step.total} steps`;
+    const steps = `${step.total} step${step.total === 1 ? "" : "s"}`;
+    const progress = step.seeded ? `${step.done} of ${steps}` : steps;
     const next = finished ? "done: every grad is final" : step.next ? `next: ${step.next}` : "";
     stepTitle.textContent = `Backward step-through · ${progress}${next ? " · " + next : ""}`;
     const lines = step.lines.length

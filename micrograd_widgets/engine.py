@@ -23,7 +23,7 @@ Nothing here recurses, so a graph may be as deep as memory allows.
 
 Even so, CPython's cyclic collector re-scans every *live* Value each time it runs a full
 collection, which can double the time of a big training step. :func:`gc_paused` is an opt-in,
-scoped way to skip that work while you train (the Trainer uses it).
+scoped way to skip that work around a training loop.
 """
 
 from __future__ import annotations
@@ -44,12 +44,8 @@ def _as_float(data: object) -> float:
     """Accept any real number (Python or numpy scalar, 0-d numpy array); reject the rest."""
     if isinstance(data, numbers.Real):
         return float(data)
-    if getattr(data, "shape", None) == () and getattr(getattr(data, "dtype", None), "kind", "") in (
-        "b",
-        "i",
-        "u",
-        "f",
-    ):
+    dtype_kind = getattr(getattr(data, "dtype", None), "kind", None)
+    if getattr(data, "shape", None) == () and dtype_kind in ("b", "i", "u", "f"):
         return float(data)  # a 0-d numpy array of a real dtype
     raise TypeError(
         f"Value data must be a real number (int, float or numpy scalar), "
@@ -91,7 +87,8 @@ def _power_slope(base: float, exponent: float) -> float:
     try:
         return exponent * base ** (exponent - 1.0)
     except OverflowError:
-        return math.copysign(math.inf, exponent * (-1.0 if base < 0.0 else 1.0))
+        odd_negative = base < 0.0 and (exponent - 1.0) % 2.0 == 1.0  # base**(n-1) is negative
+        return math.copysign(math.inf, -exponent if odd_negative else exponent)
 
 
 class ChainRuleTerm:
@@ -181,14 +178,17 @@ class Value:
 
     def __add__(self, other: Number | Value) -> Value:
         other = other if isinstance(other, Value) else Value(other)
+        # d(a+b)/da = 1,  d(a+b)/db = 1
         return _node("+", self.data + other.data, self, 1.0, other, 1.0)
 
     def __mul__(self, other: Number | Value) -> Value:
         other = other if isinstance(other, Value) else Value(other)
+        # d(a·b)/da = b,  d(a·b)/db = a
         return _node("*", self.data * other.data, self, other.data, other, self.data)
 
     def __sub__(self, other: Number | Value) -> Value:
         other = other if isinstance(other, Value) else Value(other)
+        # d(a-b)/da = 1,  d(a-b)/db = -1
         return _node("-", self.data - other.data, self, 1.0, other, -1.0)
 
     def __truediv__(self, other: Number | Value) -> Value:
@@ -200,7 +200,7 @@ class Value:
         return _node("/", out, self, 1.0 / other.data, other, -out / other.data)
 
     def __neg__(self) -> Value:
-        return _node("neg", -self.data, self, -1.0)
+        return _node("neg", -self.data, self, -1.0)  # d(-a)/da = -1
 
     def __pow__(self, exponent: Number) -> Value:
         if isinstance(exponent, Value) or not isinstance(exponent, numbers.Real):
@@ -235,7 +235,7 @@ class Value:
 
     def tanh(self) -> Value:
         t = math.tanh(self.data)  # saturates to ±1 where (e^2x - 1)/(e^2x + 1) would overflow
-        return _node("tanh", t, self, 1.0 - t * t)
+        return _node("tanh", t, self, 1.0 - t * t)  # d/dx tanh x = 1 - tanh² x
 
     def relu(self) -> Value:
         x = self.data
@@ -250,13 +250,13 @@ class Value:
         x = self.data
         if not x > 0.0:
             raise ValueError(f"log is defined only for positive numbers, got {self!r}")
-        return _node("log", math.log(x), self, 1.0 / x)
+        return _node("log", math.log(x), self, 1.0 / x)  # d/dx ln x = 1/x
 
     def sigmoid(self) -> Value:
         x = self.data
         # two algebraically equal forms, so exp() only ever sees a non-positive argument
         s = 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
-        return _node("sigmoid", s, self, s * (1.0 - s))
+        return _node("sigmoid", s, self, s * (1.0 - s))  # σ' = σ(1 - σ)
 
     # ---- backpropagation ---------------------------------------------------------------
 
@@ -312,21 +312,24 @@ class Value:
     def backward_steps(self) -> Iterator[tuple[Value, list[ChainRuleTerm]]]:
         """Run backpropagation one node at a time.
 
-        Seeds this root's grad with 1.0, then yields ``(node, terms)`` after applying each node's
-        chain-rule step, in the same order as :meth:`backward`. Exhausting it equals ``backward()``.
+        Prepares the graph as :meth:`backward` does, then yields ``(node, terms)`` after applying
+        each node's chain-rule step, in the same order. Exhausting it equals ``backward()``.
         """
         order = self.backward_order()
-        self.grad = 1.0
+        _start_backward(self, order)
         for node in order:
             yield node, node.propagate()
 
     def backward(self) -> None:
-        """Compute d(self)/d(node) for every node in the graph, accumulating into ``.grad``.
+        """Compute d(self)/d(node) for every node in the graph.
 
-        The same arithmetic as :meth:`propagate`, unrolled for speed.
+        Seeds this root's grad with 1.0 and recomputes every intermediate node's grad from zero;
+        leaves (inputs and parameters) *accumulate*, as in PyTorch, so a second ``backward()``
+        doubles them: call ``zero_grad()`` between steps. The arithmetic is :meth:`propagate`'s,
+        unrolled for speed.
         """
         order = self.topological_order()
-        self.grad = 1.0
+        _start_backward(self, order)
         for node in reversed(order):
             a = node._a
             if a is not None:
@@ -335,6 +338,14 @@ class Value:
                 b = node._b
                 if b is not None:
                     b.grad += node._db * out_grad
+
+
+def _start_backward(root: Value, nodes: list[Value]) -> None:
+    """Zero the grads of the graph's intermediate nodes, then seed d(root)/d(root) = 1."""
+    for node in nodes:
+        if node._a is not None:  # not a leaf
+            node.grad = 0.0
+    root.grad = 1.0
 
 
 _new_value = object.__new__
@@ -372,14 +383,15 @@ def gc_paused() -> Iterator[None]:
 
     Why: a training step builds tens of thousands of Values. They are freed by reference counting
     (graphs hold no cycles), but while a graph is alive the cyclic collector keeps re-scanning
-    it, looking for cycles that cannot exist; on the 337-parameter demo that is about a third of
-    each step. Inside this block the collector does not run, so the step is pure arithmetic.
+    it, looking for cycles that cannot exist; on the 337-parameter moons demo that is about half
+    of each step, more in a Jupyter kernel (see ``bench/``). Inside this block the collector does
+    not run, so a step is pure arithmetic.
 
     Nothing leaks: reference counting still frees every graph at once. Reference cycles made by
     *other* code inside the block are collected by the next automatic collection after it.
     Nested and concurrent (threaded) blocks are counted; when the last one ends, the collector
-    is put back exactly as it was (enabled or not). Wrap a whole training loop, so that the
-    graphs are gone before the block ends::
+    is put back exactly as it was (enabled or not). Wrap a whole training loop rather than each
+    step: the first collection after the block scans whatever Values are still alive once::
 
         with gc_paused():
             for step in range(100):

@@ -37,6 +37,9 @@ _RANKDIRS = ("LR", "TB", "RL", "BT")
 # A parameter label that names its module: pairs like "layers.0." then "w.<i>" or "b".
 _PARAM_LABEL = re.compile(r"^((?:[A-Za-z_]\w*\.\d+\.)+)(?:w\.\d+|b)$")
 _MAX_SVG_CHARS = 50_000_000
+# Opening groups by hand may draw more than max_nodes, but never more than this (the browser
+# lays out 2,000 nodes in ~0.2 s; much beyond that gets slow and unreadable).
+_HARD_LIMIT = 3000
 
 
 def _fmt(x: float) -> str:
@@ -144,6 +147,7 @@ class GraphWidget(BaseWidget):
         self._values = root.topological_order()
         self._index = {v: i for i, v in enumerate(self._values)}
         self._build_scopes()
+        self._budget = self.max_nodes  # grows when the user opens a group (up to _HARD_LIMIT)
         self._collapsed = self._initial_collapse()
         self._steps = [v for v in root.backward_order() if v._prev]
         self._cursor = 0  # steps applied
@@ -208,8 +212,7 @@ class GraphWidget(BaseWidget):
 
     def expand(self, scope: str) -> None:
         """Open the group of module ``scope`` (e.g. ``"layers.0.neurons.3"``); re-lays out."""
-        self._collapsed.discard(self._scope_id(scope))
-        self._send_topology_and_numbers()
+        self._open(self._scope_id(scope))
 
     def collapse(self, scope: str) -> None:
         """Fold the nodes of module ``scope`` into one box; re-lays out."""
@@ -263,7 +266,18 @@ class GraphWidget(BaseWidget):
         scope = content.get("scope")
         if not isinstance(scope, int) or not 0 <= scope < len(self._scopes):
             raise ValueError(f"toggle: expected a group index from 0 to {len(self._scopes) - 1}")
-        self._collapsed ^= {scope}
+        if scope in self._collapsed:
+            self._open(scope)
+        else:
+            self._collapsed.add(scope)
+            self._send_topology_and_numbers()
+
+    def _open(self, scope: int) -> None:
+        """Unfold a group; what the user opens is drawn even beyond max_nodes (up to a limit)."""
+        if scope in self._collapsed:
+            self._collapsed.discard(scope)
+            extra = self._direct_cost[scope] + len(self._scopes[scope].children)
+            self._budget = min(_HARD_LIMIT, max(self._budget, self._drawn_cost + extra))
         self._send_topology_and_numbers()
 
     def _on_svg(self, content: dict, _buffers: list[bytes]) -> None:
@@ -326,6 +340,18 @@ class GraphWidget(BaseWidget):
             for other in inputs[1:]:
                 s = self._common_scope(s, other)
             scope[i] = s
+        # An unnamed constant used only inside one module (a float input wrapped per use) belongs
+        # there; named inputs (x1, ...) stay outside, as the module's inputs.
+        consumer_scopes: dict[int, set[int]] = {}
+        for i, v in enumerate(self._values):
+            for child in v._prev:
+                c = self._index[child]
+                unnamed_constant = not child._prev and not child.label and child not in param_scope
+                if unnamed_constant and scope[c] < 0:
+                    consumer_scopes.setdefault(c, set()).add(scope[i])
+        for c, scopes in consumer_scopes.items():
+            if len(scopes) == 1 and min(scopes) >= 0 and self._values[c] is not self._root:
+                scope[c] = scopes.pop()
         self._value_scope = scope
 
     def _common_scope(self, a: int, b: int) -> int:
@@ -357,6 +383,7 @@ class GraphWidget(BaseWidget):
                 direct_cost[self._value_scope[i]] += cost
             else:
                 outside_cost += cost
+        self._direct_cost = direct_cost
         full = outside_cost + sum(direct_cost) + len(self._scopes)
         if full <= self.max_nodes:
             return set()
@@ -390,6 +417,7 @@ class GraphWidget(BaseWidget):
                 sid if folded_into[sid] < 0 else (open_box_scope[p] if p >= 0 else -1)
             )
 
+        self._open_box_count = sum(1 for f in folded_into if f < 0)
         units: list[_Unit] = []
         group_unit: dict[int, int] = {}
         unit_of = [-1] * len(values)
@@ -459,13 +487,15 @@ class GraphWidget(BaseWidget):
         def cost(u: _Unit) -> int:
             return 2 if u.kind == "value" and self._values[u.value]._prev else 1
 
-        if sum(cost(u) for u in units) <= self.max_nodes:
+        total = sum(cost(u) for u in units) + self._open_box_count  # boxes are drawn too
+        self._drawn_cost = min(total, self._budget)
+        if total <= self._budget:
             return units, edges, list(range(len(units))), 0
         inputs: list[list[int]] = [[] for _ in units]
         for src, dst, *_ in edges:
             inputs[dst].append(src)
         keep = [False] * len(units)
-        budget = self.max_nodes - 1  # room for the summary node
+        budget = self._budget - 1  # room for the summary node
         queue = deque([root_unit])
         keep[root_unit] = True
         budget -= cost(units[root_unit])
@@ -510,10 +540,15 @@ class GraphWidget(BaseWidget):
         for unit in self._units:
             if unit.kind == "value":
                 v = self._values[unit.value]
+                name = self._name(unit.value)
+                # inside its module's box, "layers.0.neurons.3.w.1" reads as "w.1"
+                prefix = scopes[self._boxes[unit.box]].path + "." if unit.box >= 0 else ""
+                short = name[len(prefix) :] if prefix != "." and name.startswith(prefix) else name
                 units_json.append(
                     {
                         "kind": "value",
-                        "name": self._name(unit.value),
+                        "name": name,
+                        "short": short,
                         "label": v.label,
                         "op": v._op,
                         "box": unit.box,
@@ -557,7 +592,7 @@ class GraphWidget(BaseWidget):
         if self._cut:
             notes.append(
                 f"{self._cut:,} of {len(self._values):,} nodes are not drawn (limit max_nodes="
-                f"{self.max_nodes}); shown: the {len(self._units) - 1:,} nodes nearest the output. "
+                f"{self._budget}); shown: the {len(self._units) - 1:,} nodes nearest the output. "
                 "Pass model= to group by module, fold groups, or raise max_nodes to see more."
             )
         previous = self.topology.get("version", 0) if self.topology else 0
@@ -618,6 +653,11 @@ class GraphWidget(BaseWidget):
             self._root.grad = 1.0
             name = self._name(self._index[self._root])
             lines.append(f"{name}.grad = 1.0  (seed: ∂{name}/∂{name} = 1)")
+            if any(v.grad != 0.0 for v in self._values if v is not self._root):
+                lines.append(
+                    "note: grads were not zero, so this pass adds to them (as backward() does); "
+                    "Reset grads first for a fresh pass."
+                )
             if not self._steps:
                 return self._root, lines
         node = self._steps[self._cursor]

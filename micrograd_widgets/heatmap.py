@@ -13,6 +13,7 @@ last ``dead_window`` steps (dead ReLUs) are marked.
 from __future__ import annotations
 
 import threading
+from array import array
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,8 @@ from .train import FrameThrottle, Trainer, TrainerEvent
 __all__ = ["GradientHeatmap"]
 
 MODES = ("grads", "weights", "updates")
+#: the most per-step gradient-norm rows kept (then every other one is dropped)
+MAX_NORM_ROWS = 2048
 
 
 class GradientHeatmap(BaseWidget):
@@ -88,7 +91,10 @@ class GradientHeatmap(BaseWidget):
         sizes = [L.nout * (L.nin + 1) for L in self._layers]
         self._bounds = np.cumsum([0, *sizes])
         self._zero_streak = np.zeros(sum(L.nout for L in self._layers), dtype=np.int64)
-        self._norm_rows: list[list[float]] = []
+        # (step, norm per layer) rows, flat; thinned to every other row past MAX_NORM_ROWS so a
+        # long run keeps a fixed amount of memory
+        self._norm_rows = array("d")
+        self._refreshes = 0
         self._previous_values = self._flat("data")
         self._last_update = np.zeros(len(self._parameters))
         self._send_lock = threading.RLock()
@@ -131,7 +137,11 @@ class GradientHeatmap(BaseWidget):
         norms = [
             float(np.linalg.norm(grads[a:b])) for a, b in zip(self._bounds[:-1], self._bounds[1:])
         ]
-        self._norm_rows.append([float(step), *norms])
+        self._norm_rows.extend([float(step), *norms])
+        width = len(self._layers) + 1
+        if len(self._norm_rows) > MAX_NORM_ROWS * width:
+            rows = np.frombuffer(self._norm_rows, dtype=np.float64).reshape(-1, width)[::2]
+            self._norm_rows = array("d", rows.ravel().tolist())
         data_grads = self._data_grads(grads, values)
         zero_rows = []
         for (a, b), layer in zip(zip(self._bounds[:-1], self._bounds[1:]), self._layers):
@@ -154,10 +164,13 @@ class GradientHeatmap(BaseWidget):
         with lock:
             values, grads = self._flat("data"), self._flat("grad")
             updates = self.trainer.last_update if self.trainer else self._last_update
-            step = self.trainer.steps_done if self.trainer else len(self._norm_rows)
+            step = self.trainer.steps_done if self.trainer else self._refreshes
             status = self.trainer.status if self.trainer else "idle"
             message = self.trainer.message if self.trainer else ""
-        rows = np.array(self._norm_rows, dtype=np.float32).reshape(-1, len(self._layers) + 1)
+        # tolist(): a copy that never exports the array's buffer while the trainer appends to it
+        rows = np.array(self._norm_rows.tolist(), dtype=np.float32).reshape(
+            -1, len(self._layers) + 1
+        )
         with self._send_lock, self.hold_sync():
             self.values = values.astype(np.float32).tobytes()
             self.grads = grads.astype(np.float32).tobytes()
@@ -174,7 +187,8 @@ class GradientHeatmap(BaseWidget):
             values = self._flat("data")
             self._last_update = values - self._previous_values
             self._previous_values = values
-            self._observe_grads(self._flat("grad"), values, len(self._norm_rows))
+            self._observe_grads(self._flat("grad"), values, self._refreshes)
+            self._refreshes += 1
         self._throttle.flush()
 
     # ---- trainer events ----------------------------------------------------------------------
@@ -190,7 +204,7 @@ class GradientHeatmap(BaseWidget):
                 self._observe_grads(grads, values, int(event.record["step"]))
                 self._throttle()
             elif event.kind == "reset":
-                self._norm_rows = []
+                self._norm_rows = array("d")
                 self._zero_streak[:] = 0
                 self._throttle.flush()
             elif event.kind == "status":

@@ -84,6 +84,8 @@ class History:
 
     ``history[i]`` is a dict ``{"step", "loss", "accuracy", "test_loss", "test_accuracy", "lr"}``
     (test values are NaN without a test split); ``history.loss`` etc. are numpy arrays.
+    As in the seed's loop, a step's loss and accuracies are measured at the parameters *before*
+    its update (accuracy on the whole training set, also with mini-batches).
     """
 
     COLUMNS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr")
@@ -111,7 +113,9 @@ class History:
     def __getattr__(self, name: str) -> np.ndarray:
         columns = self.__dict__.get("_columns", {})
         if name in columns:
-            return np.frombuffer(columns[name], dtype=np.float64).copy()
+            # tolist() copies in one C call: a numpy view of the array would block the training
+            # thread's next append ("cannot resize an array that is exporting buffers")
+            return np.array(columns[name].tolist(), dtype=np.float64)
         raise AttributeError(f"History has no column {name!r}; columns: {', '.join(self.COLUMNS)}")
 
     def __repr__(self) -> str:
@@ -375,7 +379,10 @@ class Trainer:
                 # e.g. lr = 100 with the SVM loss: finite, but 1e36 -- nothing left to learn
                 self._diverge(k, f"the loss grew from {initial:.4g} to {total.data:.4g}", lr)
                 raise TrainingDiverged(self.message)
-            train_accuracy = losses.accuracy(scores, yb)
+            if self.batch_size is not None and len(yb) < len(self.y):
+                train_accuracy = losses.accuracy(self.model.predict(self.X), self.y)
+            else:
+                train_accuracy = losses.accuracy(scores, yb)
             test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
 
             self.model.zero_grad()
@@ -387,8 +394,6 @@ class Trainer:
             for p in self.parameters:
                 p.data -= lr * p.grad
             self.last_update = -lr * grads
-            if self.batch_size is not None and len(yb) < len(self.y):
-                train_accuracy = losses.accuracy(self.model.predict(self.X), self.y)
             record = {
                 "step": float(k),
                 "loss": total.data,
@@ -412,6 +417,8 @@ class Trainer:
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
         if self.is_running:
             raise RuntimeError("this trainer is training in the background; call stop() first")
+        if self.status == "diverged":
+            raise TrainingDiverged(self.message + " (call reset() to start again)")
         self._set_status("running", "")
         try:
             for _ in range(int(steps)):

@@ -95,4 +95,6 @@ def test_shape_parameters_are_checked():
 
 
 def test_repr_counts_points():
-    assert repr(datasets.xor(40, seed=0, test_size=0.25)) == "Dataset(xor: 30 train, 10 test points)"
+    assert (
+        repr(datasets.xor(40, seed=0, test_size=0.25)) == "Dataset(xor: 30 train, 10 test points)"
+    )

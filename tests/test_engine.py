@@ -210,6 +210,14 @@ def test_relu_gradient_at_zero_is_zero_like_pytorch():
     assert (out.data, a.grad) == (0.0, 0.0)
 
 
+def test_relu_of_nan_is_nan_with_zero_slope_like_pytorch():
+    # torch.relu(nan) = nan; its backward multiplies by (result > 0), which is False for nan
+    a = Value(math.nan)
+    out = a.relu()
+    out.backward()
+    assert math.isnan(out.data) and a.grad == 0.0
+
+
 @pytest.mark.parametrize("x", [1000.0, -1000.0, 1e308])
 def test_tanh_saturates_without_overflow_like_pytorch(x):
     # torch.tanh(±1000) = ±1 and its grad 1 - tanh² = 0
@@ -373,6 +381,41 @@ def test_graphs_hold_no_reference_cycles():
             gc.enable()
 
 
+def test_an_mlp_loss_using_every_op_is_freed_by_reference_counting_alone():
+    from micrograd_widgets import MLP
+
+    model = MLP(2, [4, 4, 1], activation="tanh", seed=0)
+    gc.collect()
+    gc.disable()
+    try:
+        scores = [model([x, -x]) for x in (0.5, -1.0, 2.0)]
+        terms = [
+            ((1 - s) ** 2 / 2.0 + (-s).exp() - (s * s + 1).log()).sigmoid().relu() for s in scores
+        ]
+        loss = sum(terms) / len(terms)
+        loss.backward()
+        nodes = [n for n in loss.topological_order() if n._prev]
+        assert {n._op for n in nodes} >= {
+            "+",
+            "-",
+            "*",
+            "/",
+            "neg",
+            "**2",
+            "exp",
+            "log",
+            "tanh",
+            "sigmoid",
+            "ReLU",
+        }
+        probes = [weakref.ref(n) for n in nodes]
+        del scores, terms, loss, nodes
+        assert [p for p in probes if p() is not None] == []
+        assert all(p.grad != 0.0 for p in model.parameters()[:2])  # the model itself lives on
+    finally:
+        gc.enable()
+
+
 def test_gc_paused_pauses_and_restores_the_collector():
     assert gc.isenabled()
     with gc_paused():
@@ -394,3 +437,18 @@ def test_gc_paused_leaves_a_disabled_collector_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_second_backward_accumulates_into_leaves_only_like_pytorch():
+    # torch: y = a*a; z = y + 1; z.backward(retain_graph=True); z.backward() -> a.grad = 2·2a,
+    # while the intermediate y's gradient is still dz/dy = 1 (recomputed, not accumulated)
+    a = Value(3.0)
+    y = a * a
+    z = y + 1
+    z.backward()
+    assert (a.grad, y.grad, z.grad) == (6.0, 1.0, 1.0)
+    z.backward()
+    assert (a.grad, y.grad, z.grad) == (12.0, 1.0, 1.0)
+    for _ in z.backward_steps():
+        pass
+    assert (a.grad, y.grad) == (18.0, 1.0)

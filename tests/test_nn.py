@@ -234,3 +234,8 @@ def test_sgd_steps_reduce_the_seed_loss():
         for p in model.parameters():
             p.data -= (1.0 - 0.9 * k / 100) * p.grad
     assert loss().data < first
+
+
+def test_a_bare_number_instead_of_a_list_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="expected a list of 1 inputs"):
+        MLP(1, [2, 1], seed=0)(0.5)

@@ -29,7 +29,6 @@ function inlineStyles(source: Element, target: Element): void {
 export function standaloneSvg(drawing: SVGSVGElement, width: number, height: number, background: string): string {
   const copy = drawing.cloneNode(true) as SVGSVGElement;
   inlineStyles(drawing, copy);
-  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
   copy.setAttribute("width", width.toFixed(0));
   copy.setAttribute("height", height.toFixed(0));
   copy.removeAttribute("class");

@@ -1,7 +1,7 @@
-// Layered left-to-right layout of the units Python sent, in micrograd's style: each value that
+// Layout of the units Python sent, in micrograd's style: each value that
 // an op produced gets a small op node just before it (inputs -> op -> value).
-import { Graph, layout as dagreLayout } from "@dagrejs/dagre";
-import type { Topology, Unit } from "./types";
+import { layered, type LayeredNode } from "./layered";
+import type { Topology, Unit, ValueUnit } from "./types";
 
 export interface Size {
   width: number;
@@ -19,7 +19,7 @@ export interface LaidOutNode extends Placed {
 export interface LaidOutEdge {
   from: string;
   to: string;
-  points: { x: number; y: number }[];
+  points: { x: number; y: number }[]; // cubic Bézier: start, control 1, control 2, end
   edges: number[]; // indices into topology.edges drawn by this line (a * a draws one line)
 }
 export interface LaidOutBox extends Placed {
@@ -56,9 +56,9 @@ export function textWidth(text: string, m: Metrics): number {
   return Array.from(text).length * m.charWidth;
 }
 
-/** Widths of the three record fields of a value node: name | data | grad. */
+/** Widths of the three record fields of a value node: name (as drawn) | data | grad. */
 export function valueFields(name: string, m: Metrics): [number, number, number] {
-  const nameWidth = Math.max(textWidth(shortLabel(name, m.maxLabelChars), m), 2 * m.charWidth) + 2 * m.pad;
+  const nameWidth = Math.max(textWidth(name, m), 2 * m.charWidth) + 2 * m.pad;
   const numberWidth = m.numberChars * m.charWidth + 2 * m.pad;
   return [nameWidth, numberWidth, numberWidth];
 }
@@ -72,10 +72,15 @@ export function groupLines(unit: Unit): string[] {
   return [];
 }
 
+/** The text drawn in a value node's first field. */
+export function displayName(unit: ValueUnit, m: Metrics): string {
+  return shortLabel(unit.short || unit.name, m.maxLabelChars);
+}
+
 export function unitSize(unit: Unit, m: Metrics): Size {
   const lineHeight = m.fontSize * 1.5;
   if (unit.kind === "value") {
-    const [a, b, c] = valueFields(unit.name, m);
+    const [a, b, c] = valueFields(displayName(unit, m), m);
     return { width: a + b + c, height: lineHeight + m.pad };
   }
   const lines = groupLines(unit);
@@ -90,76 +95,59 @@ export function opSize(op: string, m: Metrics): Size {
 
 export const opId = (unit: number) => `o${unit}`;
 export const unitId = (unit: number) => `u${unit}`;
-const boxId = (box: number) => `b${box}`;
 
-/** Lay out `topology`; network-simplex ranking for small graphs, a faster ranker for big ones. */
+/** Lay out `topology` (see layered.ts for how). */
 export function layoutGraph(topology: Topology, m: Metrics, rankdir = "LR"): Layout {
-  const compound = topology.boxes.length > 0;
-  const g = new Graph({ compound, multigraph: false });
-  let nodeCount = topology.units.length;
-  for (const u of topology.units) if (u.kind === "value" && u.op) nodeCount++;
-  g.setGraph({
-    rankdir,
-    nodesep: m.fontSize * 0.9,
-    ranksep: m.fontSize * 2.2,
-    edgesep: m.fontSize * 0.5,
-    marginx: m.fontSize,
-    marginy: m.fontSize,
-    ranker: nodeCount <= 250 ? "network-simplex" : "tight-tree",
-  });
-  g.setDefaultEdgeLabel(() => ({}));
-
-  topology.boxes.forEach((box, i) => {
-    // the title sits inside the top padding of the box
-    g.setNode(boxId(i), { width: 0, height: 0, paddingTop: m.fontSize * 2 });
-    if (box.parent >= 0) g.setParent(boxId(i), boxId(box.parent));
-  });
+  // every enclosing box of a unit, outermost first
+  const chains = topology.boxes.map(() => [] as number[]);
+  const chainOf = (box: number): number[] => {
+    if (box < 0) return [];
+    if (!chains[box].length) chains[box] = [...chainOf(topology.boxes[box].parent), box];
+    return chains[box];
+  };
+  const nodes: LayeredNode[] = [];
+  const placed: Omit<LaidOutNode, "x" | "y" | "width" | "height">[] = [];
+  const index = new Map<string, number>();
+  const add = (id: string, unit: number, kind: LaidOutNode["kind"], size: Size, box: number) => {
+    index.set(id, nodes.length);
+    nodes.push({ ...size, boxes: chainOf(box) });
+    placed.push({ id, unit, kind });
+  };
   topology.units.forEach((unit, i) => {
-    g.setNode(unitId(i), { ...unitSize(unit, m) });
-    if (compound && unit.box >= 0) g.setParent(unitId(i), boxId(unit.box));
-    if (unit.kind === "value" && unit.op) {
-      g.setNode(opId(i), { ...opSize(unit.op, m) });
-      if (compound && unit.box >= 0) g.setParent(opId(i), boxId(unit.box));
-      g.setEdge(opId(i), unitId(i));
-    }
+    add(unitId(i), i, unit.kind, unitSize(unit, m), unit.box);
+    if (unit.kind === "value" && unit.op) add(opId(i), i, "op", opSize(unit.op, m), unit.box);
   });
-  // input unit -> the op node of its output (or the output itself for groups)
-  const lines = new Map<string, LaidOutEdge>();
+  // input unit -> the op node of its output (or the output itself for groups); a * a: one line
+  const lines = new Map<string, Omit<LaidOutEdge, "points">>();
   topology.edges.forEach(([src, dst], e) => {
     const target = topology.units[dst];
     const to = target.kind === "value" && target.op ? opId(dst) : unitId(dst);
     const from = unitId(src);
-    const key = `${from}>${to}`;
-    const line = lines.get(key);
+    const line = lines.get(`${from}>${to}`);
     if (line) line.edges.push(e);
-    else {
-      lines.set(key, { from, to, points: [], edges: [e] });
-      g.setEdge(from, to);
-    }
+    else lines.set(`${from}>${to}`, { from, to, edges: [e] });
   });
-  for (let i = 0; i < topology.units.length; i++) {
-    const unit = topology.units[i];
-    if (unit.kind === "value" && unit.op) {
-      lines.set(`${opId(i)}>${unitId(i)}`, { from: opId(i), to: unitId(i), points: [], edges: [] });
-    }
-  }
-
-  dagreLayout(g);
-
-  const place = (id: string): Placed => {
-    const n = g.node(id);
-    return { x: n.x ?? 0, y: n.y ?? 0, width: n.width, height: n.height };
-  };
-  const nodes: LaidOutNode[] = [];
   topology.units.forEach((unit, i) => {
-    nodes.push({ id: unitId(i), unit: i, kind: unit.kind, ...place(unitId(i)) });
-    if (unit.kind === "value" && unit.op) nodes.push({ id: opId(i), unit: i, kind: "op", ...place(opId(i)) });
+    if (unit.kind === "value" && unit.op) lines.set(`${opId(i)}>${unitId(i)}`, { from: opId(i), to: unitId(i), edges: [] });
   });
-  const edges = [...lines.values()].map((line) => ({
-    ...line,
-    points: (g.edge(line.from, line.to)?.points ?? []).map((p: { x: number; y: number }) => ({ x: p.x, y: p.y })),
-  }));
-  const boxes = topology.boxes.map((_, i) => ({ box: i, ...place(boxId(i)) }));
-  const graph = g.graph();
-  return { nodes, edges, boxes, width: graph.width ?? 0, height: graph.height ?? 0 };
+  const edgeList = [...lines.values()];
+  const result = layered(
+    nodes,
+    edgeList.map((l) => ({ from: index.get(l.from) as number, to: index.get(l.to) as number })),
+    topology.boxes.map((box) => box.parent),
+    {
+      rankdir,
+      rankSep: m.fontSize * 2.4,
+      nodeSep: m.fontSize * 0.8,
+      boxPad: m.fontSize * 0.5,
+      boxTitle: m.fontSize * 1.6,
+    },
+  );
+  return {
+    nodes: placed.map((p, k) => ({ ...p, ...result.nodes[k] })),
+    edges: edgeList.map((l, k) => ({ ...l, points: result.edges[k] })),
+    boxes: result.boxes.flatMap((b, box) => (b ? [{ box, ...b }] : [])),
+    width: result.width,
+    height: result.height,
+  };
 }

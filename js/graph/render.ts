@@ -1,7 +1,7 @@
 // Draws a laid-out graph as SVG, then updates only numbers, colours and highlights in place.
 import { svg, formatNumber } from "../shared/dom";
 import { cssColor, diverging, textColorOn } from "../shared/colors";
-import { groupLines, shortLabel, valueFields, type Layout, type Metrics } from "./layout";
+import { displayName, groupLines, shortLabel, valueFields, type Layout, type Metrics } from "./layout";
 import type { Numbers, StepState, Topology } from "./types";
 
 export interface DrawingHandlers {
@@ -28,7 +28,9 @@ interface EdgeElements {
 let instances = 0;
 
 function pathThrough(points: { x: number; y: number }[]): string {
-  return points.map((p, i) => `${i ? "L" : "M"}${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(" ");
+  const xy = (p: { x: number; y: number }) => `${p.x.toFixed(1)} ${p.y.toFixed(1)}`;
+  if (points.length !== 4) return "";
+  return `M${xy(points[0])} C${xy(points[1])} ${xy(points[2])} ${xy(points[3])}`;
 }
 
 export class GraphDrawing {
@@ -45,7 +47,6 @@ export class GraphDrawing {
     const arrowId = `mgw-arrow-${++instances}`;
     this.svg = svg("svg", {
       class: "mgw-graph-svg",
-      xmlns: "http://www.w3.org/2000/svg",
       viewBox: `0 0 ${layout.width.toFixed(1)} ${layout.height.toFixed(1)}`,
       role: "img",
       "aria-label": `computation graph with ${topology.total} nodes`,
@@ -112,10 +113,11 @@ export class GraphDrawing {
       g.append(body);
       const elements: UnitElements = { group: g, body, texts: [] };
       if (unit.kind === "value") {
-        const [nameW, dataW] = valueFields(unit.name, m);
+        const shown = displayName(unit, m);
+        const [nameW, dataW] = valueFields(shown, m);
         const cy = node.y;
         const nameText = svg("text", { x: x + nameW / 2, y: cy, "text-anchor": "middle", "dominant-baseline": "central",
-          class: unit.label ? "mgw-gname" : "mgw-gname mgw-gunnamed" }, shortLabel(unit.name, m.maxLabelChars));
+          class: unit.label ? "mgw-gname" : "mgw-gname mgw-gunnamed" }, shown);
         const dataText = svg("text", { x: x + nameW + m.pad, y: cy, "dominant-baseline": "central", class: "mgw-gdata" }, "data");
         const gradText = svg("text", { x: x + nameW + dataW + m.pad, y: cy, "dominant-baseline": "central", class: "mgw-ggrad" }, "grad");
         g.append(
@@ -123,7 +125,7 @@ export class GraphDrawing {
           svg("line", { x1: x + nameW + dataW, x2: x + nameW + dataW, y1: y, y2: y + node.height, class: "mgw-gsep" }),
           nameText, dataText, gradText,
         );
-        g.append(svg("title", {}, unit.label ? `${unit.label}${unit.op ? ` (${unit.op})` : ""}` : unit.name));
+        g.append(svg("title", {}, `${unit.name}${unit.op ? ` (${unit.op})` : ""}`));
         elements.texts.push(nameText, dataText, gradText);
         elements.data = dataText;
         elements.grad = gradText;
@@ -164,15 +166,16 @@ export class GraphDrawing {
       } else if (kind === "group" && el.data) {
         el.data.textContent = Number.isNaN(data) ? "" : `out ${formatNumber(data)} · grad ${formatNumber(grad)}`;
       }
+      // inline style: it must win over the theme's CSS (a fill attribute would not)
       if (Number.isNaN(grad)) {
-        el.body.removeAttribute("fill");
-        for (const t of el.texts) t.removeAttribute("fill");
+        el.body.style.removeProperty("fill");
+        for (const t of el.texts) t.style.removeProperty("fill");
         continue;
       }
       const colour = diverging(grad, maxGrad);
-      el.body.setAttribute("fill", cssColor(colour));
+      el.body.style.fill = cssColor(colour);
       const ink = textColorOn(colour);
-      for (const t of el.texts) t.setAttribute("fill", ink);
+      for (const t of el.texts) t.style.fill = ink;
     }
   }
 

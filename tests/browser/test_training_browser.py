@@ -123,8 +123,15 @@ def test_clicks_add_and_remove_points_while_training(notebook):
     canvas.click(position={"x": 90, "y": 60}, modifiers=["Alt"])  # alt-click removes the nearest
     wait_attr(nb, BOUNDARY, "el.dataset.points === '129'")
     assert nb.eval("float(t.y[-1]), len(t.y)") == "(-1.0, 129)"
-    nb.execute("t.stop()")
+
+    # Kernel -> Interrupt while the kernel is idle and the thread trains: training stops cleanly
+    nb.page.evaluate("() => window.__mgwPanel.sessionContext.session.kernel.interrupt()")
     wait_attr(nb, BOUNDARY, "el.dataset.status === 'stopped'")
+    assert nb.eval("t.is_running, t.status") == "(False, 'stopped')"
+    assert (
+        nb.eval("[th.name for th in __import__('threading').enumerate() if 'trainer' in th.name]")
+        == "[]"
+    )
 
 
 def test_heatmap_hover_modes_dead_neurons_and_dark_theme(notebook):
@@ -216,3 +223,22 @@ def test_frame_rate_is_throttled_for_a_fast_model(notebook):
     assert stats["steps_per_s"] > 40, "the model is not fast enough to test the throttle"
     assert stats["fps"] <= 31
     assert stats["fps"] >= 10
+
+
+def test_example_notebook_trains_both_widgets_in_a_vbox(notebook):
+    import nbformat
+    from lab_harness import REPO
+
+    example = nbformat.read(REPO / "examples" / "03_train_moons.ipynb", as_version=4)
+    cells = [c.source.replace("STEPS = 100", "STEPS = 12") for c in example.cells
+             if c.cell_type == "code"]  # fmt: skip
+    nb = notebook(cells, timeout_s=300)
+    boundaries = nb.page.locator(BOUNDARY)
+    assert boundaries.count() == 2
+    assert boundaries.first.get_attribute("data-step") == "12"
+    assert nb.page.locator(HEATMAP).first.get_attribute("data-step") == "12"
+    assert boundaries.nth(1).get_attribute("data-status") == "diverged"
+    nb.page.locator(HEATMAP).first.scroll_into_view_if_needed()
+    nb.screenshot("example-heatmap")
+    boundaries.first.scroll_into_view_if_needed()
+    nb.screenshot("example-boundary")

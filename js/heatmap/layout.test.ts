@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { columnLabel, geometry, hitCell, layerOffsets, neuronOffsets, type LayerInfo } from "./layout";
+
+const layers: LayerInfo[] = [
+  { name: "layers.0", nin: 2, nout: 16, activation: "relu" },
+  { name: "layers.1", nin: 16, nout: 16, activation: "relu" },
+  { name: "layers.2", nin: 16, nout: 1, activation: "none" },
+];
+
+describe("layout", () => {
+  it("offsets follow the flat (layer, neuron, w..., b) order", () => {
+    expect(layerOffsets(layers)).toEqual([0, 48, 320]);
+    expect(neuronOffsets(layers)).toEqual([0, 16, 32]);
+  });
+  it("finds the cell under the mouse", () => {
+    const g = geometry(layers[1]);
+    expect([g.rows, g.cols, g.cell]).toEqual([16, 17, 16]);
+    expect(hitCell(g, g.left + 5.5 * g.cell, g.top + 3.5 * g.cell)).toEqual([3, 5]);
+    expect(hitCell(g, g.left - 1, g.top + 1)).toBeNull();
+    expect(hitCell(g, g.left + 17 * g.cell + 1, g.top + 1)).toBeNull();
+  });
+  it("keeps wide layers within the maximum width", () => {
+    const g = geometry({ name: "wide", nin: 200, nout: 4, activation: "relu" });
+    expect(g.cols * g.cell).toBeLessThanOrEqual(340 + 201 * 3);
+    expect(g.cell).toBeGreaterThanOrEqual(3);
+  });
+  it("labels the bias column b", () => {
+    expect(columnLabel(0, 3)).toBe("w0");
+    expect(columnLabel(2, 3)).toBe("b");
+  });
+});

@@ -1,0 +1,186 @@
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from micrograd_widgets import MLP, DecisionBoundary, Trainer, datasets
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "03_train_moons.ipynb"
+
+
+def make(resolution=20, **kwargs):
+    trainer = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0, test_size=4), **kwargs)
+    return trainer, DecisionBoundary(trainer, resolution=resolution)
+
+
+def spy_messages(widget):
+    """Record every state update the widget sends: (state keys, buffer sizes)."""
+    sent = []
+
+    def send(data=None, metadata=None, buffers=None):
+        sent.append((set(data.get("state", {})) | set(map(tuple, data.get("buffer_paths", []))),
+                     [len(b) for b in buffers or []]))  # fmt: skip
+
+    widget.comm.send = send
+    return sent
+
+
+def test_frame_is_the_models_score_grid():
+    trainer, w = make(resolution=25)
+    frame = np.frombuffer(w.frame, dtype=np.float32)
+    assert frame.shape == (25 * 25,)
+    xmin, xmax, ymin, ymax = w.extent
+    everything = np.vstack([trainer.X, trainer.X_test])
+    assert xmin < everything[:, 0].min() and everything[:, 0].max() < xmax
+    assert ymin < everything[:, 1].min() and everything[:, 1].max() < ymax
+    # row 0 is the top (ymax), column 0 the left (xmin)
+    top_left = trainer.model.predict(np.array([[xmin, ymax]]))[0]
+    bottom_right = trainer.model.predict(np.array([[xmax, ymin]]))[0]
+    assert frame[0] == pytest.approx(top_left, rel=1e-5)
+    assert frame[-1] == pytest.approx(bottom_right, rel=1e-5)
+    points = np.frombuffer(w.points, dtype=np.float32).reshape(-1, 2)
+    np.testing.assert_allclose(points, trainer.X, rtol=1e-6)
+    assert np.frombuffer(w.labels, dtype=np.int8).tolist() == trainer.y.astype(int).tolist()
+    assert len(np.frombuffer(w.test_points, dtype=np.float32)) == 2 * 4
+
+
+def test_a_step_updates_frame_metrics_and_curves_in_one_message():
+    trainer, w = make()
+    sent = spy_messages(w)
+    w._throttle._last = -1e9  # no throttling for this first frame
+    before = w.frame
+    trainer.step()
+    assert w.frame != before
+    frames = [keys for keys, _ in sent if ("frame",) in keys]
+    assert len(frames) == 1
+    assert {"step", "metrics", ("curves",)} <= frames[0]
+    assert w.step == 1
+    assert w.metrics["loss"] == pytest.approx(trainer.history[-1]["loss"])
+    assert w.metrics["test_accuracy"] == pytest.approx(trainer.history[-1]["test_accuracy"])
+    curves = np.frombuffer(w.curves, dtype=np.float32).reshape(-1, 5)
+    assert curves.shape == (1, 5) and curves[0, 0] == 0
+
+
+def test_frames_are_throttled_but_the_last_state_arrives():
+    trainer, w = make()
+    sent = spy_messages(w)
+    started = time.monotonic()
+    trainer.run(300)  # ~1 ms a step: far more steps than frames
+    elapsed = time.monotonic() - started
+    frames = sum(1 for keys, _ in sent if "step" in keys)
+    assert frames <= 30 * elapsed + 3, f"{frames} frames in {elapsed:.2f} s"
+    assert w.step == 300  # the final state was flushed when run() ended
+    assert len(np.frombuffer(w.curves, dtype=np.float32)) // 5 == 256  # downsampled
+
+
+def test_messages_from_the_view_drive_the_trainer():
+    trainer, w = make()
+    route = w._route_message
+    route(w, {"type": "add_point", "x": 0.25, "y": -0.5, "label": -1}, [])
+    assert trainer.X[-1].tolist() == [0.25, -0.5] and trainer.y[-1] == -1
+    assert len(np.frombuffer(w.points, dtype=np.float32)) == 2 * len(trainer.y)
+    route(w, {"type": "remove_point", "x": 0.26, "y": -0.5}, [])
+    assert len(trainer.y) == 12
+    route(w, {"type": "set_lr", "value": 0.02}, [])
+    assert trainer.lr == 0.02 and w.lr == 0.02
+    route(w, {"type": "set_lr", "value": None}, [])
+    assert trainer.lr is None and w.lr is None and w.lr_schedule
+    route(w, {"type": "step"}, [])
+    assert trainer.steps_done == 1
+    route(w, {"type": "play"}, [])
+    assert trainer.is_running
+    route(w, {"type": "pause"}, [])
+    assert trainer.status == "paused"
+    route(w, {"type": "reset"}, [])
+    assert trainer.steps_done == 0 and not trainer.is_running and w.step == 0
+    assert w.error == ""
+
+
+def test_bad_messages_show_an_error_and_change_nothing():
+    trainer, w = make()
+    w._route_message(w, {"type": "add_point", "x": "left", "y": 0, "label": 1}, [])
+    assert "add_point needs numeric x and y" in w.error
+    w._route_message(w, {"type": "add_point", "x": 0, "y": 0, "label": 2}, [])
+    assert "label must be -1 or +1" in w.error
+    w._route_message(w, {"type": "set_lr", "value": -3}, [])
+    assert "lr must be a finite number > 0" in w.error
+    assert len(trainer.y) == 12 and trainer.lr is None
+
+
+def test_divergence_shows_a_message_and_keeps_the_last_good_picture():
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(32, seed=0), lr=100.0)
+    w = DecisionBoundary(trainer, resolution=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.run(10)
+    assert w.status == "diverged"
+    assert w.message.startswith("Training diverged at step")
+    assert np.all(np.isfinite(np.frombuffer(w.frame, dtype=np.float32)))
+    w._route_message(w, {"type": "play"}, [])
+    assert "Press reset" in w.message and not trainer.is_running
+
+
+def test_recording_is_bounded_and_spans_the_run():
+    trainer = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0))
+    w = DecisionBoundary(trainer, resolution=30, max_recorded=20, recording_resolution=12)
+    trainer.run(200)
+    meta = np.frombuffer(w.recording_meta, dtype=np.float32).reshape(-1, 4)
+    assert 10 <= len(meta) <= 20
+    assert len(w.recording) == len(meta) * 12 * 12
+    assert meta[0, 0] == 0 and meta[-1, 0] >= 200 - 200 / 10  # from the start to near the end
+    assert np.all(np.diff(meta[:, 0]) > 0)
+    # a recorded picture holds the model's signs (128 = score 0)
+    w._record_every = 1
+    w._record(trainer.steps_done, 0.0, 1.0)
+    scale = w._recorded_meta[-1][1]
+    shot = np.frombuffer(w._recorded[-1], dtype=np.uint8).astype(int) - 128
+    expected = np.round(np.clip(trainer.model.predict(w._small_grid) / scale, -1, 1) * 127)
+    np.testing.assert_array_equal(shot, expected)
+
+
+def test_closing_the_widget_stops_training():
+    trainer, w = make()
+    trainer.start()
+    w.close()
+    assert not trainer.is_running and trainer.status == "stopped"
+    assert trainer._observers == []
+
+
+def test_bad_arguments():
+    trainer = Trainer(MLP(2, [2, 1], seed=0), datasets.moons(8, seed=0))
+    with pytest.raises(ValueError, match="resolution must be an integer in"):
+        DecisionBoundary(trainer, resolution=1)
+    with pytest.raises(ValueError, match="max_fps must be in"):
+        DecisionBoundary(trainer, max_fps=60)
+    with pytest.raises(TypeError, match="trainer must be a Trainer"):
+        DecisionBoundary(trainer.model)
+    three_d = Trainer(MLP(3, [2, 1], seed=0), np.zeros((4, 3)), [1, -1, 1, -1])
+    with pytest.raises(ValueError, match="draws 2-D data"):
+        DecisionBoundary(three_d)
+
+
+def test_example_notebook_runs_top_to_bottom():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(EXAMPLE, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "clear outputs"
+    for cell in nb.cells:  # a short run
+        cell.source = cell.source.replace("STEPS = 100", "STEPS = 3")
+    resources = {"metadata": {"path": str(EXAMPLE.parent)}}
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources=resources, store_widget_state=True
+    )
+    client.execute()
+    printed = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "step 3: loss" in printed
+    # the recorded run is saved with the notebook, so the slider works after the kernel is gone
+    state = nb.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    buffers = [{b["path"][0]: b["data"] for b in m.get("buffers", [])} for m in state.values()]
+    boundaries = [b for b in buffers if "recording_meta" in b]
+    assert len(boundaries) == 2  # the live demo and the diverging one
+    assert boundaries[0]["recording"] and boundaries[0]["frame"]  # base64 of the bytes

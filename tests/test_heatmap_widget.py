@@ -1,0 +1,125 @@
+import numpy as np
+import pytest
+
+from micrograd_widgets import MLP, GradientHeatmap, Trainer, Value, datasets
+
+
+def floats(data):
+    return np.frombuffer(data, dtype=np.float32)
+
+
+def trainer_with_a_dead_neuron(**kwargs):
+    model = MLP(2, [4, 3, 1], seed=2)
+    dead = model.layers[0].neurons[1]
+    for p in dead.w:
+        p.data = 0.0
+    dead.b.data = -1.0  # pre-activation -1 for every input: the ReLU never fires
+    return Trainer(model, datasets.moons(16, seed=0), **kwargs)
+
+
+def test_layout_names_and_arrays_follow_the_parameter_order():
+    trainer = trainer_with_a_dead_neuron()
+    trainer.step()
+    h = GradientHeatmap(trainer)
+    assert h.layers == [
+        {"name": "layers.0", "nin": 2, "nout": 4, "activation": "relu"},
+        {"name": "layers.1", "nin": 4, "nout": 3, "activation": "relu"},
+        {"name": "layers.2", "nin": 3, "nout": 1, "activation": "none"},
+    ]
+    assert h.param_names == [name for name, _ in trainer.model.named_parameters()]
+    # the flat arrays are each layer's parameter_matrix, row by row
+    flat = np.concatenate([L.parameter_matrix("grad").ravel() for L in trainer.model.layers])
+    np.testing.assert_allclose(floats(h.grads), flat, rtol=1e-6)
+    flat = np.concatenate([L.parameter_matrix("data").ravel() for L in trainer.model.layers])
+    np.testing.assert_allclose(floats(h.values), flat, rtol=1e-6)
+    np.testing.assert_allclose(floats(h.updates), trainer.last_update, rtol=1e-6)
+
+
+def test_last_update_is_minus_lr_times_grad():
+    trainer = trainer_with_a_dead_neuron(lr=0.1)
+    h = GradientHeatmap(trainer)
+    before = np.array([p.data for p in trainer.parameters])
+    trainer.step()
+    h._throttle.flush()
+    after = np.array([p.data for p in trainer.parameters])
+    np.testing.assert_allclose(floats(h.updates), after - before, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(floats(h.updates), -0.1 * floats(h.grads), rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("regularization", ["l2", "l1", None])
+def test_dead_relu_neurons_are_marked_despite_regularization(regularization):
+    trainer = trainer_with_a_dead_neuron(regularization=regularization)
+    h = GradientHeatmap(trainer, dead_window=3)
+    trainer.run(2)
+    h._throttle.flush()
+    assert not np.frombuffer(h.dead, dtype=np.uint8).any()  # not yet: 2 < dead_window
+    trainer.run(1)
+    h._throttle.flush()
+    dead = np.frombuffer(h.dead, dtype=np.uint8)
+    assert dead.shape == (4 + 3 + 1,)
+    assert dead[1] == 1  # layers.0.neurons.1
+    # every neuron marked dead really never fires on the data
+    for i, neuron in enumerate(trainer.model.layers[0].neurons):
+        pre = trainer.X @ np.array([w.data for w in neuron.w]) + neuron.b.data
+        assert bool(dead[i]) == bool(np.all(pre <= 0))
+    assert dead[-1] == 0  # the linear output is never "dead"
+
+
+def test_gradient_norms_per_layer_per_step():
+    trainer = trainer_with_a_dead_neuron()
+    h = GradientHeatmap(trainer)
+    trainer.run(3)
+    rows = floats(h.norms).reshape(-1, 4)
+    assert rows[:, 0].tolist() == [0, 1, 2]
+    expected = [np.linalg.norm(L.parameter_matrix("grad")) for L in trainer.model.layers]
+    np.testing.assert_allclose(rows[-1, 1:], expected, rtol=1e-5)
+
+
+def test_mode_toggle_by_message_and_validation():
+    h = GradientHeatmap(trainer_with_a_dead_neuron())
+    h._route_message(h, {"type": "set_mode", "mode": "weights"}, [])
+    assert h.mode == "weights" and h.error == ""
+    h._route_message(h, {"type": "set_mode", "mode": "<b>"}, [])
+    assert "mode must be one of" in h.error and h.mode == "weights"
+    with pytest.raises(ValueError, match="mode must be one of"):
+        GradientHeatmap(MLP(2, [2, 1], seed=0), mode="gradient")
+    with pytest.raises(TypeError, match="needs a Trainer or an MLP"):
+        GradientHeatmap([1, 2])
+
+
+def test_a_bare_model_refreshes_after_backward():
+    model = MLP(2, [3, 1], seed=0)
+    h = GradientHeatmap(model)
+    assert not floats(h.grads).any()
+    out = model([Value(0.5), Value(-1.0)])
+    out.backward()
+    h.refresh()
+    np.testing.assert_allclose(floats(h.grads), [p.grad for p in model.parameters()], rtol=1e-6)
+    model.layers[0].neurons[0].b.data += 0.5
+    h.refresh()
+    updates = floats(h.updates)
+    assert updates[2] == pytest.approx(0.5) and np.count_nonzero(updates) == 1
+
+
+def test_reset_and_close():
+    trainer = trainer_with_a_dead_neuron()
+    h = GradientHeatmap(trainer)
+    trainer.run(2)
+    trainer.reset()
+    assert h.step == 0 and len(h.norms) == 0
+    trainer.start()
+    h.close()
+    assert not trainer.is_running and trainer._observers == []
+
+
+def test_norm_history_is_thinned_to_a_fixed_size(monkeypatch):
+    from micrograd_widgets import heatmap as heatmap_module
+
+    monkeypatch.setattr(heatmap_module, "MAX_NORM_ROWS", 8)
+    trainer = Trainer(MLP(2, [2, 1], seed=0), datasets.moons(8, seed=0), lr=0.01)
+    h = GradientHeatmap(trainer)
+    trainer.run(40)
+    rows = np.frombuffer(h._norm_rows, dtype=np.float64).reshape(-1, 3)
+    assert len(rows) <= 8
+    assert rows[0, 0] == 0 and rows[-1, 0] >= 32  # still spans the run
+    assert np.all(np.diff(rows[:, 0]) > 0)
