@@ -23,6 +23,7 @@ import argparse
 import gc
 import json
 import math
+import os
 import platform
 import random
 import statistics
@@ -210,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     X, y = make_moons(n_samples=128, noise=0.1, random_state=args.seed)
     y = y * 2 - 1  # labels -1 / +1, as in the seed
 
-    print(f"Python {platform.python_version()}, micrograd {micrograd.__name__} 0.1.0 vs ours")
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f}: micrograd 0.1.0 vs micrograd-widgets"
+    )
     try:
         equality = check_equal(X, y, args.seed, steps=2 if args.quick else 5)
     except AssertionError as error:
@@ -239,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     predict_s, predict_dev = time_predict(ours.model, X, repeats=5 if args.quick else 30)
     results = {
         "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0],  # other work on the machine skews timings
         "quick": args.quick,
         "steps_timed": {key: len(times) for key, times in samples.items()},
         "median_step_ms": median_ms,

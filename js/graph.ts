@@ -113,7 +113,12 @@ const render: Render<GraphState> = ({ model, el }) => {
       // a new graph: natural size, shrunk (within reason) when it is wider than the cell
       setZoom(1);
       requestAnimationFrame(() => {
-        if (drawing && drawing.layout.width > canvas.clientWidth) fit(MIN_READABLE_ZOOM);
+        if (!drawing) return;
+        if (drawing.layout.width > canvas.clientWidth) fit(MIN_READABLE_ZOOM);
+        // start at the inputs (left), level with the output, so a tall graph opens on content
+        const output = drawing.layout.nodes.find((n) => n.id === `u${topology.root}`);
+        if (output) canvas.scrollTop = Math.max(0, output.y * zoom - canvas.clientHeight / 2);
+        canvas.scrollLeft = 0;
       });
     } else {
       setZoom(zoom); // the user opened or folded a group: keep the zoom, show that group
@@ -159,8 +164,9 @@ const render: Render<GraphState> = ({ model, el }) => {
     runButton.disabled = finished;
     root.dataset.stepDone = String(step.seeded ? step.done : -1);
     root.dataset.stepFinished = String(finished);
-    const steps = `${step.total} step${step.total === 1 ? "" : "s"}`;
-    const progress = step.seeded ? `${step.done} of ${steps}` : steps;
+    const count = (n: number) => n.toLocaleString("en-US");
+    const steps = `${count(step.total)} step${step.total === 1 ? "" : "s"}`;
+    const progress = step.seeded ? `${count(step.done)} of ${steps}` : steps;
     const next = finished ? "done: every grad is final" : step.next ? `next: ${step.next}` : "";
     stepTitle.textContent = `Backward step-through · ${progress}${next ? " · " + next : ""}`;
     const lines = step.lines.length

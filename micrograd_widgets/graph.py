@@ -90,7 +90,7 @@ class GraphWidget(BaseWidget):
     step_state = traitlets.Dict().tag(sync=True)
     #: the node shown in the detail panel (index into topology["units"]), -1 for none
     selected = traitlets.Int(-1).tag(sync=True)
-    rankdir = traitlets.Unicode("LR").tag(sync=True)
+    rankdir = traitlets.Enum(_RANKDIRS, default_value="LR").tag(sync=True)
     font_size = traitlets.Int(13).tag(sync=True)
     #: maximum height of the drawing area in pixels (it scrolls / pans beyond that)
     height = traitlets.Int(520).tag(sync=True)
@@ -120,6 +120,8 @@ class GraphWidget(BaseWidget):
         self.max_nodes = max_nodes
         self._svg_requests: dict[int, Path] = {}
         self._next_request = 0
+        #: the file the last save_svg() wrote (None until a view has answered)
+        self.last_saved_svg: Path | None = None
         self.set_root(root, model=model)
 
     # ---- public API ----------------------------------------------------------------------
@@ -169,7 +171,7 @@ class GraphWidget(BaseWidget):
             if self.finished:
                 break
             active, step_lines = self._apply_step()
-            lines = step_lines
+            lines.extend(step_lines)
         if active is None:
             lines = ["Backward pass complete: every grad is final. Reset grads to start again."]
         with self.hold_sync():
@@ -224,7 +226,7 @@ class GraphWidget(BaseWidget):
         """The module scopes nodes are grouped by ("" is the model itself)."""
         return [s.path for s in self._scopes]
 
-    def save_svg(self, path: str | Path) -> Path:
+    def save_svg(self, path: str | Path) -> None:
         """Save the drawing as a standalone SVG file at ``path``.
 
         The browser view holds the drawing, and a Python call cannot wait for its reply inside
@@ -243,7 +245,6 @@ class GraphWidget(BaseWidget):
             f"GraphWidget: asked the view for its SVG; {target} is written when the view replies "
             "(after this cell finishes; the widget must be displayed)."
         )
-        return target
 
     # ---- messages from the view --------------------------------------------------------
 
@@ -316,16 +317,15 @@ class GraphWidget(BaseWidget):
 
         if self._model is not None:
             for name, p in self._model.named_parameters():
-                chain = _module_chain(self._model, name)
-                if chain:
-                    param_scope[p] = scope_for(chain)
+                if p in self._index:  # parameters this graph does not use get no box
+                    param_scope[p] = scope_for(_module_chain(self._model, name))
         else:
             for v in self._values:
                 match = None if v._prev else _PARAM_LABEL.match(v.label)
                 if match:
                     parts = match.group(1).rstrip(".").split(".")
-                    chain = [(".".join(parts[: i + 2]), "") for i in range(0, len(parts), 2)]
-                    param_scope[v] = scope_for([(p, p) for p, _ in chain])
+                    paths = [".".join(parts[: i + 2]) for i in range(0, len(parts), 2)]
+                    param_scope[v] = scope_for([(path, path) for path in paths])
 
         # A node that uses parameters directly belongs to their module; any other node to the
         # innermost module around all of its inputs (-1: outside every module).
@@ -535,6 +535,7 @@ class GraphWidget(BaseWidget):
 
     def _send_topology(self) -> None:
         self._build_units()
+        self._group_output = self._group_outputs()
         scopes = self._scopes
         units_json: list[dict[str, Any]] = []
         for unit in self._units:
@@ -590,10 +591,15 @@ class GraphWidget(BaseWidget):
                 "(or widget.expand(name))."
             )
         if self._cut:
+            more = (
+                "fold groups or raise max_nodes"
+                if self._model is not None
+                else "pass model= to group by module, or raise max_nodes"
+            )
             notes.append(
                 f"{self._cut:,} of {len(self._values):,} nodes are not drawn (limit max_nodes="
                 f"{self._budget}); shown: the {len(self._units) - 1:,} nodes nearest the output. "
-                "Pass model= to group by module, fold groups, or raise max_nodes to see more."
+                f"To see more, {more}."
             )
         previous = self.topology.get("version", 0) if self.topology else 0
         self.selected = -1
@@ -612,7 +618,7 @@ class GraphWidget(BaseWidget):
         """Data and grad per unit, then the local derivative per edge, as one Float64 buffer."""
         n_units, n_edges = len(self._units), len(self._edges)
         out = np.full(2 * n_units + n_edges, np.nan)
-        group_output = self._group_outputs()
+        group_output = self._group_output  # found once per topology: refresh stays O(drawn)
         for u, unit in enumerate(self._units):
             i = unit.value if unit.kind == "value" else group_output.get(u, -1)
             if i >= 0:

@@ -356,6 +356,7 @@ class Trainer:
         Raises :class:`TrainingDiverged` if the loss or a gradient is NaN or infinite (the
         parameters are then left as they were before this step).
         """
+        problem = ""  # why this step diverged, if it did
         with self.lock:
             if self.status == "diverged":
                 raise TrainingDiverged(self.message)
@@ -371,40 +372,44 @@ class Trainer:
                 regularization=self.regularization,
                 rate=self.alpha,
             )
-            if not math.isfinite(total.data):
-                self._diverge(k, f"the loss is {total.data}", lr)
-                raise TrainingDiverged(self.message)
             initial = self.history[0]["loss"] if len(self.history) else None
-            if initial is not None and total.data > self.divergence_factor * max(initial, 1e-3):
+            if not math.isfinite(total.data):
+                problem = f"the loss is {total.data}"
+            elif initial is not None and total.data > self.divergence_factor * max(initial, 1e-3):
                 # e.g. lr = 100 with the SVM loss: finite, but 1e36 -- nothing left to learn
-                self._diverge(k, f"the loss grew from {initial:.4g} to {total.data:.4g}", lr)
-                raise TrainingDiverged(self.message)
-            if self.batch_size is not None and len(yb) < len(self.y):
-                train_accuracy = losses.accuracy(self.model.predict(self.X), self.y)
+                problem = f"the loss grew from {initial:.4g} to {total.data:.4g}"
             else:
-                train_accuracy = losses.accuracy(scores, yb)
-            test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
-
-            self.model.zero_grad()
-            total.backward()
-            grads = np.fromiter((p.grad for p in self.parameters), np.float64, len(self.parameters))
-            if not np.all(np.isfinite(grads)):
-                self._diverge(k, "a gradient is NaN or infinite", lr)
-                raise TrainingDiverged(self.message)
-            for p in self.parameters:
-                p.data -= lr * p.grad
-            self.last_update = -lr * grads
-            record = {
-                "step": float(k),
-                "loss": total.data,
-                "accuracy": train_accuracy,
-                "test_loss": test_loss,
-                "test_accuracy": test_accuracy,
-                "lr": lr,
-            }
-            self.history.append(record)
-            self.steps_done = k + 1
+                if self.batch_size is not None and len(yb) < len(self.y):
+                    train_accuracy = losses.accuracy(self.model.predict(self.X), self.y)
+                else:
+                    train_accuracy = losses.accuracy(scores, yb)
+                test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
+                self.model.zero_grad()
+                total.backward()
+                grads = np.fromiter(
+                    (p.grad for p in self.parameters), np.float64, len(self.parameters)
+                )
+                if not np.all(np.isfinite(grads)):
+                    problem = "a gradient is NaN or infinite"
+            if not problem:
+                for p in self.parameters:
+                    p.data -= lr * p.grad
+                self.last_update = -lr * grads
+                record = {
+                    "step": float(k),
+                    "loss": total.data,
+                    "accuracy": train_accuracy,
+                    "test_loss": test_loss,
+                    "test_accuracy": test_accuracy,
+                    "lr": lr,
+                }
+                self.history.append(record)
+                self.steps_done = k + 1
             del scores, total  # free the graph now, not when the next step rebinds the names
+        # observers run outside the lock: they may take it (to read the model) from other threads
+        if problem:
+            self._diverge(k, problem, lr)
+            raise TrainingDiverged(self.message)
         self._notify("step", record)
         return record
 
@@ -681,17 +686,21 @@ class FrameThrottle:
             if wait <= 0 and self._timer is None:
                 self._emit()
             elif self._timer is None:
-                self._timer = threading.Timer(max(wait, 0.0), self._on_timer)
+                due = self._last + self.interval
+                self._timer = threading.Timer(max(wait, 0.0), self._on_timer, (due,))
                 self._timer.daemon = True
                 self._timer.start()
 
-    def _on_timer(self) -> None:
+    def _on_timer(self, due: float) -> None:
         with self._lock:
             self._timer = None
-            self._emit()
+            # count from when the frame was due, not from when the (busy) interpreter let the
+            # timer run: lateness then does not pile up, and frames still average <= max_fps
+            now = time.monotonic()
+            self._emit(due if now - due < self.interval else now)
 
-    def _emit(self) -> None:
-        self._last = time.monotonic()
+    def _emit(self, at: float | None = None) -> None:
+        self._last = time.monotonic() if at is None else at
         self.sent += 1
         try:
             self._send()

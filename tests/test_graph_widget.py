@@ -293,7 +293,8 @@ def test_save_svg_writes_the_views_reply(tmp_path, capsys):
     w = GraphWidget(expression())
     sent = []
     w.send = lambda content, buffers=None: sent.append(content)  # no front-end in this test
-    target = w.save_svg(tmp_path / "graph.svg")
+    target = tmp_path / "graph.svg"
+    assert w.save_svg(target) is None
     assert "written when the view replies" in capsys.readouterr().out
     assert sent == [{"type": "export_svg", "request": 0}]
     assert not target.exists()

@@ -258,13 +258,14 @@ def test_frame_throttle_limits_the_rate_and_sends_the_last_frame():
     throttle = FrameThrottle(lambda: sent.append(time.monotonic()), max_fps=20)
     started = time.monotonic()
     while time.monotonic() - started < 0.5:
+        last_request = time.monotonic()
         throttle()
         time.sleep(0.001)
-    last_request = time.monotonic()
     wait_for(lambda: sent and sent[-1] >= last_request, timeout=1)  # the trailing frame
-    gaps = np.diff(sent)
     assert len(sent) <= 0.5 * 20 + 2
-    assert gaps.min() >= 1 / 20 - 0.005
+    assert len(sent) >= 0.5 * 20 - 2  # and not much fewer: lateness does not pile up
+    # any run of frames averages at most max_fps (one late frame may be followed by a closer one)
+    assert (sent[-1] - sent[0]) / (len(sent) - 1) >= 1 / 20 - 0.002
 
 
 def test_memory_stays_flat_over_long_runs():
@@ -309,3 +310,29 @@ def test_threads_are_daemons():
     assert trainer._thread.daemon
     trainer.stop()
     assert not any(t.name.startswith("micrograd-trainer") for t in threading.enumerate())
+
+
+def test_observers_run_without_the_lock_so_other_threads_can_read_the_model():
+    # a widget's frame timer reads the model under trainer.lock from its own thread: if observers
+    # were called with the lock held, that thread and the observer would deadlock
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(32, seed=0), lr=100.0)
+    acquired = []
+
+    def observer(event):
+        def other_thread():
+            got = trainer.lock.acquire(timeout=1.0)
+            acquired.append((event.kind, got))
+            if got:
+                trainer.lock.release()
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+
+    trainer.observe(observer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.run(10)
+    assert trainer.status == "diverged"
+    assert ("step", True) in acquired and ("status", True) in acquired
+    assert all(got for _, got in acquired)

@@ -38,12 +38,13 @@ export interface Metrics {
   fontSize: number;
   charWidth: number; // monospace advance
   pad: number;
-  numberChars: number; // room for "grad -1.235e+5"
+  numberChars: number; // room for "grad -0.7453"
   maxLabelChars: number;
 }
 
 export function metricsFor(fontSize: number): Metrics {
-  return { fontSize, charWidth: fontSize * 0.62, pad: fontSize * 0.6, numberChars: 14, maxLabelChars: 24 };
+  // 11 characters fit "grad -0.7453"; longer numbers are squeezed into the field (textLength)
+  return { fontSize, charWidth: fontSize * 0.62, pad: fontSize * 0.6, numberChars: 11, maxLabelChars: 24 };
 }
 
 /** A label as drawn in a node: long ones are shortened (the detail panel shows them whole). */

@@ -41,7 +41,7 @@ export class GraphDrawing {
   constructor(
     private readonly topology: Topology,
     readonly layout: Layout,
-    m: Metrics,
+    private readonly m: Metrics,
     handlers: DrawingHandlers,
   ) {
     const arrowId = `mgw-arrow-${++instances}`;
@@ -161,8 +161,8 @@ export class GraphDrawing {
       const grad = numbers.grad[unit];
       const kind = this.topology.units[unit].kind;
       if (kind === "value") {
-        el.data!.textContent = `data ${formatNumber(data)}`;
-        el.grad!.textContent = `grad ${formatNumber(grad)}`;
+        this.setNumberText(el.data!, `data ${formatNumber(data)}`);
+        this.setNumberText(el.grad!, `grad ${formatNumber(grad)}`);
       } else if (kind === "group" && el.data) {
         el.data.textContent = Number.isNaN(data) ? "" : `out ${formatNumber(data)} · grad ${formatNumber(grad)}`;
       }
@@ -176,6 +176,18 @@ export class GraphDrawing {
       el.body.style.fill = cssColor(colour);
       const ink = textColorOn(colour);
       for (const t of el.texts) t.style.fill = ink;
+    }
+  }
+
+  /** Numbers longer than their field ("grad -1.235e-5") are squeezed to fit, not cut. */
+  private setNumberText(text: SVGTextElement, value: string): void {
+    text.textContent = value;
+    if (value.length > this.m.numberChars) {
+      text.setAttribute("textLength", (this.m.numberChars * this.m.charWidth).toFixed(1));
+      text.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    } else {
+      text.removeAttribute("textLength");
+      text.removeAttribute("lengthAdjust");
     }
   }
 

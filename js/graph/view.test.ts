@@ -110,3 +110,18 @@ describe("splitNumbers", () => {
     expect(split.local).toHaveLength(4);
   });
 });
+
+describe("number fields", () => {
+  it("squeeze long numbers into the fixed field instead of re-laying out", () => {
+    const layout = layoutGraph(topology, metricsFor(13));
+    const drawing = new GraphDrawing(topology, layout, metricsFor(13), handlers);
+    const long = Float64Array.from(buffer);
+    long[4] = -0.0012345; // grad of unit 0
+    drawing.updateNumbers(splitNumbers(long, 4, 4), 1);
+    const grad = drawing.svg.querySelector('g.mgw-gvalue[data-unit="0"] .mgw-ggrad')!;
+    expect(grad.textContent).toBe("grad -0.001234");
+    expect(grad.getAttribute("lengthAdjust")).toBe("spacingAndGlyphs");
+    drawing.updateNumbers(numbers, 6);
+    expect(grad.hasAttribute("textLength")).toBe(false);
+  });
+});

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import time
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -173,7 +175,7 @@ def test_labels_render_as_text_and_no_dialog_fires(notebook):
     assert "<b>bold</b>" in names
     assert "<img src=x onerror=aler…" in names  # long labels are shortened in the node
     assert "<img src=x onerror=alert(1)>" in titles
-    assert "\"quote\" & <script>alert(2)</script> (*)" in titles
+    assert '"quote" & <script>alert(2)</script> (*)' in titles
     assert widget(nb).locator("img, b, script").count() == 0
     # the detail panel shows the full label, also as text
     widget(nb).locator("g.mgw-gvalue", has_text="<img").click()
@@ -214,6 +216,11 @@ def test_layout_time_300_and_2000_nodes(notebook):
     print(f"layout+draw of {nodes_2000} nodes: {ms_2000:.0f} ms (layout alone {dagre_2000:.0f} ms)")
     assert nodes_2000 >= 2000
     big.screenshot("2000-nodes")
+    widget(big).get_by_role("button", name="Fit").click()
+    big.page.wait_for_function(
+        "() => Number(document.querySelector('.mgw-graph').dataset.zoom) < 0.5"
+    )
+    big.screenshot("2000-nodes-fit")
 
 
 def test_big_model_graph_starts_folded_and_opens_on_click(notebook):
@@ -261,8 +268,13 @@ def test_save_svg_from_python_writes_a_standalone_file(notebook, lab):
     # keep a copy to look at, and show how the file itself renders
     copy = SCREENSHOTS.parent / "graph-export.svg"
     copy.write_text(text, encoding="utf-8")
-    nb.page.goto(copy.as_uri())
-    nb.screenshot("exported-file")
+    viewer = nb.page.context.new_page()
+    data = base64.b64encode(text.encode()).decode()
+    viewer.set_content(f'<img id="svg" src="data:image/svg+xml;base64,{data}">')
+    viewer.wait_for_function("() => document.getElementById('svg').complete")
+    assert viewer.evaluate("() => document.getElementById('svg').naturalWidth") > 100  # it renders
+    viewer.screenshot(path=str(SCREENSHOTS / "test_save_svg-exported-file.png"))
+    viewer.close()
 
 
 def test_dark_theme_and_ipywidgets_layout(notebook):
@@ -293,3 +305,51 @@ def test_dark_theme_and_ipywidgets_layout(notebook):
     wait_attr(nb, "step-done", "1")
     nb.page.wait_for_selector("#jupyterlab-splash", state="detached")  # the theme-change overlay
     nb.screenshot("dark-hbox")
+
+
+def test_example_notebook_renders_every_graph(notebook):
+    import nbformat
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "02_computation_graph.ipynb"
+    cells = [c.source for c in nbformat.read(example, as_version=4).cells if c.cell_type == "code"]
+    nb = notebook(cells, name="example-02")
+    nb.page.wait_for_function(
+        """() => { const views = [...document.querySelectorAll('.mgw-graph')];
+                   return views.length === 7 && views.every(v => Number(v.dataset.layoutCount) >= 1); }"""
+    )
+    assert widget(nb).locator(".mgw-error:not([hidden])").count() == 0
+    printed = nb.page.locator(".jp-OutputArea-output").all_inner_texts()
+    # the graph.step() cell printed its arithmetic
+    assert any("(seed: ∂L/∂L = 1)" in text for text in printed)
+    nb.screenshot("bottom")
+    for index, name in ((0, "a-times-b-plus-c"), (1, "tanh-neuron"), (5, "neuron-scope")):
+        widget(nb, index).scroll_into_view_if_needed()
+        nb.screenshot(name, widget(nb, index))
+
+
+def test_full_batch_loss_graph_is_summarised_and_stays_fast(notebook):
+    nb = notebook(
+        [
+            "import random\n"
+            "from micrograd_widgets import MLP, GraphWidget\n"
+            "rng = random.Random(0)\n"
+            "m = MLP(2, [16, 16, 1], seed=0)\n"
+            "X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(128)]\n"
+            "y = [rng.choice([-1.0, 1.0]) for _ in X]\n"
+            "losses = [(1 + -yi * m(xi)).relu() for xi, yi in zip(X, y)]\n"
+            "loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in m.parameters())\n"
+            "loss.backward()\n"
+            "w = GraphWidget(loss, model=m); w"
+        ]
+    )
+    wait_attr(nb, "layout-count", "1")
+    total = int(nb.eval("w.topology['total']"))
+    drawn = int(widget(nb).get_attribute("data-layout-nodes"))
+    ms = float(widget(nb).get_attribute("data-layout-ms"))
+    print(f"\nfull-batch loss: {total:,} nodes in Python, {drawn} drawn in {ms:.0f} ms")
+    assert total > 80_000 and drawn <= 300 and ms <= 500
+    note = widget(nb).locator(".mgw-graph-note").inner_text()
+    assert "not drawn" in note and "max_nodes" in note
+    more = widget(nb).locator("g.mgw-gmore")
+    assert more.count() == 1 and "more nodes" in more.text_content()
+    nb.screenshot("summarised", widget(nb))

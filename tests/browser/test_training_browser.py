@@ -217,9 +217,11 @@ def test_frame_rate_is_throttled_for_a_fast_model(notebook):
     ]
     nb = notebook(cells)
     wait_attr(nb, BOUNDARY, "Number(el.dataset.step) >= 50")
+    sent_before = int(nb.eval("w.frames_sent"))
     stats = measure_frames(nb, 4.0)
+    sent = int(nb.eval("w.frames_sent")) - sent_before
     nb.execute("t.stop()")
-    print(f"\nfast model (MLP(2,[4,1]), 16 points): {stats}")
+    print(f"\nfast model (MLP(2,[4,1]), 16 points): {stats}; Python sent ~{sent / 4:.1f} frames/s")
     assert stats["steps_per_s"] > 40, "the model is not fast enough to test the throttle"
     assert stats["fps"] <= 31
     assert stats["fps"] >= 10

@@ -1,0 +1,297 @@
+"""The three widgets in Jupyter Notebook 7 (the /notebooks/ UI, not JupyterLab), in Chromium.
+
+Notebook 7 runs on the same Jupyter server as the harness's JupyterLab (installing ``notebook``
+adds its routes), so these tests reuse the ``lab`` and ``browser`` fixtures and the harness's
+NotebookSession, but open ``/notebooks/<name>.ipynb`` and run the cells through Notebook 7's own
+menu bar (Run > Run All Cells). Waits are on data-* attributes the views set, never on sleeps.
+Screenshots: tests/artifacts/screenshots/notebook7-*.png.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator
+
+import nbformat
+import pytest
+from lab_harness import NotebookSession
+
+pytestmark = pytest.mark.browser
+
+GRAPH = ".mgw-graph"
+BOUNDARY = ".mgw-boundary"
+HEATMAP = ".mgw-heatmap"
+
+CELLS = [
+    "from micrograd_widgets import Value, GraphWidget\n"
+    'a = Value(2.0, label="a"); b = Value(-3.0, label="b")\n'
+    'L = a * b; L.label = "L"\n'
+    "g = GraphWidget(L); g",
+    "from micrograd_widgets import MLP, Trainer, DecisionBoundary, datasets\n"
+    "t = Trainer(MLP(2, [8, 8, 1], seed=1), datasets.moons(64, noise=0.1, seed=0))\n"
+    "w = DecisionBoundary(t); w",
+    "from micrograd_widgets import GradientHeatmap\nh = GradientHeatmap(t); h",
+]
+
+# `jupyter lab --expose-app-in-browser` sets LabApp's flag only; Notebook 7's page is served by
+# JupyterNotebookApp, whose own `expose_app_in_browser` stays False, so window.jupyterapp is
+# missing there. Until the harness also passes --JupyterNotebookApp.expose_app_in_browser=True,
+# flip that one page-config value in the served HTML (it only decides whether the app object is
+# assigned to window.jupyterapp; nothing else on the page changes).
+_EXPOSE_OFF = re.compile(r'"exposeAppInBrowser":\s*false')
+
+# Finds the open notebook's panel (Notebook 7's shell also answers widgets('main')) and keeps it
+# where NotebookSession's helpers look for it.
+_FIND_PANEL = """(path) => {
+    const app = window.jupyterapp;
+    if (!app || !app.shell) return false;
+    for (const w of app.shell.widgets('main')) {
+        if (w.context && w.context.path === path && w.sessionContext
+            && w.sessionContext.session && w.sessionContext.session.kernel) {
+            window.__mgwPanel = w;
+            return true;
+        }
+    }
+    return false;
+}"""
+
+
+def _write_notebook(path, cells: list[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    # without a kernelspec a "Select Kernel" dialog blocks the page
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nbformat.write(nb, str(path))
+
+
+@pytest.fixture
+def notebook7(lab, browser) -> Iterator[Callable[..., NotebookSession]]:
+    """Factory: ``nb = notebook7(cells, name)`` opens the notebook in Notebook 7 and runs it."""
+    opened: list[tuple[object, NotebookSession]] = []
+
+    def open_notebook(cells: list[str], name: str, timeout_s: float = 120) -> NotebookSession:
+        _write_notebook(lab.root / f"{name}.ipynb", cells)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(timeout_s * 1000)
+        session = NotebookSession(page=page, name=name, test_name="notebook7")
+        opened.append((context, session))
+        page.on("dialog", lambda d: (session.dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
+        page.on(
+            "console",
+            lambda msg: session.console_errors.append(msg.text) if msg.type == "error" else None,
+        )
+
+        def expose_app(route: object) -> None:
+            response = route.fetch()
+            route.fulfill(
+                response=response,
+                body=_EXPOSE_OFF.sub('"exposeAppInBrowser": true', response.text()),
+            )
+
+        page.route(re.compile(rf"/notebooks/{re.escape(name)}\.ipynb"), expose_app)
+        page.goto(f"{lab.url}/notebooks/{name}.ipynb?token={lab.token}")
+        page.wait_for_function(_FIND_PANEL, arg=f"{name}.ipynb")
+        page.evaluate(
+            """async () => {
+                const ctx = window.__mgwPanel.sessionContext;
+                await ctx.ready;
+                await ctx.session.kernel.info;
+                await window.__mgwPanel.context.ready;
+            }"""
+        )
+        # Run the cells the way a Notebook 7 user does: through its menu bar.
+        page.locator("#menu-panel").get_by_text("Run", exact=True).click()
+        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        session.wait_for_cells(timeout_s)
+        return session
+
+    yield open_notebook
+    for context, session in opened:
+        session.shutdown()
+        context.close()
+
+
+def wait_for(nb: NotebookSession, selector: str, js_condition: str, index: int = 0) -> None:
+    """Wait until ``js_condition`` (an expression over ``el``) holds for the index-th match."""
+    nb.page.wait_for_function(
+        f"([sel, i]) => {{ const el = document.querySelectorAll(sel)[i];"
+        f" return !!el && ({js_condition}); }}",
+        arg=[selector, index],
+    )
+
+
+def graph_nodes(nb: NotebookSession) -> dict[str, dict[str, str]]:
+    """Every drawn value node of the graph widget: name -> the data/grad text it shows."""
+    return {
+        n["name"]: n
+        for n in nb.page.locator(GRAPH).evaluate(
+            """(root) => [...root.querySelectorAll('g.mgw-gvalue')].map(g => ({
+                name: g.querySelector('.mgw-gname').textContent,
+                data: g.querySelector('.mgw-gdata').textContent,
+                grad: g.querySelector('.mgw-ggrad').textContent,
+            }))"""
+        )
+    }
+
+
+def shown_number(text: str) -> float:
+    """'grad -3' -> -3.0 (the view may use a typographic minus)."""
+    return float(text.split(" ", 1)[1].replace("−", "-"))
+
+
+def canvas_stats(nb: NotebookSession, selector: str, index: int = 0) -> dict:
+    """Painted (non-transparent) pixels, distinct colours and a fingerprint of one canvas."""
+    return nb.page.locator(selector).nth(index).evaluate(
+        """(canvas) => {
+            const {data} = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+            let painted = 0, hash = 0;
+            const colours = new Set();
+            for (let i = 0; i < data.length; i += 4) {
+                if (data[i + 3] === 0) continue;
+                painted += 1;
+                colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+                hash = (hash * 31 + data[i] + 7 * data[i + 1] + 13 * data[i + 2]) | 0;
+            }
+            return {painted, total: canvas.width * canvas.height, colours: colours.size, hash};
+        }"""
+    )
+
+
+def overflow(nb: NotebookSession, selector: str) -> dict:
+    """How far a widget sticks out of its notebook cell (px; 0 = fits)."""
+    return nb.page.locator(selector).evaluate(
+        """(root) => {
+            const cell = root.closest('.jp-Cell').getBoundingClientRect();
+            const box = root.getBoundingClientRect();
+            const output = root.closest('.jp-OutputArea-output');
+            return {right: Math.max(0, box.right - cell.right),
+                    scroll: output.scrollWidth - output.clientWidth,
+                    width: box.width, cellWidth: cell.width};
+        }"""
+    )
+
+
+def test_page_is_notebook7_and_the_kernel_answers(notebook7):
+    nb = notebook7(["x = 6 * 7"], name="nb7-smoke")
+    info = nb.page.evaluate(
+        "() => ({name: window.jupyterapp.name, version: window.jupyterapp.version,"
+        " lab: !!document.querySelector('#jp-main-dock-panel, .jp-LabShell')})"
+    )
+    assert info["name"] == "Jupyter Notebook" and info["version"].startswith("7."), info
+    assert not info["lab"], "this page is JupyterLab, not Notebook 7"
+    assert nb.eval("x") == "42"
+
+
+def test_three_widgets_render_and_respond_in_notebook7(notebook7):
+    nb = notebook7(CELLS, name="nb7-widgets")
+    assert nb.page.evaluate("() => window.jupyterapp.name") == "Jupyter Notebook"
+
+    # ---- GraphWidget: labels and values drawn; the Step button fills in the grads ----------
+    graph = nb.page.locator(GRAPH)
+    wait_for(nb, GRAPH, "el.dataset.layoutCount === '1'")
+    shown = graph_nodes(nb)
+    assert set(shown) == {"a", "b", "L"}
+    assert [shown_number(shown[n]["data"]) for n in "abL"] == [2.0, -3.0, -6.0]
+    assert all(shown_number(n["grad"]) == 0.0 for n in shown.values())
+    nb.screenshot("graph-before", graph)
+
+    step_button = graph.get_by_role("button", name="Step", exact=True)
+    clicks = 0
+    while graph.get_attribute("data-step-finished") != "true":
+        done = graph.get_attribute("data-step-done")
+        step_button.click()
+        clicks += 1
+        wait_for(nb, GRAPH, f"el.dataset.stepDone !== '{done}'")
+        assert clicks <= 5, "the step-through did not finish"
+    shown = graph_nodes(nb)
+    python_grads = eval(nb.eval("[a.grad, b.grad, L.grad]"))
+    assert python_grads == [-3.0, 2.0, 1.0]  # dL/da = b, dL/db = a
+    assert [shown_number(shown[n]["grad"]) for n in "abL"] == python_grads
+    assert step_button.is_disabled()
+    nb.screenshot("graph-after-steps", graph)
+
+    # ---- DecisionBoundary: a painted canvas; kernel and button steps advance the counter ----
+    boundary = nb.page.locator(BOUNDARY)
+    wait_for(nb, BOUNDARY, "Number(el.dataset.framesDrawn) >= 1")
+    initial = canvas_stats(nb, ".mgw-boundary-canvas")
+    assert initial["painted"] > 0.9 * initial["total"], initial  # the score map fills the plot
+    assert initial["colours"] > 50, initial  # a colour gradient with points, not a flat fill
+    assert boundary.get_attribute("data-step") == "0"
+    assert boundary.locator(".mgw-boundary-step").text_content() == "step 0"
+
+    nb.execute("t.step()")
+    wait_for(nb, BOUNDARY, "el.dataset.step === '1'")
+    boundary.get_by_role("button", name="Step", exact=True).click()
+    wait_for(nb, BOUNDARY, "el.dataset.step === '2'")
+    assert boundary.locator(".mgw-boundary-step").text_content() == "step 2"
+    assert nb.eval("t.steps_done") == "2"
+    wait_for(nb, BOUNDARY, "Number(el.dataset.framesDrawn) >= 3")
+    trained = canvas_stats(nb, ".mgw-boundary-canvas")
+    assert trained["hash"] != initial["hash"], "two training steps left the picture unchanged"
+    boundary.scroll_into_view_if_needed()
+    nb.screenshot("boundary", boundary)
+
+    # ---- GradientHeatmap: one matrix per layer, painted, following the same trainer ---------
+    heatmap = nb.page.locator(HEATMAP)
+    wait_for(nb, HEATMAP, "el.dataset.step === '2'")
+    matrices = heatmap.locator(".mgw-heatmap-matrix")
+    assert matrices.count() == 3
+    titles = heatmap.locator(".mgw-heatmap-title").all_text_contents()
+    for title, shape in zip(titles, ["8 × (2 + bias)", "8 × (8 + bias)", "1 × (8 + bias)"]):
+        assert shape in title, titles
+    for layer in range(3):
+        stats = canvas_stats(nb, ".mgw-heatmap-matrix", layer)
+        assert stats["painted"] > 0 and stats["colours"] > 3, (layer, stats)
+    heatmap.scroll_into_view_if_needed()
+    nb.screenshot("heatmap", heatmap)
+
+    # ---- Notebook 7 layout and theme: widgets fit their cells, --jp-* variables resolve -----
+    for selector in (GRAPH, BOUNDARY, HEATMAP):
+        sticking_out = overflow(nb, selector)
+        assert sticking_out["right"] <= 1 and sticking_out["scroll"] <= 1, (
+            selector,
+            sticking_out,
+        )
+    colours = nb.page.evaluate(
+        """() => {
+            const root = document.querySelector('.mgw-heatmap');
+            const probe = document.createElement('div');
+            probe.style.background = 'var(--jp-layout-color0)';
+            probe.style.color = 'var(--jp-ui-font-color0)';
+            document.body.append(probe);
+            const jp = getComputedStyle(probe);
+            const out = {bg: getComputedStyle(root).backgroundColor, jpBg: jp.backgroundColor,
+                         fg: getComputedStyle(root).color, jpFg: jp.color};
+            probe.remove();
+            return out;
+        }"""
+    )
+    assert colours["bg"] == colours["jpBg"] and colours["fg"] == colours["jpFg"], colours
+    nb.page.locator(".jp-Notebook").evaluate("(el) => el.scrollTo(0, 0)")
+    nb.screenshot("page-top")
+    assert nb.dialogs == []
+
+
+def test_widgets_follow_the_dark_theme_in_notebook7(notebook7):
+    nb = notebook7(CELLS, name="nb7-dark")
+    wait_for(nb, GRAPH, "el.dataset.layoutCount === '1'")
+    wait_for(nb, HEATMAP, "el.dataset.step === '0'")
+    try:
+        nb.set_theme("JupyterLab Dark")
+        backgrounds = nb.page.evaluate(
+            """() => ['.mgw-graph', '.mgw-boundary', '.mgw-heatmap'].map(
+                (sel) => getComputedStyle(document.querySelector(sel)).backgroundColor)"""
+        )
+        for selector, background in zip((GRAPH, BOUNDARY, HEATMAP), backgrounds):
+            r, g, b = (int(v) for v in re.findall(r"\d+", background)[:3])
+            assert r + g + b < 200, f"{selector} did not follow the dark theme: {background}"
+        nb.screenshot("dark-graph", nb.page.locator(GRAPH))
+        nb.page.locator(HEATMAP).scroll_into_view_if_needed()
+        nb.screenshot("dark-heatmap", nb.page.locator(HEATMAP))
+    finally:
+        # the theme is a user setting shared with JupyterLab: later tests expect light
+        with contextlib.suppress(Exception):
+            nb.set_theme("JupyterLab Light")
