@@ -56,7 +56,7 @@ def test_a_clean_venv_installs_the_wheel_and_builds_a_widget(dist: Path, tmp_pat
         "import micrograd_widgets as mw\n"
         "a = mw.Value(2.0, label='a'); b = a * a; b.backward()\n"
         "w = mw.GraphWidget(b)\n"
-        "assert 'export default' in w._esm and 'is missing' not in w._esm, w._esm[:200]\n"
+        "assert 'default' in w._esm and 'is missing' not in w._esm, w._esm[:200]\n"
         "bundle = w._repr_mimebundle_()\n"
         "print(mw.__file__, len(w._esm), sorted(bundle[0]))\n"
     )

@@ -1,0 +1,36 @@
+"""The README's Python examples run as written (the %pip line aside)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks() -> list[str]:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    return [b for b in blocks if not b.lstrip().startswith("%pip")]
+
+
+def test_readme_examples_run_top_to_bottom(tmp_path: Path) -> None:
+    blocks = python_blocks()
+    assert len(blocks) >= 3, "the README lost its quickstart examples"
+    script = "\n".join(blocks) + (
+        "\ntrainer.wait(timeout=1.0)\ntrainer.stop()\n"
+        "assert abs(Value(2.0).tanh().data - 0.9640275800758169) < 1e-15\n"
+        "print('accuracy', acc)\n"
+    )
+    (tmp_path / "readme_example.py").write_text(script)
+    done = subprocess.run(
+        [sys.executable, "readme_example.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    accuracy = float(done.stdout.rsplit("accuracy", 1)[1])
+    assert accuracy >= 0.8  # the seed's 32 steps learn the moons
