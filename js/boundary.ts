@@ -182,32 +182,36 @@ const render: Render<State> = ({ model, el }) => {
     const text = themeColor(root, "--mgw-fg-muted", "#666");
     const axis = themeColor(root, "--mgw-border", "#c8c8c8");
     const green = "#2e7d32";
-    const lossCtx = fitCanvas(lossChart, CHART_WIDTH, CHART_HEIGHT);
-    if (lossCtx) {
-      lossCtx.clearRect(0, 0, CHART_WIDTH, CHART_HEIGHT);
-      drawLineChart(
-        lossCtx,
-        [
-          { xs: steps, ys: loss, color: accent },
-          { xs: steps, ys: testLoss, color: accent, dashed: true },
-        ],
-        { x: 0, y: 0, width: CHART_WIDTH, height: CHART_HEIGHT },
-        { title: "loss (dashed: test)", axisColor: axis, textColor: text },
-      );
-    }
-    const accCtx = fitCanvas(accuracyChart, CHART_WIDTH, CHART_HEIGHT);
-    if (accCtx) {
-      accCtx.clearRect(0, 0, CHART_WIDTH, CHART_HEIGHT);
-      drawLineChart(
-        accCtx,
-        [
-          { xs: steps, ys: accuracy, color: green },
-          { xs: steps, ys: testAccuracy, color: green, dashed: true },
-        ],
-        { x: 0, y: 0, width: CHART_WIDTH, height: CHART_HEIGHT },
-        { title: "accuracy (dashed: test)", axisColor: axis, textColor: text, yRange: [0, 1] },
-      );
-    }
+    const style = { axisColor: axis, textColor: text };
+    drawChart(lossChart, "loss (dashed: test)", accent, steps, loss, testLoss, style);
+    drawChart(accuracyChart, "accuracy (dashed: test)", green, steps, accuracy, testAccuracy, {
+      ...style,
+      yRange: [0, 1] as [number, number],
+    });
+  }
+
+  /** One training curve and its dashed test twin on a chart canvas. */
+  function drawChart(
+    chart: HTMLCanvasElement,
+    title: string,
+    color: string,
+    steps: Float32Array,
+    train: Float32Array,
+    test: Float32Array,
+    style: { axisColor: string; textColor: string; yRange?: [number, number] },
+  ): void {
+    const ctx = fitCanvas(chart, CHART_WIDTH, CHART_HEIGHT);
+    if (!ctx) return;
+    ctx.clearRect(0, 0, CHART_WIDTH, CHART_HEIGHT);
+    drawLineChart(
+      ctx,
+      [
+        { xs: steps, ys: train, color },
+        { xs: steps, ys: test, color, dashed: true },
+      ],
+      { x: 0, y: 0, width: CHART_WIDTH, height: CHART_HEIGHT },
+      { title, ...style },
+    );
   }
 
   function drawNow(): void {
