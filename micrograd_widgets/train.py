@@ -203,6 +203,12 @@ class Trainer:
         nin = getattr(model, "nin", self.X.shape[1])
         if self.X.shape[1] != nin:
             raise ValueError(f"X has {self.X.shape[1]} features but the model expects {nin}")
+        nout = getattr(model, "nout", 1)
+        if nout != 1:
+            raise ValueError(
+                f"Trainer trains binary classifiers: the model must have one output (a score "
+                f"whose sign is the class), got a model with {nout} outputs"
+            )
         if (X_test is None) != (y_test is None):
             raise ValueError("pass both X_test and y_test, or neither")
         if X_test is not None and len(X_test) > 0:

@@ -17,7 +17,7 @@ command -v node >/dev/null || packages+=(nodejs npm)
 command -v dot >/dev/null || packages+=(graphviz)
 if ((want_browser)); then
   [[ -x /usr/bin/chromium ]] || packages+=(chromium)
-  fc-list 2>/dev/null | grep -qi dejavu || packages+=(fonts-dejavu-core)
+  [[ -d /usr/share/fonts/truetype/dejavu ]] || packages+=(fonts-dejavu-core)
 fi
 if ((${#packages[@]})); then
   echo "setup: installing Debian packages: ${packages[*]}"

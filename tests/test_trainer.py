@@ -336,3 +336,9 @@ def test_observers_run_without_the_lock_so_other_threads_can_read_the_model():
     assert trainer.status == "diverged"
     assert ("step", True) in acquired and ("status", True) in acquired
     assert all(got for _, got in acquired)
+
+
+def test_a_multi_output_model_is_refused_with_a_clear_error():
+    data = datasets.moons(16, seed=0)
+    with pytest.raises(ValueError, match=r"one output .* got a model with 2 outputs"):
+        Trainer(MLP(2, [3, 2], seed=0), data)

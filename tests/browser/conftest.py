@@ -101,6 +101,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}", "--expose-app-in-browser",
+        # Notebook 7's pages are served by their own app, with their own setting.
+        "--JupyterNotebookApp.expose_app_in_browser=True",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
     with log.open("wb") as log_file:
@@ -200,13 +202,20 @@ def notebook(
             }""",
             arg=name,
         )
+        # page.evaluate has no timeout of its own: race the kernel's readiness against one.
         page.evaluate(
-            """async () => {
+            """async (timeoutMs) => {
                 const ctx = window.__mgwPanel.sessionContext;
-                await ctx.ready;
-                await ctx.session.kernel.info;
-                await window.__mgwPanel.context.ready;
-            }"""
+                const ready = (async () => {
+                    await ctx.ready;
+                    await ctx.session.kernel.info;
+                    await window.__mgwPanel.context.ready;
+                })();
+                const late = new Promise((_, reject) => setTimeout(
+                    () => reject(new Error('the kernel did not become ready in time')), timeoutMs));
+                await Promise.race([ready, late]);
+            }""",
+            int(timeout_s * 1000),
         )
         if run:
             session.run_all()

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 GRAPH = ".mgw-graph"
 BOUNDARY = ".mgw-boundary"
 HEATMAP = ".mgw-heatmap"
+ACTION_TIMEOUT_S = 30
 
 CELLS = [
     "from micrograd_widgets import Value, GraphWidget\n"
@@ -33,13 +34,6 @@ CELLS = [
     "w = DecisionBoundary(t); w",
     "from micrograd_widgets import GradientHeatmap\nh = GradientHeatmap(t); h",
 ]
-
-# `jupyter lab --expose-app-in-browser` sets LabApp's flag only; Notebook 7's page is served by
-# JupyterNotebookApp, whose own `expose_app_in_browser` stays False, so window.jupyterapp is
-# missing there. Until the harness also passes --JupyterNotebookApp.expose_app_in_browser=True,
-# flip that one page-config value in the served HTML (it only decides whether the app object is
-# assigned to window.jupyterapp; nothing else on the page changes).
-_EXPOSE_OFF = re.compile(r'"exposeAppInBrowser":\s*false')
 
 # Finds the open notebook's panel (Notebook 7's shell also answers widgets('main')) and keeps it
 # where NotebookSession's helpers look for it.
@@ -60,14 +54,20 @@ _FIND_PANEL = """(path) => {
 def _write_notebook(path, cells: list[str]) -> None:
     nb = nbformat.v4.new_notebook()
     # without a kernelspec a "Select Kernel" dialog blocks the page
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     nbformat.write(nb, str(path))
 
 
 @pytest.fixture
-def notebook7(lab, browser) -> Iterator[Callable[..., NotebookSession]]:
+def notebook7(
+    lab, browser, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., NotebookSession]]:
     """Factory: ``nb = notebook7(cells, name)`` opens the notebook in Notebook 7 and runs it."""
     opened: list[tuple[object, NotebookSession]] = []
 
@@ -75,7 +75,8 @@ def notebook7(lab, browser) -> Iterator[Callable[..., NotebookSession]]:
         _write_notebook(lab.root / f"{name}.ipynb", cells)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.set_default_timeout(timeout_s * 1000)
+        # one UI action or wait should take seconds; cells get timeout_s (wait_for_cells)
+        page.set_default_timeout(ACTION_TIMEOUT_S * 1000)
         session = NotebookSession(page=page, name=name, test_name="notebook7")
         opened.append((context, session))
         page.on("dialog", lambda d: (session.dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
@@ -84,32 +85,35 @@ def notebook7(lab, browser) -> Iterator[Callable[..., NotebookSession]]:
             lambda msg: session.console_errors.append(msg.text) if msg.type == "error" else None,
         )
 
-        def expose_app(route: object) -> None:
-            response = route.fetch()
-            route.fulfill(
-                response=response,
-                body=_EXPOSE_OFF.sub('"exposeAppInBrowser": true', response.text()),
-            )
-
-        page.route(re.compile(rf"/notebooks/{re.escape(name)}\.ipynb"), expose_app)
         page.goto(f"{lab.url}/notebooks/{name}.ipynb?token={lab.token}")
         page.wait_for_function(_FIND_PANEL, arg=f"{name}.ipynb")
+        # page.evaluate has no timeout of its own: race the kernel against one.
         page.evaluate(
-            """async () => {
+            """async (timeoutMs) => {
                 const ctx = window.__mgwPanel.sessionContext;
-                await ctx.ready;
-                await ctx.session.kernel.info;
-                await window.__mgwPanel.context.ready;
-            }"""
+                const ready = (async () => {
+                    await ctx.ready;
+                    await ctx.session.kernel.info;
+                    await window.__mgwPanel.context.ready;
+                })();
+                const late = new Promise((_, reject) => setTimeout(() => reject(new Error(
+                    'no kernel connection: ' + ctx.session.kernel.connectionStatus)), timeoutMs));
+                await Promise.race([ready, late]);
+            }""",
+            ACTION_TIMEOUT_S * 1000,
         )
         # Run the cells the way a Notebook 7 user does: through its menu bar.
-        page.locator("#menu-panel").get_by_text("Run", exact=True).click()
+        page.locator("#jp-MainMenu .lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
         page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
         session.wait_for_cells(timeout_s)
         return session
 
     yield open_notebook
+    report = getattr(request.node, "rep_call", None)  # set by conftest's makereport hook
     for context, session in opened:
+        if report is not None and report.failed:
+            with contextlib.suppress(Exception):
+                session.screenshot(f"{session.name}-failure")
         session.shutdown()
         context.close()
 
@@ -144,8 +148,11 @@ def shown_number(text: str) -> float:
 
 def canvas_stats(nb: NotebookSession, selector: str, index: int = 0) -> dict:
     """Painted (non-transparent) pixels, distinct colours and a fingerprint of one canvas."""
-    return nb.page.locator(selector).nth(index).evaluate(
-        """(canvas) => {
+    return (
+        nb.page.locator(selector)
+        .nth(index)
+        .evaluate(
+            """(canvas) => {
             const {data} = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
             let painted = 0, hash = 0;
             const colours = new Set();
@@ -157,6 +164,7 @@ def canvas_stats(nb: NotebookSession, selector: str, index: int = 0) -> dict:
             }
             return {painted, total: canvas.width * canvas.height, colours: colours.size, hash};
         }"""
+        )
     )
 
 
@@ -270,8 +278,21 @@ def test_three_widgets_render_and_respond_in_notebook7(notebook7):
         }"""
     )
     assert colours["bg"] == colours["jpBg"] and colours["fg"] == colours["jpFg"], colours
-    nb.page.locator(".jp-Notebook").evaluate("(el) => el.scrollTo(0, 0)")
+    nb.page.locator(".jp-WindowedPanel-outer").evaluate("(el) => el.scrollTo(0, 0)")
     nb.screenshot("page-top")
+
+    # A narrow window (Notebook 7 then drops the prompt column): everything still wraps inside.
+    nb.page.set_viewport_size({"width": 700, "height": 900})
+    nb.page.wait_for_function("() => document.querySelector('.mgw-graph').offsetWidth < 690")
+    for selector in (GRAPH, BOUNDARY, HEATMAP):
+        sticking_out = overflow(nb, selector)
+        assert sticking_out["right"] <= 1 and sticking_out["scroll"] <= 1, (
+            "narrow",
+            selector,
+            sticking_out,
+        )
+    boundary.scroll_into_view_if_needed()
+    nb.screenshot("narrow-boundary")
     assert nb.dialogs == []
 
 
