@@ -18,6 +18,7 @@ nearest the output are kept) with a note saying what was hidden and how to see m
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -290,7 +291,10 @@ class GraphWidget(BaseWidget):
             raise ValueError("export: the view did not send an SVG document")
         if len(svg) > _MAX_SVG_CHARS:
             raise ValueError(f"export: the SVG is larger than {_MAX_SVG_CHARS:,} characters")
-        target.write_text(svg, encoding="utf-8")
+        # Write beside the target, then rename: nobody ever sees a half-written file.
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(svg, encoding="utf-8")
+        os.replace(partial, target)
         self.last_saved_svg = target
 
     # ---- module scopes -----------------------------------------------------------------
