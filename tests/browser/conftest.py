@@ -11,7 +11,6 @@ attributes the widgets set rather than on the kernel's "idle").
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -25,9 +24,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pytest
-from lab_harness import NotebookSession
+from lab_harness import (
+    NotebookSession,
+    close_notebook_pages,
+    open_notebook_page,
+    write_notebook,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
@@ -141,18 +144,6 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def _write_notebook(path: Path, cells: list[str]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nbformat.write(nb, str(path))
-
-
 @pytest.fixture
 def notebook(
     lab: Lab, browser: object, request: pytest.FixtureRequest
@@ -169,54 +160,18 @@ def notebook(
         timeout_s: float = 120,
     ) -> NotebookSession:
         name = name or f"{test_name}-{len(opened)}"
-        _write_notebook(lab.root / f"{name}.ipynb", cells)
-        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        page = context.new_page()
-        page.set_default_timeout(timeout_s * 1000)
-        session = NotebookSession(page=page, name=name, test_name=test_name)
+        write_notebook(lab.root / f"{name}.ipynb", cells)
+        context, session = open_notebook_page(
+            browser,
+            f"{lab.url}/lab/workspaces/{name}/tree/{name}.ipynb?reset&token={lab.token}",
+            f"{name}.ipynb",
+            name,
+            test_name,
+            viewport,
+            timeout_s,
+            kernel_timeout_s=timeout_s,
+        )
         opened.append((context, session))
-
-        def on_dialog(dialog: object) -> None:
-            session.dialogs.append(f"{dialog.type}: {dialog.message}")
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        page.on(
-            "console",
-            lambda msg: session.console_errors.append(msg.text) if msg.type == "error" else None,
-        )
-        page.goto(f"{lab.url}/lab/workspaces/{name}/tree/{name}.ipynb?reset&token={lab.token}")
-        # Wait for the notebook panel and a kernel that has answered kernel_info.
-        page.wait_for_function(
-            """(name) => {
-                const app = window.jupyterapp;
-                if (!app || !app.shell) return false;
-                for (const w of app.shell.widgets('main')) {
-                    if (w.context && w.context.path === name + '.ipynb' && w.sessionContext
-                        && w.sessionContext.session && w.sessionContext.session.kernel) {
-                        window.__mgwPanel = w;
-                        return true;
-                    }
-                }
-                return false;
-            }""",
-            arg=name,
-        )
-        # page.evaluate has no timeout of its own: race the kernel's readiness against one.
-        page.evaluate(
-            """async (timeoutMs) => {
-                const ctx = window.__mgwPanel.sessionContext;
-                const ready = (async () => {
-                    await ctx.ready;
-                    await ctx.session.kernel.info;
-                    await window.__mgwPanel.context.ready;
-                })();
-                const late = new Promise((_, reject) => setTimeout(
-                    () => reject(new Error('the kernel did not become ready in time')), timeoutMs));
-                await Promise.race([ready, late]);
-            }""",
-            int(timeout_s * 1000),
-        )
         if run:
             session.run_all()
             if wait:
@@ -224,13 +179,8 @@ def notebook(
         return session
 
     yield open_notebook
-    for context, session in opened:
-        report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:
-            with contextlib.suppress(Exception):
-                session.screenshot("failure")
-        session.shutdown()
-        context.close()
+    report = getattr(request.node, "rep_call", None)
+    close_notebook_pages(opened, failed=report is not None and report.failed)
 
 
 @pytest.hookimpl(wrapper=True)

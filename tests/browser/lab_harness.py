@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
@@ -115,3 +118,87 @@ class NotebookSession:
         # The page may already be gone; the server is stopped at session end anyway.
         with contextlib.suppress(Exception):
             self.page.evaluate("() => window.__mgwPanel.sessionContext.shutdown()")
+
+
+# The panel of the notebook at `path` once its kernel exists (JupyterLab and Notebook 7 alike).
+_FIND_PANEL = """(path) => {
+    const app = window.jupyterapp;
+    if (!app || !app.shell) return false;
+    for (const w of app.shell.widgets('main')) {
+        if (w.context && w.context.path === path && w.sessionContext
+            && w.sessionContext.session && w.sessionContext.session.kernel) {
+            window.__mgwPanel = w;
+            return true;
+        }
+    }
+    return false;
+}"""
+
+# page.evaluate has no timeout of its own: race the kernel's readiness against one.
+_KERNEL_READY = """async (timeoutMs) => {
+    const ctx = window.__mgwPanel.sessionContext;
+    const ready = (async () => {
+        await ctx.ready;
+        await ctx.session.kernel.info;
+        await window.__mgwPanel.context.ready;
+    })();
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error(
+        'no kernel connection: ' + ctx.session.kernel.connectionStatus)), timeoutMs));
+    await Promise.race([ready, late]);
+}"""
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    """A notebook of code cells, with the kernelspec that keeps "Select Kernel" from blocking."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nbformat.write(nb, str(path))
+
+
+def open_notebook_page(
+    browser: object,
+    url: str,
+    notebook_path: str,
+    name: str,
+    test_name: str,
+    viewport: tuple[int, int],
+    timeout_s: float,
+    kernel_timeout_s: float,
+) -> tuple[object, NotebookSession]:
+    """Open ``url`` in a new browser context; return it with a session once the kernel is ready."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+    page.set_default_timeout(timeout_s * 1000)
+    session = NotebookSession(page=page, name=name, test_name=test_name)
+
+    def on_dialog(dialog: object) -> None:
+        session.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on(
+        "console",
+        lambda msg: session.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.goto(url)
+    page.wait_for_function(_FIND_PANEL, arg=notebook_path)
+    page.evaluate(_KERNEL_READY, int(kernel_timeout_s * 1000))
+    return context, session
+
+
+def close_notebook_pages(
+    opened: Iterable[tuple[object, NotebookSession]], failed: bool, failure_name: str = "failure"
+) -> None:
+    """Shut down each session's kernel and close its context (screenshot first on failure)."""
+    for context, session in opened:
+        if failed:
+            with contextlib.suppress(Exception):
+                session.screenshot(failure_name.format(name=session.name))
+        session.shutdown()
+        context.close()

@@ -13,9 +13,13 @@ import contextlib
 import re
 from collections.abc import Callable, Iterator
 
-import nbformat
 import pytest
-from lab_harness import NotebookSession
+from lab_harness import (
+    NotebookSession,
+    close_notebook_pages,
+    open_notebook_page,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -35,34 +39,6 @@ CELLS = [
     "from micrograd_widgets import GradientHeatmap\nh = GradientHeatmap(t); h",
 ]
 
-# Finds the open notebook's panel (Notebook 7's shell also answers widgets('main')) and keeps it
-# where NotebookSession's helpers look for it.
-_FIND_PANEL = """(path) => {
-    const app = window.jupyterapp;
-    if (!app || !app.shell) return false;
-    for (const w of app.shell.widgets('main')) {
-        if (w.context && w.context.path === path && w.sessionContext
-            && w.sessionContext.session && w.sessionContext.session.kernel) {
-            window.__mgwPanel = w;
-            return true;
-        }
-    }
-    return false;
-}"""
-
-
-def _write_notebook(path, cells: list[str]) -> None:
-    nb = nbformat.v4.new_notebook()
-    # without a kernelspec a "Select Kernel" dialog blocks the page
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nbformat.write(nb, str(path))
-
 
 @pytest.fixture
 def notebook7(
@@ -72,36 +48,20 @@ def notebook7(
     opened: list[tuple[object, NotebookSession]] = []
 
     def open_notebook(cells: list[str], name: str, timeout_s: float = 120) -> NotebookSession:
-        _write_notebook(lab.root / f"{name}.ipynb", cells)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
+        write_notebook(lab.root / f"{name}.ipynb", cells)
         # one UI action or wait should take seconds; cells get timeout_s (wait_for_cells)
-        page.set_default_timeout(ACTION_TIMEOUT_S * 1000)
-        session = NotebookSession(page=page, name=name, test_name="notebook7")
+        context, session = open_notebook_page(
+            browser,
+            f"{lab.url}/notebooks/{name}.ipynb?token={lab.token}",
+            f"{name}.ipynb",
+            name,
+            "notebook7",
+            (1280, 900),
+            ACTION_TIMEOUT_S,
+            kernel_timeout_s=ACTION_TIMEOUT_S,
+        )
         opened.append((context, session))
-        page.on("dialog", lambda d: (session.dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
-        page.on(
-            "console",
-            lambda msg: session.console_errors.append(msg.text) if msg.type == "error" else None,
-        )
-
-        page.goto(f"{lab.url}/notebooks/{name}.ipynb?token={lab.token}")
-        page.wait_for_function(_FIND_PANEL, arg=f"{name}.ipynb")
-        # page.evaluate has no timeout of its own: race the kernel against one.
-        page.evaluate(
-            """async (timeoutMs) => {
-                const ctx = window.__mgwPanel.sessionContext;
-                const ready = (async () => {
-                    await ctx.ready;
-                    await ctx.session.kernel.info;
-                    await window.__mgwPanel.context.ready;
-                })();
-                const late = new Promise((_, reject) => setTimeout(() => reject(new Error(
-                    'no kernel connection: ' + ctx.session.kernel.connectionStatus)), timeoutMs));
-                await Promise.race([ready, late]);
-            }""",
-            ACTION_TIMEOUT_S * 1000,
-        )
+        page = session.page
         # Run the cells the way a Notebook 7 user does: through its menu bar.
         page.locator("#jp-MainMenu .lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
         page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
@@ -110,12 +70,9 @@ def notebook7(
 
     yield open_notebook
     report = getattr(request.node, "rep_call", None)  # set by conftest's makereport hook
-    for context, session in opened:
-        if report is not None and report.failed:
-            with contextlib.suppress(Exception):
-                session.screenshot(f"{session.name}-failure")
-        session.shutdown()
-        context.close()
+    close_notebook_pages(
+        opened, failed=report is not None and report.failed, failure_name="{name}-failure"
+    )
 
 
 def wait_for(nb: NotebookSession, selector: str, js_condition: str, index: int = 0) -> None:
