@@ -10,10 +10,10 @@ import {
   type Points,
   type RecordedFrame,
 } from "./boundary/data";
-import { onChange, sendAction, type AnyModel, type Render } from "./shared/anywidget";
-import { toFloat32 } from "./shared/binary";
-import { columns, drawHeatmap, drawLineChart, fitCanvas, onThemeChange, themeColor, zeroContour } from "./shared/canvas";
-import { cssColor, diverging } from "./shared/colors";
+import { onChange, sendAction, type Render } from "./shared/anywidget";
+import { columns, toFloat32 } from "./shared/binary";
+import { drawHeatmap, drawLineChart, fitCanvas, onThemeChange, themeColor, zeroContour } from "./shared/canvas";
+import { cssColor, diverging, maxAbs } from "./shared/colors";
 import { button, errorBanner, formatNumber, h } from "./shared/dom";
 import { rafThrottle } from "./shared/throttle";
 
@@ -70,7 +70,7 @@ const render: Render<State> = ({ model, el }) => {
   const banner = errorBanner();
 
   // ---- toolbar ----
-  const send = (type: string, payload: object = {}) => sendAction(model as AnyModel<any>, type, payload);
+  const send = (type: string, payload: object = {}) => sendAction(model, type, payload);
   const play = button("▶ Play", () => send("play"), { title: "Train in the background" });
   const pause = button("❚❚ Pause", () => send("pause"), { title: "Pause after the current step" });
   const stepButton = button("Step", () => send("step"), { title: "One training step" });
@@ -111,8 +111,14 @@ const render: Render<State> = ({ model, el }) => {
   const accuracyChart = h("canvas", { class: "mgw-boundary-chart", "aria-label": "accuracy curve" });
   const metricsText = h("div", { class: "mgw-boundary-metrics mgw-mono" });
   const side = h("div", { class: "mgw-boundary-side" }, [lossChart, accuracyChart, metricsText]);
-  const slider = h("input", { type: "range", min: "0", max: "0", value: "0", class: "mgw-boundary-slider" });
-  slider.setAttribute("aria-label", "scrub through the recorded run");
+  const slider = h("input", {
+    type: "range",
+    min: "0",
+    max: "0",
+    value: "0",
+    class: "mgw-boundary-slider",
+    "aria-label": "scrub through the recorded run",
+  });
   const scrubLabel = h("span", { class: "mgw-muted mgw-mono" }, ["live"]);
   const live = button("Live", () => {
     scrubIndex = null;
@@ -133,6 +139,7 @@ const render: Render<State> = ({ model, el }) => {
   let points: Points = decodePoints(null, null);
   let testPoints: Points = decodePoints(null, null);
   let frame: Float32Array = new Float32Array(0);
+  let curves: Float32Array[] = columns(null, 5); // steps, loss, accuracy, test loss, test accuracy
   let framesDrawn = 0;
   let frameDirty = false;
 
@@ -177,7 +184,7 @@ const render: Render<State> = ({ model, el }) => {
   }
 
   function drawCharts(): void {
-    const [steps, loss, accuracy, testLoss, testAccuracy] = columns(model.get("curves"), 5);
+    const [steps, loss, accuracy, testLoss, testAccuracy] = curves;
     const accent = themeColor(root, "--mgw-accent", "#1976d2");
     const text = themeColor(root, "--mgw-fg-muted", "#666");
     const axis = themeColor(root, "--mgw-border", "#c8c8c8");
@@ -221,9 +228,7 @@ const render: Render<State> = ({ model, el }) => {
     if (scrubIndex !== null && scrubIndex < recorded.length) {
       const shot = recorded[scrubIndex];
       const res = model.get("recording_resolution");
-      let scale = 0;
-      for (let i = 0; i < shot.values.length; i++) scale = Math.max(scale, Math.abs(shot.values[i]));
-      drawPlot(shot.values, res, scale);
+      drawPlot(shot.values, res, maxAbs(shot.values));
       scrubLabel.textContent = `step ${shot.step} · loss ${number(shot.loss)} · accuracy ${percent(shot.accuracy)}`;
       root.dataset.scrubStep = String(shot.step);
     } else {
@@ -277,6 +282,11 @@ const render: Render<State> = ({ model, el }) => {
     frameDirty = true;
     draw();
   };
+  // decoded once per change: scrubbing redraws the charts without new curves
+  const readCurves = () => {
+    curves = columns(model.get("curves"), 5);
+    draw();
+  };
   const readPoints = () => {
     points = decodePoints(model.get("points"), model.get("labels"));
     testPoints = decodePoints(model.get("test_points"), model.get("test_labels"));
@@ -313,16 +323,19 @@ const render: Render<State> = ({ model, el }) => {
     onChange(model, ["frame"], readFrame),
     onChange(model, ["points", "labels", "test_points", "test_labels"], readPoints),
     onChange(model, ["recording", "recording_meta", "recording_resolution"], readRecording),
-    onChange(model, ["step", "metrics", "curves", "status", "message", "lr", "lr_schedule", "extent"], draw),
+    onChange(model, ["curves"], readCurves),
+    onChange(model, ["step", "metrics", "status", "message", "lr", "lr_schedule", "extent"], draw),
     onChange(model, ["error"], () => banner.show(model.get("error"))),
     onThemeChange(() => draw()),
   ];
   banner.show(model.get("error"));
+  readCurves();
   readPoints();
   readRecording();
   readFrame();
   return () => {
     for (const off of unsubscribe) off();
+    draw.cancel();
   };
 };
 

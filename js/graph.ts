@@ -7,7 +7,7 @@ import { cssColor, diverging, maxAbs } from "./shared/colors";
 import { button, errorBanner, formatNumber, h } from "./shared/dom";
 import { detailContent } from "./graph/details";
 import { download, standaloneSvg } from "./graph/export";
-import { layoutGraph, metricsFor } from "./graph/layout";
+import { layoutGraph, metricsFor, unitId } from "./graph/layout";
 import { GraphDrawing } from "./graph/render";
 import { splitNumbers, type GraphState, type Numbers, type Topology } from "./graph/types";
 
@@ -29,6 +29,8 @@ const render: Render<GraphState> = ({ model, el }) => {
     title: "Download the drawing as a standalone SVG",
   });
   const legendBar = h("span", { class: "mgw-graph-legend-bar" });
+  const legendStops = [-1, -0.5, 0, 0.5, 1].map((t) => cssColor(diverging(t, 1)));
+  legendBar.style.background = `linear-gradient(to right, ${legendStops.join(", ")})`;
   const legendMin = h("span", { class: "mgw-mono" });
   const legendMax = h("span", { class: "mgw-mono" });
   const legend = h("span", { class: "mgw-graph-legend", title: "Node colour: the sign and size of its grad" }, [
@@ -66,6 +68,7 @@ const render: Render<GraphState> = ({ model, el }) => {
   let layoutCount = 0;
   let focusScope: number | null = null; // the group the user just opened or folded
   let numbersCount = 0;
+  let openingFrame = 0; // the frame that scrolls a new graph into view
 
   function setZoom(z: number): void {
     zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z));
@@ -112,11 +115,12 @@ const render: Render<GraphState> = ({ model, el }) => {
     if (focusScope === null) {
       // a new graph: natural size, shrunk (within reason) when it is wider than the cell
       setZoom(1);
-      requestAnimationFrame(() => {
+      cancelAnimationFrame(openingFrame);
+      openingFrame = requestAnimationFrame(() => {
         if (!drawing) return;
         if (drawing.layout.width > canvas.clientWidth) fit(MIN_READABLE_ZOOM);
         // start at the inputs (left), level with the output, so a tall graph opens on content
-        const output = drawing.layout.nodes.find((n) => n.id === `u${topology.root}`);
+        const output = drawing.layout.nodes.find((n) => n.id === unitId(topology.root));
         if (output) canvas.scrollTop = Math.max(0, output.y * zoom - canvas.clientHeight / 2);
         canvas.scrollLeft = 0;
       });
@@ -141,14 +145,12 @@ const render: Render<GraphState> = ({ model, el }) => {
 
   function applyNumbers(): void {
     if (!drawing) return;
-    const all = toFloat64(model.get("numbers") as DataView | null);
+    const all = toFloat64(model.get("numbers"));
     numbers = splitNumbers(all, topology.units.length, topology.edges.length);
     const maxGrad = maxAbs(numbers.grad);
     drawing.updateNumbers(numbers, maxGrad);
     legendMin.textContent = maxGrad > 0 ? formatNumber(-maxGrad) : "0";
     legendMax.textContent = maxGrad > 0 ? formatNumber(maxGrad) : "0";
-    const stops = [-1, -0.5, 0, 0.5, 1].map((t) => cssColor(diverging(t, 1)));
-    legendBar.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
     numbersCount++;
     root.dataset.numbersCount = String(numbersCount);
     applyStep();
@@ -243,6 +245,7 @@ const render: Render<GraphState> = ({ model, el }) => {
   return () => {
     for (const off of offs) off();
     model.off("msg:custom", onCustom);
+    cancelAnimationFrame(openingFrame);
   };
 };
 

@@ -10,9 +10,16 @@ import {
   type LayerInfo,
   type MatrixGeometry,
 } from "./heatmap/layout";
-import { onChange, sendAction, type AnyModel, type Render } from "./shared/anywidget";
-import { toFloat32 } from "./shared/binary";
-import { columns, copyBytes, drawHeatmap, drawLineChart, fitCanvas, onThemeChange, themeColor } from "./shared/canvas";
+import { onChange, sendAction, type Render } from "./shared/anywidget";
+import { columns, copyBytes, toFloat32 } from "./shared/binary";
+import {
+  drawHeatmap,
+  drawLineChart,
+  fitCanvas,
+  onThemeChange,
+  themeColor,
+  type Series,
+} from "./shared/canvas";
 import { maxAbs } from "./shared/colors";
 import { button, errorBanner, formatNumber, h } from "./shared/dom";
 import { rafThrottle } from "./shared/throttle";
@@ -42,6 +49,14 @@ const LAYER_COLORS = ["#1976d2", "#e65100", "#2e7d32", "#8e24aa", "#00838f", "#c
 const NORM_WIDTH = 340;
 const NORM_HEIGHT = 140;
 
+/** Theme colours for the canvases, read once per redraw (getComputedStyle is not free). */
+interface Palette {
+  fg: string;
+  muted: string;
+  error: string;
+  border: string;
+}
+
 interface LayerView {
   info: LayerInfo;
   geometry: MatrixGeometry;
@@ -53,7 +68,7 @@ const render: Render<State> = ({ model, el }) => {
   const root = h("div", { class: "mgw-root mgw-heatmap" });
   const banner = errorBanner();
   const modeButtons = MODES.map(([mode, label]) =>
-    button(label, () => sendAction(model as AnyModel<any>, "set_mode", { mode }), { "data-mode": mode }),
+    button(label, () => sendAction(model, "set_mode", { mode }), { "data-mode": mode }),
   );
   const stepLabel = h("span", { class: "mgw-mono mgw-heatmap-step" });
   const toolbar = h("div", { class: "mgw-toolbar" }, ["show ", ...modeButtons, stepLabel]);
@@ -72,6 +87,7 @@ const render: Render<State> = ({ model, el }) => {
   let updates: Float32Array = new Float32Array(0);
   let dead: Uint8Array = new Uint8Array(0);
   let hovered: { layer: number; row: number; col: number } | null = null;
+  let normSeries: Series[] = []; // log10 gradient norm per layer, by step
 
   const shown = (): Float32Array => {
     const mode = model.get("mode");
@@ -85,14 +101,17 @@ const render: Render<State> = ({ model, el }) => {
       const title = h("div", { class: "mgw-heatmap-title mgw-muted" });
       const view: LayerView = { info: layer, geometry: geometry(layer), canvas, title };
       canvas.addEventListener("mousemove", (event) => onHover(index, event));
-      canvas.addEventListener("mouseleave", () => {
-        hovered = null;
-        tooltip.hidden = true;
-        draw();
-      });
+      canvas.addEventListener("mouseleave", clearHover);
       matrices.append(h("div", { class: "mgw-heatmap-layer" }, [title, canvas]));
       return view;
     });
+    legend.replaceChildren(
+      ...layerViews.map(({ info }, i) =>
+        h("span", { class: "mgw-heatmap-key", style: `--mgw-key: ${LAYER_COLORS[i % LAYER_COLORS.length]}` }, [
+          info.name,
+        ]),
+      ),
+    );
   }
 
   function paramIndex(layer: number, row: number, col: number): number {
@@ -105,14 +124,18 @@ const render: Render<State> = ({ model, el }) => {
     return `${name}\nvalue ${formatNumber(values[index])} · grad ${formatNumber(grads[index])} · last update ${formatNumber(updates[index])}`;
   }
 
+  function clearHover(): void {
+    hovered = null;
+    tooltip.hidden = true;
+    draw();
+  }
+
   function onHover(layer: number, event: MouseEvent): void {
     const view = layerViews[layer];
     const box = view.canvas.getBoundingClientRect();
     const hit = hitCell(view.geometry, event.clientX - box.left, event.clientY - box.top);
     if (!hit) {
-      hovered = null;
-      tooltip.hidden = true;
-      draw();
+      clearHover();
       return;
     }
     hovered = { layer, row: hit[0], col: hit[1] };
@@ -123,7 +146,14 @@ const render: Render<State> = ({ model, el }) => {
     draw();
   }
 
-  function drawLayer(view: LayerView, index: number, data: Float32Array, offset: number, deadOffset: number): void {
+  function drawLayer(
+    view: LayerView,
+    index: number,
+    data: Float32Array,
+    offset: number,
+    deadOffset: number,
+    colors: Palette,
+  ): void {
     const g = view.geometry;
     const ctx = fitCanvas(view.canvas, g.width, g.height);
     const count = g.rows * g.cols;
@@ -136,15 +166,13 @@ const render: Render<State> = ({ model, el }) => {
       (deadRows.length ? ` · ${deadRows.length} dead` : "");
     view.canvas.dataset.dead = deadRows.join(",");
     if (!ctx) return;
-    const fg = themeColor(root, "--mgw-fg", "#1f1f1f");
-    const muted = themeColor(root, "--mgw-fg-muted", "#666");
     ctx.clearRect(0, 0, g.width, g.height);
     if (slice.length === count) {
       const rect = { x: g.left, y: g.top, width: g.cols * g.cell, height: g.rows * g.cell };
       drawHeatmap(ctx, slice, g.rows, g.cols, scale, rect, false);
     }
     ctx.font = "9px sans-serif";
-    ctx.fillStyle = muted;
+    ctx.fillStyle = colors.muted;
     ctx.textAlign = "center";
     ctx.textBaseline = "bottom";
     // label every k-th column so labels such as "w12" never overlap (~5.5 px per character)
@@ -155,11 +183,11 @@ const render: Render<State> = ({ model, el }) => {
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     for (let r = 0; r < g.rows; r += Math.max(1, Math.ceil(10 / g.cell))) {
-      ctx.fillStyle = dead[deadOffset + r] ? themeColor(root, "--mgw-error-fg", "#c62828") : muted;
+      ctx.fillStyle = dead[deadOffset + r] ? colors.error : colors.muted;
       ctx.fillText(String(r), g.left - 4, g.top + (r + 0.5) * g.cell);
     }
     // dead ReLU neurons: a hatched outline across the row
-    ctx.strokeStyle = themeColor(root, "--mgw-error-fg", "#c62828");
+    ctx.strokeStyle = colors.error;
     ctx.lineWidth = 1.5;
     ctx.setLineDash([3, 2]);
     for (const r of deadRows) {
@@ -172,35 +200,32 @@ const render: Render<State> = ({ model, el }) => {
     }
     ctx.setLineDash([]);
     if (hovered && hovered.layer === index) {
-      ctx.strokeStyle = fg;
+      ctx.strokeStyle = colors.fg;
       ctx.lineWidth = 2;
       ctx.strokeRect(g.left + hovered.col * g.cell, g.top + hovered.row * g.cell, g.cell, g.cell);
     }
   }
 
-  function drawNorms(): void {
+  /** Decode the norms once per change (a hover redraws every frame, the norms stay the same). */
+  function readNorms(): void {
     const layers = model.get("layers");
     const cols = columns(model.get("norms"), layers.length + 1);
-    const ctx = fitCanvas(normChart, NORM_WIDTH, NORM_HEIGHT);
-    if (!ctx) return;
-    ctx.clearRect(0, 0, NORM_WIDTH, NORM_HEIGHT);
-    const series = layers.map((_, i) => ({
+    normSeries = layers.map((_, i) => ({
       xs: cols[0],
       ys: cols[i + 1].map((v) => (v > 0 ? Math.log10(v) : Number.NaN)),
       color: LAYER_COLORS[i % LAYER_COLORS.length],
     }));
-    drawLineChart(ctx, series, { x: 0, y: 0, width: NORM_WIDTH, height: NORM_HEIGHT }, {
+  }
+
+  function drawNorms(colors: Palette): void {
+    const ctx = fitCanvas(normChart, NORM_WIDTH, NORM_HEIGHT);
+    if (!ctx) return;
+    ctx.clearRect(0, 0, NORM_WIDTH, NORM_HEIGHT);
+    drawLineChart(ctx, normSeries, { x: 0, y: 0, width: NORM_WIDTH, height: NORM_HEIGHT }, {
       title: "log10 |gradient| per layer, by step",
-      axisColor: themeColor(root, "--mgw-border", "#c8c8c8"),
-      textColor: themeColor(root, "--mgw-fg-muted", "#666"),
+      axisColor: colors.border,
+      textColor: colors.muted,
     });
-    legend.replaceChildren(
-      ...layers.map((layer, i) =>
-        h("span", { class: "mgw-heatmap-key", style: `--mgw-key: ${LAYER_COLORS[i % LAYER_COLORS.length]}` }, [
-          layer.name,
-        ]),
-      ),
-    );
   }
 
   function drawNow(): void {
@@ -208,8 +233,14 @@ const render: Render<State> = ({ model, el }) => {
     const infos = layerViews.map((v) => v.info);
     const offsets = layerOffsets(infos);
     const deadOffsets = neuronOffsets(infos);
-    layerViews.forEach((view, i) => drawLayer(view, i, data, offsets[i], deadOffsets[i]));
-    drawNorms();
+    const colors: Palette = {
+      fg: themeColor(root, "--mgw-fg", "#1f1f1f"),
+      muted: themeColor(root, "--mgw-fg-muted", "#666"),
+      error: themeColor(root, "--mgw-error-fg", "#c62828"),
+      border: themeColor(root, "--mgw-border", "#c8c8c8"),
+    };
+    layerViews.forEach((view, i) => drawLayer(view, i, data, offsets[i], deadOffsets[i], colors));
+    drawNorms(colors);
     const mode = model.get("mode");
     for (const b of modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
     stepLabel.textContent = `step ${model.get("step")} · ${model.get("status")}`;
@@ -246,18 +277,25 @@ const render: Render<State> = ({ model, el }) => {
   const unsubscribe = [
     onChange(model, ["layers"], () => {
       buildLayers();
+      readNorms();
       draw();
     }),
     onChange(model, ["values", "grads", "updates", "dead"], readArrays),
-    onChange(model, ["mode", "norms", "step", "status", "message", "param_names"], draw),
+    onChange(model, ["norms"], () => {
+      readNorms();
+      draw();
+    }),
+    onChange(model, ["mode", "step", "status", "message", "param_names"], draw),
     onChange(model, ["error"], () => banner.show(model.get("error"))),
     onThemeChange(() => draw()),
   ];
   banner.show(model.get("error"));
   buildLayers();
+  readNorms();
   readArrays();
   return () => {
     for (const off of unsubscribe) off();
+    draw.cancel();
   };
 };
 

@@ -34,8 +34,9 @@ def asset(name: str) -> Path | str:
 class BaseWidget(anywidget.AnyWidget):
     """An anywidget whose views send user actions as custom messages ``{"type": ..., ...}``.
 
-    Each message type ``t`` is handled by a method ``_on_t(content, buffers)``. A failing handler
-    never raises into the kernel's comm machinery: its error is shown in the widget's banner.
+    Each message type ``t`` is handled by a method ``_on_t(content, buffers)``; the ``_on_``
+    prefix is reserved for view messages. A failing handler never raises into the kernel's comm
+    machinery: its error is shown in the widget's banner.
     """
 
     #: Text shown in the widget's error banner ("" hides it).

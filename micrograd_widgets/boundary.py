@@ -40,6 +40,11 @@ def _nan_to_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _colour_scale(scores: np.ndarray) -> float:
+    """The |score| at which colours saturate: the 95th percentile, so outliers do not wash out."""
+    return float(max(np.quantile(np.abs(scores), 0.95), 1e-6))
+
+
 def downsample_rows(rows: np.ndarray, limit: int) -> np.ndarray:
     """At most ``limit`` evenly spaced rows, always keeping the first and the last."""
     if len(rows) <= limit:
@@ -141,7 +146,7 @@ class DecisionBoundary(BaseWidget):
         if trainer.steps_done == 0:
             self._record(0, math.nan, math.nan)  # the untrained model: where scrubbing starts
             self._sync_recording()
-        self._unsubscribe = trainer.observe(self._on_trainer_event)
+        self._unsubscribe = trainer.observe(self._handle_trainer_event)
 
     # ---- computing frames --------------------------------------------------------------------
 
@@ -163,7 +168,10 @@ class DecisionBoundary(BaseWidget):
 
     def _scores(self, grid: np.ndarray) -> np.ndarray:
         with self.trainer.lock:
-            return np.asarray(self.trainer.model.predict(grid), dtype=np.float64).ravel()
+            return self._scores_locked(grid)
+
+    def _scores_locked(self, grid: np.ndarray) -> np.ndarray:
+        return np.asarray(self.trainer.model.predict(grid), dtype=np.float64).ravel()
 
     def _curves(self) -> bytes:
         history = self.trainer.history
@@ -187,22 +195,27 @@ class DecisionBoundary(BaseWidget):
     def _send_frame(self) -> None:
         """One message with everything that changed since the last frame."""
         trainer = self.trainer
-        scores = self._scores(self._grid)
+        # one consistent snapshot: this may run on a timer or the kernel's thread while the
+        # training thread appends to the history column by column
+        with trainer.lock:
+            scores = self._scores_locked(self._grid)
+            history = trainer.history
+            last = history[-1] if len(history) else None
+            curves = self._curves()
+            steps_done, status, message = trainer.steps_done, trainer.status, trainer.message
         finite = bool(np.all(np.isfinite(scores)))
-        history = trainer.history
-        last = history[-1] if len(history) else None
         with self._send_lock, self.hold_sync():
             if finite:  # a diverged model keeps its last good picture; the message explains
                 self.frame = scores.astype(np.float32).tobytes()
-                self.frame_scale = float(max(np.quantile(np.abs(scores), 0.95), 1e-6))
-            self.step = trainer.steps_done
+                self.frame_scale = _colour_scale(scores)
+            self.step = steps_done
             self.metrics = {
                 key: (_nan_to_none(last[key]) if last else None)
                 for key in ("loss", "accuracy", "test_loss", "test_accuracy", "lr")
             }
-            self.curves = self._curves()
-            self.status = trainer.status
-            self.message = trainer.message or (
+            self.curves = curves
+            self.status = status
+            self.message = message or (
                 "" if finite else "The model's scores are NaN or infinite: training diverged."
             )
             self.lr = trainer.lr if isinstance(trainer.lr, float) else None
@@ -219,15 +232,18 @@ class DecisionBoundary(BaseWidget):
         scores = self._scores(self._small_grid)
         if not np.all(np.isfinite(scores)):
             return
-        scale = float(max(np.quantile(np.abs(scores), 0.95), 1e-6))
+        scale = _colour_scale(scores)
         quantized = np.clip(np.round(scores / scale * 127), -127, 127) + 128
-        self._recorded.append(quantized.astype(np.uint8).tobytes())
-        self._recorded_meta.append((steps_done, scale, loss, accuracy))
-        if len(self._recorded) > self._max_recorded:
-            # keep every other frame and record half as often: still the whole run, in the cap
-            self._recorded = self._recorded[::2]
-            self._recorded_meta = self._recorded_meta[::2]
-            self._record_every *= 2
+        # under the send lock: a pause on the kernel's thread may sync the recording meanwhile,
+        # and frames and their meta rows must stay paired
+        with self._send_lock:
+            self._recorded.append(quantized.astype(np.uint8).tobytes())
+            self._recorded_meta.append((steps_done, scale, loss, accuracy))
+            if len(self._recorded) > self._max_recorded:
+                # keep every other frame and record half as often: still the whole run, in the cap
+                self._recorded = self._recorded[::2]
+                self._recorded_meta = self._recorded_meta[::2]
+                self._record_every *= 2
 
     def _sync_recording(self) -> None:
         self._recording_synced_at = time.monotonic()
@@ -237,7 +253,7 @@ class DecisionBoundary(BaseWidget):
 
     # ---- trainer events ----------------------------------------------------------------------
 
-    def _on_trainer_event(self, event: TrainerEvent) -> None:
+    def _handle_trainer_event(self, event: TrainerEvent) -> None:
         try:
             if event.kind == "step" and event.record is not None:
                 record = event.record
@@ -263,9 +279,15 @@ class DecisionBoundary(BaseWidget):
 
     # ---- messages from the view -----------------------------------------------------------------
 
+    def _refuse_if_diverged(self) -> bool:
+        """True (and the banner says to reset) if the trainer has diverged."""
+        if self.trainer.status != "diverged":
+            return False
+        self.message = self.trainer.message + " Press reset to start again."
+        return True
+
     def _on_play(self, content: dict, buffers: list[bytes]) -> None:
-        if self.trainer.status == "diverged":
-            self.message = self.trainer.message + " Press reset to start again."
+        if self._refuse_if_diverged():
             return
         if self.trainer.is_running:
             self.trainer.resume()
@@ -278,8 +300,7 @@ class DecisionBoundary(BaseWidget):
     def _on_step(self, content: dict, buffers: list[bytes]) -> None:
         if self.trainer.status == "running":
             self.trainer.pause()
-        if self.trainer.status == "diverged":
-            self.message = self.trainer.message + " Press reset to start again."
+        if self._refuse_if_diverged():
             return
         try:
             self.trainer.step()
@@ -303,19 +324,24 @@ class DecisionBoundary(BaseWidget):
         self.error = ""
         self._throttle.flush()
 
-    def _on_add_point(self, content: dict, buffers: list[bytes]) -> None:
-        x, y, label = content.get("x"), content.get("y"), content.get("label")
-        if not all(isinstance(v, (int, float)) for v in (x, y)):
-            raise ValueError(f"add_point needs numeric x and y, got {content!r:.120}")
-        self.trainer.add_point(float(x), float(y), int(label) if label in (-1, 1) else label)
-
-    def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
+    @staticmethod
+    def _click_xy(action: str, content: dict) -> tuple[float, float]:
+        """The plane coordinates of a click message, checked."""
         x, y = content.get("x"), content.get("y")
         if not all(isinstance(v, (int, float)) for v in (x, y)):
-            raise ValueError(f"remove_point needs numeric x and y, got {content!r:.120}")
+            raise ValueError(f"{action} needs numeric x and y, got {content!r:.120}")
+        return float(x), float(y)
+
+    def _on_add_point(self, content: dict, buffers: list[bytes]) -> None:
+        x, y = self._click_xy("add_point", content)
+        label = content.get("label")
+        self.trainer.add_point(x, y, int(label) if label in (-1, 1) else label)
+
+    def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
+        x, y = self._click_xy("remove_point", content)
         xmin, xmax, ymin, ymax = self.extent
         radius = 0.04 * math.hypot(xmax - xmin, ymax - ymin)  # about a point's size on screen
-        self.trainer.remove_nearest(float(x), float(y), radius)
+        self.trainer.remove_nearest(x, y, radius)
 
     # ---- lifetime ------------------------------------------------------------------------
 

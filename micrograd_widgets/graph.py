@@ -173,23 +173,25 @@ class GraphWidget(BaseWidget):
                 break
             active, step_lines = self._apply_step()
             lines.extend(step_lines)
+        return self._show_steps(lines, active)
+
+    def run(self) -> None:
+        """Apply all remaining steps: the grads then equal those of ``root.backward()``."""
+        active: Value | None = None
+        lines: list[str] = []
+        while not self.finished:
+            active, lines = self._apply_step()
+        self._show_steps(lines, active)
+
+    def _show_steps(self, lines: list[str], active: Value | None) -> list[str]:
+        """Send the new grads and the arithmetic of the steps just applied (``active``: the last
+        node stepped, None if there was nothing left to apply); returns the lines shown."""
         if active is None:
             lines = ["Backward pass complete: every grad is final. Reset grads to start again."]
         with self.hold_sync():
             self._send_numbers()
             self._set_step_state(lines, active)
         return lines
-
-    def run(self) -> None:
-        """Apply all remaining steps: the grads then equal those of ``root.backward()``."""
-        active, lines = None, []
-        while not self.finished:
-            active, lines = self._apply_step()
-        if active is None:
-            lines = ["Backward pass complete: every grad is final. Reset grads to start again."]
-        with self.hold_sync():
-            self._send_numbers()
-            self._set_step_state(lines, active)
 
     def reset_grads(self) -> None:
         """Zero the grad of every node in the graph and restart the step-through."""
@@ -219,8 +221,7 @@ class GraphWidget(BaseWidget):
 
     def collapse(self, scope: str) -> None:
         """Fold the nodes of module ``scope`` into one box; re-lays out."""
-        self._collapsed.add(self._scope_id(scope))
-        self._send_topology_and_numbers()
+        self._fold(self._scope_id(scope))
 
     @property
     def scopes(self) -> list[str]:
@@ -271,8 +272,11 @@ class GraphWidget(BaseWidget):
         if scope in self._collapsed:
             self._open(scope)
         else:
-            self._collapsed.add(scope)
-            self._send_topology_and_numbers()
+            self._fold(scope)
+
+    def _fold(self, scope: int) -> None:
+        self._collapsed.add(scope)
+        self._send_topology_and_numbers()
 
     def _open(self, scope: int) -> None:
         """Unfold a group; what the user opens is drawn even beyond max_nodes (up to a limit)."""

@@ -12,6 +12,8 @@ last ``dead_window`` steps (dead ReLUs) are marked.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import threading
 from array import array
 from typing import Any
@@ -89,7 +91,12 @@ class GradientHeatmap(BaseWidget):
         self._parameters = model.parameters()
         # where each layer's parameters sit in the flat arrays
         sizes = [L.nout * (L.nin + 1) for L in self._layers]
-        self._bounds = np.cumsum([0, *sizes])
+        bounds = np.cumsum([0, *sizes]).tolist()
+        self._spans: list[tuple[int, int]] = list(itertools.pairwise(bounds))
+        # per neuron (all layers): only a ReLU neuron can be dead
+        self._can_die = np.concatenate(
+            [np.full(L.nout, L.activation == "relu") for L in self._layers]
+        )
         self._zero_streak = np.zeros(sum(L.nout for L in self._layers), dtype=np.int64)
         # (step, norm per layer) rows, flat; thinned to every other row past MAX_NORM_ROWS so a
         # long run keeps a fixed amount of memory
@@ -100,7 +107,7 @@ class GradientHeatmap(BaseWidget):
         self._send_lock = threading.RLock()
         self._throttle = FrameThrottle(self._send_frame, max_fps)
         self._send_frame()
-        self._unsubscribe = trainer.observe(self._on_trainer_event) if trainer else None
+        self._unsubscribe = trainer.observe(self._handle_trainer_event) if trainer else None
 
     @staticmethod
     def _checked_mode(mode: object) -> str:
@@ -134,9 +141,7 @@ class GradientHeatmap(BaseWidget):
 
     def _observe_grads(self, grads: np.ndarray, values: np.ndarray, step: int) -> None:
         """Per-step bookkeeping: layer gradient norms and zero-gradient streaks per neuron."""
-        norms = [
-            float(np.linalg.norm(grads[a:b])) for a, b in zip(self._bounds[:-1], self._bounds[1:])
-        ]
+        norms = [float(np.linalg.norm(grads[a:b])) for a, b in self._spans]
         self._norm_rows.extend([float(step), *norms])
         width = len(self._layers) + 1
         if len(self._norm_rows) > MAX_NORM_ROWS * width:
@@ -144,24 +149,17 @@ class GradientHeatmap(BaseWidget):
             self._norm_rows = array("d", rows.ravel().tolist())
         data_grads = self._data_grads(grads, values)
         zero_rows = []
-        for (a, b), layer in zip(zip(self._bounds[:-1], self._bounds[1:]), self._layers):
+        for (a, b), layer in zip(self._spans, self._layers):
             per_neuron = data_grads[a:b].reshape(layer.nout, layer.nin + 1)
             zero_rows.append(np.all(np.abs(per_neuron) <= 1e-12, axis=1))
         zero = np.concatenate(zero_rows)
         self._zero_streak = np.where(zero, self._zero_streak + 1, 0)
 
     def _dead_mask(self) -> np.ndarray:
-        dead = self._zero_streak >= self.dead_window
-        start = 0
-        for layer in self._layers:  # only a ReLU neuron can be dead
-            if layer.activation != "relu":
-                dead[start : start + layer.nout] = False
-            start += layer.nout
-        return dead
+        return (self._zero_streak >= self.dead_window) & self._can_die
 
     def _send_frame(self) -> None:
-        lock = self.trainer.lock if self.trainer else threading.RLock()
-        with lock:
+        with self.trainer.lock if self.trainer else contextlib.nullcontext():
             values, grads = self._flat("data"), self._flat("grad")
             updates = self.trainer.last_update if self.trainer else self._last_update
             step = self.trainer.steps_done if self.trainer else self._refreshes
@@ -193,7 +191,7 @@ class GradientHeatmap(BaseWidget):
 
     # ---- trainer events ----------------------------------------------------------------------
 
-    def _on_trainer_event(self, event: TrainerEvent) -> None:
+    def _handle_trainer_event(self, event: TrainerEvent) -> None:
         try:
             if event.kind == "step" and event.record is not None:
                 with event.trainer.lock:

@@ -67,7 +67,7 @@ def default_schedule(k: int) -> float:
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss or the gradients became NaN or infinite; training stopped."""
+    """The loss or the gradients became NaN or infinite (or the loss blew up); training stopped."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,11 @@ class History:
     def __repr__(self) -> str:
         last = f", last={self[-1]}" if len(self) else ""
         return f"History({len(self)} steps{last})"
+
+
+def _is_count(value: object, minimum: int) -> bool:
+    """True for an integer (not a bool) >= ``minimum``: a step count or a batch size."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
 
 
 def _as_points(X: object, name: str) -> np.ndarray:
@@ -224,11 +229,7 @@ class Trainer:
         self.regularization = losses.check_regularization(regularization)
         self.alpha = losses._check_rate(alpha)
         self.lr = lr  # validated by the property setter
-        if batch_size is not None and (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, numbers.Integral)
-            or batch_size < 1
-        ):
+        if batch_size is not None and not _is_count(batch_size, 1):
             raise ValueError(
                 f"batch_size must be None (full batch) or a positive int, got {batch_size!r}"
             )
@@ -334,11 +335,18 @@ class Trainer:
             return self.alpha * float(np.sum(data * data))
         return self.alpha * float(np.sum(np.abs(data)))
 
+    def _scores(self, X: np.ndarray) -> np.ndarray:
+        """The model's score per row of ``X``, without building a graph where it can."""
+        predict = getattr(self.model, "predict", None)
+        if predict is None:  # a Module that maps a row to a Value but has no numpy forward pass
+            return np.array([self.model(row).data for row in X.tolist()], dtype=np.float64)
+        return np.asarray(predict(X), dtype=np.float64).ravel()
+
     def _test_metrics(self) -> tuple[float, float]:
         if len(self.y_test) == 0:
             return math.nan, math.nan
-        if isinstance(self.loss_name, str) and self.loss_name in losses.DATA_LOSSES:
-            scores = np.asarray(self.model.predict(self.X_test), dtype=np.float64).ravel()
+        if self.loss is losses.DATA_LOSSES.get(self.loss_name):  # a built-in loss, fast in numpy
+            scores = self._scores(self.X_test)
             data_loss = _numpy_data_loss(self.loss_name, scores, self.y_test)
         else:  # a custom loss: evaluate it on the Value engine (forward only)
             values = [self.model(row) for row in self.X_test.tolist()]
@@ -359,13 +367,24 @@ class Trainer:
     def step(self) -> dict[str, float]:
         """One SGD step on the Value engine; returns its history record.
 
-        Raises :class:`TrainingDiverged` if the loss or a gradient is NaN or infinite (the
-        parameters are then left as they were before this step).
+        Raises :class:`TrainingDiverged` if the loss or a gradient is NaN or infinite, or the loss
+        grew past ``divergence_factor`` times the first step's (the parameters are then left as
+        they were before this step).
+        """
+        record = self._step()
+        assert record is not None  # only a background step (with `only_while`) is ever skipped
+        return record
+
+    def _step(self, only_while: threading.Event | None = None) -> dict[str, float] | None:
+        """:meth:`step`; with ``only_while``, skipped (None) unless that event is set once the
+        lock is held -- so a step cannot land after :meth:`pause` cleared it and took the lock.
         """
         problem = ""  # why this step diverged, if it did
         # gc_paused: the step's graph is acyclic and freed (del below) before the block ends, so
         # the cyclic collector has nothing to find in it; skipping its scans halves a step.
         with self.lock, gc_paused():
+            if only_while is not None and not only_while.is_set():
+                return None
             if self.status == "diverged":
                 raise TrainingDiverged(self.message)
             k = self.steps_done
@@ -388,7 +407,7 @@ class Trainer:
                 problem = f"the loss grew from {initial:.4g} to {total.data:.4g}"
             else:
                 if self.batch_size is not None and len(yb) < len(self.y):
-                    train_accuracy = losses.accuracy(self.model.predict(self.X), self.y)
+                    train_accuracy = losses.accuracy(self._scores(self.X), self.y)
                 else:
                     train_accuracy = losses.accuracy(scores, yb)
                 test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
@@ -426,7 +445,7 @@ class Trainer:
 
         Stops early, with a warning, if training diverges. Observers (widgets) update as it goes.
         """
-        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        if not _is_count(steps, 0):
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
         if self.is_running:
             raise RuntimeError("this trainer is training in the background; call stop() first")
@@ -453,9 +472,7 @@ class Trainer:
 
     def start(self, steps: int | None = None) -> None:
         """Train on a background thread (forever, or ``steps`` more steps); returns at once."""
-        if steps is not None and (
-            isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1
-        ):
+        if steps is not None and not _is_count(steps, 1):
             raise ValueError(f"steps must be None (until stopped) or a positive int, got {steps!r}")
         if self.status == "diverged":
             raise TrainingDiverged(self.message + " (call reset() to start again)")
@@ -596,7 +613,7 @@ def _training_loop(
             if target is not None and trainer.steps_done >= target:
                 trainer._set_status("stopped")
                 return
-            trainer.step()
+            trainer._step(only_while=run)  # skipped if paused while waiting for the lock
         except TrainingDiverged:
             return
         except Exception as exc:  # shown by the widgets; the thread ends cleanly

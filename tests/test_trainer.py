@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from micrograd_widgets import MLP, Trainer, Value, datasets
+from micrograd_widgets import MLP, Module, Trainer, Value, datasets, losses
 from micrograd_widgets.train import FrameThrottle, TrainingDiverged, default_schedule
 
 
@@ -58,6 +58,38 @@ def test_history_has_test_metrics_only_with_a_split():
     no_split = tiny()
     assert math.isnan(no_split.step()["test_loss"])
     assert math.isnan(no_split.history[0]["test_accuracy"])
+
+
+def test_a_custom_loss_named_like_a_builtin_is_used_for_the_test_loss():
+    def svm(scores, y):  # the user's own loss; only its name matches the built-in "svm"
+        return losses.svm_loss(scores, y) * 2.0
+
+    data = datasets.moons(40, seed=0, test_size=0.25)
+    model = MLP(2, [4, 1], seed=0)
+    expected = svm([model(row) for row in data.X_test.tolist()], data.y_test).data
+    record = Trainer(model, data, loss=svm, regularization=None).step()
+    assert record["test_loss"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_module_without_predict_trains_with_mini_batches_and_a_test_split():
+    # "any Module mapping a row to one Value": the metrics must not need MLP.predict
+    class Linear(Module):
+        def __init__(self):
+            self.w, self.b = [Value(0.5), Value(-0.25)], Value(0.1)
+
+        def __call__(self, x):
+            return self.w[0] * x[0] + self.w[1] * x[1] + self.b
+
+        def named_parameters(self):
+            yield from (("w.0", self.w[0]), ("w.1", self.w[1]), ("b", self.b))
+
+    data = datasets.moons(40, seed=0, test_size=0.25)
+    model = Linear()
+    scores = np.array([model(row).data for row in data.X.tolist()])
+    test_scores = [model(row) for row in data.X_test.tolist()]
+    record = Trainer(model, data, batch_size=8, seed=0, regularization=None).step()
+    assert record["accuracy"] == float(np.mean((scores > 0) == (data.y > 0)))
+    assert record["test_loss"] == pytest.approx(losses.svm_loss(test_scores, data.y_test).data)
 
 
 def test_learning_rate_constant_callable_and_validation():
@@ -203,6 +235,22 @@ def test_start_pause_resume_stop():
     assert time.monotonic() - started < 1.0
     assert not thread.is_alive() and not trainer.is_running
     assert trainer.status == "stopped"
+
+
+def test_pause_while_the_thread_waits_for_the_lock_lands_no_step():
+    # the training thread passed its "running?" check and waits for the lock (held here, as a
+    # click handler or another step would); pause() must still win: no step after it returns
+    trainer = tiny(lr=0.05)
+    with trainer.lock:
+        trainer.start()
+        time.sleep(0.2)  # let the thread reach the lock
+        trainer.pause()
+    time.sleep(0.3)
+    try:
+        assert trainer.steps_done == 0, "a step landed after pause() returned"
+        assert trainer.status == "paused"
+    finally:
+        trainer.stop()
 
 
 def test_start_with_a_step_count_ends_by_itself():

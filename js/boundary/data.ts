@@ -1,6 +1,5 @@
 // Decoding the decision-boundary widget's binary traits, and mapping data <-> canvas coordinates.
-import { toFloat32 } from "../shared/binary";
-import { columns, copyBytes, toInt8, type Bytes } from "../shared/canvas";
+import { columns, copyBytes, toFloat32, toInt8, type Bytes } from "../shared/binary";
 
 export interface Points {
   xy: Float32Array; // x0, y0, x1, y1, ...

@@ -1,5 +1,6 @@
 // A standalone SVG of the current drawing: computed styles are copied inline (the theme's CSS
 // variables do not exist outside JupyterLab), at 1:1 scale, on the current background colour.
+import { svg } from "../shared/dom";
 
 const STYLE_PROPERTIES = [
   "fill",
@@ -32,11 +33,7 @@ export function standaloneSvg(drawing: SVGSVGElement, width: number, height: num
   copy.setAttribute("width", width.toFixed(0));
   copy.setAttribute("height", height.toFixed(0));
   copy.removeAttribute("class");
-  const backdrop = document.createElementNS("http://www.w3.org/2000/svg", "rect");
-  backdrop.setAttribute("width", "100%");
-  backdrop.setAttribute("height", "100%");
-  backdrop.setAttribute("fill", background);
-  copy.insertBefore(backdrop, copy.firstChild);
+  copy.prepend(svg("rect", { width: "100%", height: "100%", fill: background }));
   // XMLSerializer escapes text (labels stay text) and produces well-formed XML
   return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
 }

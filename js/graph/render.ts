@@ -91,6 +91,7 @@ export class GraphDrawing {
     }
 
     const lineHeight = m.fontSize * 1.5;
+    const pendingOps = new Map<number, SVGGElement>(); // op ellipses met before their value node
     for (const node of layout.nodes) {
       const unit = topology.units[node.unit];
       const x = node.x - node.width / 2;
@@ -105,7 +106,7 @@ export class GraphDrawing {
         nodeLayer.append(g);
         const owner = this.units.get(node.unit);
         if (owner) owner.op = g;
-        else this.pendingOps.set(node.unit, g);
+        else pendingOps.set(node.unit, g);
         continue;
       }
       const g = svg("g", { class: `mgw-gnode mgw-g${node.kind}`, "data-unit": node.unit });
@@ -129,7 +130,7 @@ export class GraphDrawing {
         elements.texts.push(nameText, dataText, gradText);
         elements.data = dataText;
         elements.grad = gradText;
-        elements.op = this.pendingOps.get(node.unit);
+        elements.op = pendingOps.get(node.unit);
       } else {
         body.setAttribute("class", "mgw-gbody mgw-gfolded");
         groupLines(unit).forEach((text, k) => {
@@ -149,10 +150,7 @@ export class GraphDrawing {
       nodeLayer.append(g);
       this.units.set(node.unit, elements);
     }
-    this.pendingOps.clear();
   }
-
-  private readonly pendingOps = new Map<number, SVGGElement>();
 
   /** New data/grads: rewrite the numbers and recolour by grad (same layout). */
   updateNumbers(numbers: Numbers, maxGrad: number): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { columns, copyBytes, heatmapPixels, seriesRange, toInt8, zeroContour } from "./canvas";
+import { columns, copyBytes, toInt8 } from "./binary";
+import { heatmapPixels, seriesRange, zeroContour } from "./canvas";
 import { diverging } from "./colors";
 
 describe("heatmapPixels", () => {

@@ -1,6 +1,5 @@
 // Canvas drawing shared by the decision-boundary and gradient-heatmap views: colour-mapped grids,
 // the zero contour of a grid, and small line charts.
-import { toFloat32 } from "./binary";
 import { diverging } from "./colors";
 
 /** Size a canvas for `cssWidth × cssHeight` CSS pixels on this screen; returns its 2-D context. */
@@ -46,6 +45,10 @@ export interface Rect {
   height: number;
 }
 
+// One off-screen canvas for every drawHeatmap call (drawImage copies it at once), instead of a
+// new one per layer per frame.
+let tile: HTMLCanvasElement | null = null;
+
 /**
  * Draw a rows × cols grid of values into `rect`: smooth (bilinear) for a field such as a
  * decision function, or crisp cells for a matrix.
@@ -61,8 +64,8 @@ export function drawHeatmap(
 ): void {
   if (rows <= 0 || cols <= 0 || values.length < rows * cols) return;
   const image = new ImageData(heatmapPixels(values, rows, cols, maxAbs), cols, rows);
-  const tile = document.createElement("canvas");
-  tile.width = cols;
+  tile ??= document.createElement("canvas");
+  tile.width = cols; // also clears it
   tile.height = rows;
   tile.getContext("2d")?.putImageData(image, 0, 0);
   ctx.save();
@@ -226,32 +229,6 @@ function formatTick(x: number): string {
   if (abs !== 0 && (abs >= 1e4 || abs < 1e-2)) return x.toExponential(1);
   return Number(x.toPrecision(3)).toString();
 }
-
-// ---- binary traits that feed the drawings ----
-
-export type Bytes = DataView | ArrayBuffer | null | undefined;
-
-/** A copy of the bytes (a DataView may sit at any offset of a shared buffer). */
-export function copyBytes(view: Bytes): Uint8Array {
-  if (!view) return new Uint8Array(0);
-  if (view instanceof ArrayBuffer) return new Uint8Array(view.slice(0));
-  return new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
-}
-
-export function toInt8(view: Bytes): Int8Array {
-  const bytes = copyBytes(view);
-  return new Int8Array(bytes.buffer, 0, bytes.length);
-}
-
-/** float32 rows of `width` columns -> one Float32Array per column. */
-export function columns(view: Bytes, width: number): Float32Array[] {
-  const flat = toFloat32(view);
-  const rows = Math.floor(flat.length / width);
-  const cols = Array.from({ length: width }, () => new Float32Array(rows));
-  for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) cols[c][r] = flat[r * width + c];
-  return cols;
-}
-
 
 /**
  * Call `callback` when JupyterLab switches theme (canvas colours are read when drawing, so a
