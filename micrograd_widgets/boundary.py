@@ -26,7 +26,7 @@ import numpy as np
 import traitlets
 
 from ._widget import BaseWidget, asset
-from .train import FrameThrottle, Trainer, TrainerEvent
+from .train import FrameThrottle, Trainer, TrainerEvent, check_max_fps
 
 __all__ = ["DecisionBoundary"]
 
@@ -123,8 +123,7 @@ class DecisionBoundary(BaseWidget):
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-        if not 0 < max_fps <= 30:
-            raise ValueError(f"max_fps must be in (0, 30], got {max_fps!r}")
+        check_max_fps(max_fps)
         super().__init__(
             resolution=resolution,
             recording_resolution=min(recording_resolution, resolution),

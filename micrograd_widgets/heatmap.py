@@ -24,7 +24,7 @@ import traitlets
 from ._widget import BaseWidget, asset
 from .boundary import MAX_CURVE_POINTS, downsample_rows
 from .nn import MLP, Layer
-from .train import FrameThrottle, Trainer, TrainerEvent
+from .train import FrameThrottle, Trainer, TrainerEvent, check_max_fps
 
 __all__ = ["GradientHeatmap"]
 
@@ -77,8 +77,7 @@ class GradientHeatmap(BaseWidget):
             )
         if isinstance(dead_window, bool) or not isinstance(dead_window, int) or dead_window < 1:
             raise ValueError(f"dead_window must be a positive integer, got {dead_window!r}")
-        if not 0 < max_fps <= 30:
-            raise ValueError(f"max_fps must be in (0, 30], got {max_fps!r}")
+        check_max_fps(max_fps)
         super().__init__(mode=self._checked_mode(mode), dead_window=dead_window, **kwargs)
         self.trainer = trainer
         self.model = model

@@ -686,6 +686,16 @@ def _install_interrupt_hooks() -> None:
         kernel.saved_sigint_handler = on_sigint
 
 
+#: the most frames per second any widget sends to the browser
+MAX_FPS = 30
+
+
+def check_max_fps(max_fps: float) -> None:
+    """Widgets call this before they are built, so a bad rate never leaves half a widget open."""
+    if not 0 < max_fps <= MAX_FPS:
+        raise ValueError(f"max_fps must be in (0, {MAX_FPS}], got {max_fps!r}")
+
+
 class FrameThrottle:
     """Rate-limit a widget's ``send()`` to ``max_fps``: leading edge at once, the last one later.
 
@@ -695,8 +705,7 @@ class FrameThrottle:
     """
 
     def __init__(self, send: Callable[[], None], max_fps: float = 30.0) -> None:
-        if not max_fps > 0:
-            raise ValueError(f"max_fps must be > 0, got {max_fps!r}")
+        check_max_fps(max_fps)
         self._send = send
         self.interval = 1.0 / max_fps
         self._lock = threading.RLock()
