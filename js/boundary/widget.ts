@@ -1,6 +1,6 @@
 // DecisionBoundary view: draws the frames Python computes (score grid, points, curves) and sends
 // the user's actions back as custom messages. It computes nothing about the model itself.
-import "./boundary.css";
+import "./widget.css";
 import {
   canvasToData,
   dataToCanvas,
@@ -9,13 +9,13 @@ import {
   type Extent,
   type Points,
   type RecordedFrame,
-} from "./boundary/data";
-import { onChange, sendAction, type Render } from "./shared/anywidget";
-import { columns, toFloat32 } from "./shared/binary";
-import { drawHeatmap, drawLineChart, fitCanvas, onThemeChange, themeColor, zeroContour } from "./shared/canvas";
-import { cssColor, diverging, maxAbs } from "./shared/colors";
-import { button, errorBanner, formatNumber, h } from "./shared/dom";
-import { rafThrottle } from "./shared/throttle";
+} from "./data";
+import { onChange, sendAction, type Render } from "../shared/anywidget";
+import { columns, toFloat32 } from "../shared/binary";
+import { drawHeatmap, drawLineChart, fitCanvas, onThemeChange, themeColor, zeroContour } from "../shared/canvas";
+import { cssColor, diverging, maxAbs } from "../shared/colors";
+import { button, errorBanner, formatNumber, h } from "../shared/dom";
+import { rafThrottle } from "../shared/throttle";
 
 interface Metrics {
   loss?: number | null;

@@ -1,7 +1,7 @@
 // The boundary view in jsdom (no canvas drawing there): controls and clicks become messages,
 // and Python's message is shown as text.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import view from "../boundary";
+import view from "./widget";
 
 function fakeModel(state: Record<string, unknown>) {
   const listeners: Record<string, (() => void)[]> = {};

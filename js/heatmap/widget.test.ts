@@ -1,6 +1,6 @@
 // The heatmap view in jsdom: hovering a cell names its parameter; the mode buttons send messages.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import view from "../heatmap";
+import view from "./widget";
 
 function fakeModel(state: Record<string, unknown>) {
   const sent: any[] = [];

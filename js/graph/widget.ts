@@ -1,15 +1,15 @@
 // GraphWidget's view: draws the computation graph Python sends, recolours it when the numbers
 // change (without a new layout), and sends clicks back as messages. Python holds all state.
-import "./graph.css";
-import { onChange, sendAction, type Render } from "./shared/anywidget";
-import { toFloat64 } from "./shared/binary";
-import { cssColor, diverging, maxAbs } from "./shared/colors";
-import { button, errorBanner, formatNumber, h } from "./shared/dom";
-import { detailContent } from "./graph/details";
-import { download, standaloneSvg } from "./graph/export";
-import { layoutGraph, metricsFor, unitId } from "./graph/layout";
-import { GraphDrawing } from "./graph/render";
-import { splitNumbers, type GraphState, type Numbers, type Topology } from "./graph/types";
+import "./widget.css";
+import { onChange, sendAction, type Render } from "../shared/anywidget";
+import { toFloat64 } from "../shared/binary";
+import { cssColor, diverging, maxAbs } from "../shared/colors";
+import { button, errorBanner, formatNumber, h } from "../shared/dom";
+import { detailContent } from "./details";
+import { download, standaloneSvg } from "./export";
+import { layoutGraph, metricsFor, unitId } from "./layout";
+import { GraphDrawing } from "./render";
+import { splitNumbers, type GraphState, type Numbers, type Topology } from "./types";
 
 const MIN_ZOOM = 0.1;
 const MAX_ZOOM = 4;

@@ -1,6 +1,6 @@
 // GradientHeatmap view: one colour matrix per layer (grads / weights / last update), dead-ReLU
 // marks, per-layer gradient norms over time, and a hover readout. Python computes; this draws.
-import "./heatmap.css";
+import "./widget.css";
 import {
   columnLabel,
   geometry,
@@ -9,9 +9,9 @@ import {
   neuronOffsets,
   type LayerInfo,
   type MatrixGeometry,
-} from "./heatmap/layout";
-import { onChange, sendAction, type Render } from "./shared/anywidget";
-import { columns, copyBytes, toFloat32 } from "./shared/binary";
+} from "./layout";
+import { onChange, sendAction, type Render } from "../shared/anywidget";
+import { columns, copyBytes, toFloat32 } from "../shared/binary";
 import {
   drawHeatmap,
   drawLineChart,
@@ -19,10 +19,10 @@ import {
   onThemeChange,
   themeColor,
   type Series,
-} from "./shared/canvas";
-import { maxAbs } from "./shared/colors";
-import { button, errorBanner, formatNumber, h } from "./shared/dom";
-import { rafThrottle } from "./shared/throttle";
+} from "../shared/canvas";
+import { maxAbs } from "../shared/colors";
+import { button, errorBanner, formatNumber, h } from "../shared/dom";
+import { rafThrottle } from "../shared/throttle";
 
 interface State {
   layers: LayerInfo[];
