@@ -4,5 +4,8 @@ export default defineConfig({
   test: {
     include: ["js/**/*.test.ts"],
     environment: "jsdom",
+    // every test starts with the real globals and no spies left by the one before
+    unstubGlobals: true,
+    restoreMocks: true,
   },
 });

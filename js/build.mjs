@@ -9,9 +9,9 @@ mkdirSync(outdir, { recursive: true });
 
 const options = {
   entryPoints: {
-    graph: "js/graph.ts",
-    boundary: "js/boundary.ts",
-    heatmap: "js/heatmap.ts",
+    graph: "js/graph/widget.ts",
+    boundary: "js/boundary/widget.ts",
+    heatmap: "js/heatmap/widget.ts",
   },
   outdir,
   bundle: true,

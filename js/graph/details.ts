@@ -1,6 +1,15 @@
 // The detail panel for one node: label, op, data, grad and the local derivative on each input.
-import { formatNumber, h } from "../shared/dom";
+import { formatCount, formatNumber, h } from "../shared/dom";
 import type { Numbers, Topology } from "./types";
+
+/** A line of help or explanation, in muted text. */
+function hint(text: string): HTMLElement {
+  return h("div", { class: "mgw-muted" }, [text]);
+}
+
+function title(text: string): HTMLElement {
+  return h("div", { class: "mgw-graph-detail-title" }, [text]);
+}
 
 function row(name: string, value: string): HTMLElement {
   return h("div", { class: "mgw-graph-row" }, [h("span", { class: "mgw-muted" }, [name]), h("span", { class: "mgw-mono" }, [value])]);
@@ -15,21 +24,21 @@ function unitName(topology: Topology, unit: number): string {
 /** Children of the panel for `unit` (-1: a hint what to do). All text is set as text. */
 export function detailContent(topology: Topology, numbers: Numbers, unit: number): Node[] {
   const u = topology.units[unit];
-  if (!u) return [h("div", { class: "mgw-muted" }, ["Hover or click a node to see its data, grad and local derivatives."])];
+  if (!u) return [hint("Hover or click a node to see its data, grad and local derivatives.")];
   if (u.kind === "more") {
-    return [h("div", {}, [`${u.count.toLocaleString("en-US")} nodes are not drawn: ${topology.note}`])];
+    return [h("div", {}, [`${formatCount(u.count)} nodes are not drawn: ${topology.note}`])];
   }
   const parts: Node[] = [];
   if (u.kind === "group") {
-    parts.push(h("div", { class: "mgw-graph-detail-title" }, [u.title || u.name]));
-    parts.push(row("nodes", u.count.toLocaleString("en-US")));
+    parts.push(title(u.title || u.name));
+    parts.push(row("nodes", formatCount(u.count)));
     if (!Number.isNaN(numbers.data[unit])) {
       parts.push(row("output data", formatNumber(numbers.data[unit])), row("output grad", formatNumber(numbers.grad[unit])));
     }
-    parts.push(h("div", { class: "mgw-muted" }, ["Click the dashed box to open this group."]));
+    parts.push(hint("Click the dashed box to open this group."));
     return parts;
   }
-  parts.push(h("div", { class: "mgw-graph-detail-title" }, [u.name]));
+  parts.push(title(u.name));
   parts.push(row("op", u.op ? u.op : "leaf (an input or a parameter)"));
   parts.push(row("data", String(numbers.data[unit])), row("grad", String(numbers.grad[unit])));
   const incoming: Node[] = [];
@@ -44,7 +53,7 @@ export function detailContent(topology: Topology, numbers: Numbers, unit: number
     if (src === unit) usedBy.add(unitName(topology, dst));
   });
   if (incoming.length) {
-    parts.push(h("div", { class: "mgw-muted" }, ["local derivative on each input edge:"]), h("ul", { class: "mgw-graph-edges" }, incoming));
+    parts.push(hint("local derivative on each input edge:"), h("ul", { class: "mgw-graph-edges" }, incoming));
   }
   if (usedBy.size) parts.push(row("used by", [...usedBy].join(", ")));
   return parts;

@@ -1,5 +1,6 @@
 // Layout of the units Python sent, in micrograd's style: each value that
 // an op produced gets a small op node just before it (inputs -> op -> value).
+import { formatCount } from "../shared/dom";
 import { layered, type LayeredNode } from "./layered";
 import type { Topology, Unit, ValueUnit } from "./types";
 
@@ -67,9 +68,9 @@ export function valueFields(name: string, m: Metrics): [number, number, number] 
 /** The text lines of a folded group or of the "more" node (the last group line holds numbers). */
 export function groupLines(unit: Unit): string[] {
   if (unit.kind === "group") {
-    return [`▸ ${shortLabel(unit.name, 40)}`, `${unit.count.toLocaleString("en-US")} nodes · click to open`, ""];
+    return [`▸ ${shortLabel(unit.name, 40)}`, `${formatCount(unit.count)} nodes · click to open`, ""];
   }
-  if (unit.kind === "more") return [`⋯ ${unit.count.toLocaleString("en-US")} more nodes`, "not drawn (max_nodes)"];
+  if (unit.kind === "more") return [`⋯ ${formatCount(unit.count)} more nodes`, "not drawn (max_nodes)"];
   return [];
 }
 

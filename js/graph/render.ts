@@ -27,6 +27,10 @@ interface EdgeElements {
 
 let instances = 0;
 
+// Text placed by its vertical centre (and, for CENTRED, its horizontal centre too).
+const MIDDLE = { "dominant-baseline": "central" };
+const CENTRED = { ...MIDDLE, "text-anchor": "middle" };
+
 function pathThrough(points: { x: number; y: number }[]): string {
   const xy = (p: { x: number; y: number }) => `${p.x.toFixed(1)} ${p.y.toFixed(1)}`;
   if (points.length !== 4) return "";
@@ -72,13 +76,14 @@ export class GraphDrawing {
 
     for (const placed of layout.boxes) {
       const box = topology.boxes[placed.box];
+      const name = box.title || box.name;
       const x = placed.x - placed.width / 2;
       const y = placed.y - placed.height / 2;
       const g = svg("g", { class: "mgw-gbox", "data-scope": box.scope });
       g.append(svg("rect", { x, y, width: placed.width, height: placed.height, rx: 6 }));
       const title = svg("text", { x: x + m.pad, y: y + m.fontSize * 1.3, class: "mgw-gbox-title" },
-        `▾ ${shortLabel(box.title || box.name, Math.max(8, Math.floor(placed.width / m.charWidth) - 3))}`);
-      title.append(svg("title", {}, `${box.title || box.name} — click to fold`));
+        `▾ ${shortLabel(name, Math.max(8, Math.floor(placed.width / m.charWidth) - 3))}`);
+      title.append(svg("title", {}, `${name} — click to fold`));
       title.addEventListener("click", () => handlers.toggle(box.scope));
       g.append(title);
       boxLayer.append(g);
@@ -100,8 +105,7 @@ export class GraphDrawing {
         const g = svg("g", { class: "mgw-gop", "data-unit": node.unit });
         g.append(
           svg("ellipse", { cx: node.x, cy: node.y, rx: node.width / 2, ry: node.height / 2 }),
-          svg("text", { x: node.x, y: node.y, "text-anchor": "middle", "dominant-baseline": "central" },
-            unit.kind === "value" ? unit.op : ""),
+          svg("text", { x: node.x, y: node.y, ...CENTRED }, unit.kind === "value" ? unit.op : ""),
         );
         nodeLayer.append(g);
         const owner = this.units.get(node.unit);
@@ -117,15 +121,12 @@ export class GraphDrawing {
         const shown = displayName(unit, m);
         const [nameW, dataW] = valueFields(shown, m);
         const cy = node.y;
-        const nameText = svg("text", { x: x + nameW / 2, y: cy, "text-anchor": "middle", "dominant-baseline": "central",
+        const nameText = svg("text", { x: x + nameW / 2, y: cy, ...CENTRED,
           class: unit.label ? "mgw-gname" : "mgw-gname mgw-gunnamed" }, shown);
-        const dataText = svg("text", { x: x + nameW + m.pad, y: cy, "dominant-baseline": "central", class: "mgw-gdata" }, "data");
-        const gradText = svg("text", { x: x + nameW + dataW + m.pad, y: cy, "dominant-baseline": "central", class: "mgw-ggrad" }, "grad");
-        g.append(
-          svg("line", { x1: x + nameW, x2: x + nameW, y1: y, y2: y + node.height, class: "mgw-gsep" }),
-          svg("line", { x1: x + nameW + dataW, x2: x + nameW + dataW, y1: y, y2: y + node.height, class: "mgw-gsep" }),
-          nameText, dataText, gradText,
-        );
+        const dataText = svg("text", { x: x + nameW + m.pad, y: cy, ...MIDDLE, class: "mgw-gdata" }, "data");
+        const gradText = svg("text", { x: x + nameW + dataW + m.pad, y: cy, ...MIDDLE, class: "mgw-ggrad" }, "grad");
+        const separator = (sx: number) => svg("line", { x1: sx, x2: sx, y1: y, y2: y + node.height, class: "mgw-gsep" });
+        g.append(separator(x + nameW), separator(x + nameW + dataW), nameText, dataText, gradText);
         g.append(svg("title", {}, `${unit.name}${unit.op ? ` (${unit.op})` : ""}`));
         elements.texts.push(nameText, dataText, gradText);
         elements.data = dataText;
@@ -134,7 +135,7 @@ export class GraphDrawing {
       } else {
         body.setAttribute("class", "mgw-gbody mgw-gfolded");
         groupLines(unit).forEach((text, k) => {
-          const t = svg("text", { x: x + m.pad, y: y + m.pad / 2 + lineHeight * (k + 0.5), "dominant-baseline": "central" }, text);
+          const t = svg("text", { x: x + m.pad, y: y + m.pad / 2 + lineHeight * (k + 0.5), ...MIDDLE }, text);
           g.append(t);
           elements.texts.push(t);
           if (unit.kind === "group" && k === 2) elements.data = t;
@@ -194,9 +195,10 @@ export class GraphDrawing {
     const active = step?.active ?? -1;
     const children = new Set(step?.children ?? []);
     for (const [unit, el] of this.units) {
-      el.group.classList.toggle("is-active", unit === active);
-      el.group.classList.toggle("is-child", children.has(unit));
-      el.group.classList.toggle("is-selected", unit === selected);
+      const classes = el.group.classList;
+      classes.toggle("is-active", unit === active);
+      classes.toggle("is-child", children.has(unit));
+      classes.toggle("is-selected", unit === selected);
       el.op?.classList.toggle("is-active", unit === active);
     }
     for (const line of this.lines) {

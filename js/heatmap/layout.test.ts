@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { columnLabel, geometry, hitCell, layerOffsets, neuronOffsets, type LayerInfo } from "./layout";
+import { columnLabel, geometry, hitCell, layerOffsets, neuronOffsets } from "./layout";
+import type { LayerInfo } from "./types";
 
 const layers: LayerInfo[] = [
   { name: "layers.0", nin: 2, nout: 16, activation: "relu" },

@@ -1,11 +1,5 @@
 // Where each layer's parameters sit in the flat arrays, and which matrix cell is under the mouse.
-
-export interface LayerInfo {
-  name: string;
-  nin: number;
-  nout: number;
-  activation: string;
-}
+import type { LayerInfo } from "./types";
 
 /** Matrix geometry of one layer's canvas: rows = neurons, columns = inputs then the bias. */
 export interface MatrixGeometry {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columns, copyBytes, toInt8 } from "./binary";
-import { heatmapPixels, seriesRange, zeroContour } from "./canvas";
+import { heatmapPixels, zeroContour } from "./canvas";
 import { diverging } from "./colors";
 
 describe("heatmapPixels", () => {
@@ -34,30 +33,5 @@ describe("zeroContour", () => {
   });
   it("splits a saddle cell into two segments", () => {
     expect(zeroContour([1, -1, -1, 1], 2, 2).length).toBe(2);
-  });
-});
-
-describe("binary helpers", () => {
-  it("copies a DataView that starts at an odd offset", () => {
-    const buffer = new Uint8Array([9, 1, 255, 3]).buffer;
-    const view = new DataView(buffer, 1, 3);
-    expect(Array.from(copyBytes(view))).toEqual([1, 255, 3]);
-    expect(Array.from(toInt8(view))).toEqual([1, -1, 3]);
-    expect(copyBytes(null).length).toBe(0);
-  });
-  it("splits float32 rows into columns", () => {
-    const rows = new Float32Array([0, 10, 1, 11, 2, 12]);
-    const [a, b] = columns(new DataView(rows.buffer), 2);
-    expect(Array.from(a)).toEqual([0, 1, 2]);
-    expect(Array.from(b)).toEqual([10, 11, 12]);
-  });
-});
-
-describe("seriesRange", () => {
-  it("ignores NaN and widens a flat range", () => {
-    const xs = [0, 1, 2];
-    expect(seriesRange([{ xs, ys: [1, Number.NaN, 3], color: "" }])).toEqual([1, 3]);
-    expect(seriesRange([{ xs, ys: [2, 2, 2], color: "" }])).toEqual([1.5, 2.5]);
-    expect(seriesRange([])).toEqual([0, 1]);
   });
 });

@@ -1,4 +1,5 @@
-// Colour scales shared by every widget.
+// Colours shared by every widget: the diverging scale for signed numbers, line colours, and the
+// theme's colours for canvas drawing.
 
 export type RGB = [number, number, number];
 
@@ -38,4 +39,31 @@ export function maxAbs(values: ArrayLike<number>): number {
     if (a > m && Number.isFinite(a)) m = a;
   }
   return m;
+}
+
+// One colour per line where a line's colour means only "which one" (a layer), cycled in order.
+const SERIES_COLORS = ["#1976d2", "#e65100", "#2e7d32", "#8e24aa", "#00838f", "#c62828"];
+
+export function seriesColor(index: number): string {
+  return SERIES_COLORS[index % SERIES_COLORS.length];
+}
+
+/** The theme's colours as a canvas needs them (it cannot use CSS variables). */
+export interface ThemePalette {
+  fg: string;
+  muted: string;
+  border: string;
+  accent: string;
+  error: string;
+}
+
+/**
+ * The theme's colours from the --mgw-* variables on `el`, a widget root: theme.css defines them
+ * for every front-end, so the colours live there once. Read once per redraw: getComputedStyle is
+ * not free.
+ */
+export function themePalette(el: Element): ThemePalette {
+  const style = getComputedStyle(el);
+  const read = (name: string) => style.getPropertyValue(`--mgw-${name}`).trim();
+  return { fg: read("fg"), muted: read("fg-muted"), border: read("border"), accent: read("accent"), error: read("error-fg") };
 }

@@ -42,6 +42,17 @@ export function button(label: string, onClick: () => void, attrs: Attrs = {}): H
   return b;
 }
 
+/** A count with thousands separators: 12,345 (the same in every locale). */
+export function formatCount(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** Show `text` in `el` (as text, never HTML), or hide `el` while there is none. */
+export function showText(el: HTMLElement, text: string): void {
+  el.textContent = text;
+  el.hidden = !text;
+}
+
 /** Compact number formatting for node cards and tooltips (4 significant digits). */
 export function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "∞" : "-∞";
@@ -49,16 +60,4 @@ export function formatNumber(x: number): string {
   const abs = Math.abs(x);
   if (abs >= 1e5 || abs < 1e-3) return x.toExponential(3);
   return Number(x.toPrecision(4)).toString();
-}
-
-/** Show `message` in a banner at the top of the widget (or hide it when empty). */
-export function errorBanner(): { el: HTMLDivElement; show(message: string): void } {
-  const el = h("div", { class: "mgw-error", role: "alert", hidden: true });
-  return {
-    el,
-    show(message: string) {
-      el.textContent = message;
-      el.hidden = message === "";
-    },
-  };
 }

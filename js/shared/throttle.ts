@@ -1,33 +1,4 @@
-// Rate limiting for redraws and outgoing messages.
-
-/** A rate-limited function; `cancel()` drops a call still waiting (for a view's cleanup). */
-export interface Throttled<A extends unknown[]> {
-  (...args: A): void;
-  cancel(): void;
-}
-
-/** Call `fn` at most once per animation frame, with the latest arguments. */
-export function rafThrottle<A extends unknown[]>(fn: (...args: A) => void): Throttled<A> {
-  let pending: A | null = null;
-  let frame = 0;
-  const throttled = (...args: A) => {
-    const first = pending === null;
-    pending = args;
-    if (first) {
-      frame = requestAnimationFrame(() => {
-        const a = pending as A;
-        pending = null;
-        fn(...a);
-      });
-    }
-  };
-  return Object.assign(throttled, {
-    cancel() {
-      if (pending !== null) cancelAnimationFrame(frame);
-      pending = null;
-    },
-  });
-}
+// Rate limiting for outgoing messages. (Redraws are coalesced per animation frame by view.ts.)
 
 /** Call `fn` at most once every `ms` milliseconds; the last call in a burst always runs. */
 export function throttle<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {

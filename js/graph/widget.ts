@@ -1,15 +1,16 @@
 // GraphWidget's view: draws the computation graph Python sends, recolours it when the numbers
 // change (without a new layout), and sends clicks back as messages. Python holds all state.
-import "./graph.css";
-import { onChange, sendAction, type Render } from "./shared/anywidget";
-import { toFloat64 } from "./shared/binary";
-import { cssColor, diverging, maxAbs } from "./shared/colors";
-import { button, errorBanner, formatNumber, h } from "./shared/dom";
-import { detailContent } from "./graph/details";
-import { download, standaloneSvg } from "./graph/export";
-import { layoutGraph, metricsFor, unitId } from "./graph/layout";
-import { GraphDrawing } from "./graph/render";
-import { splitNumbers, type GraphState, type Numbers, type Topology } from "./graph/types";
+import "./widget.css";
+import { sendAction, type Render } from "../shared/anywidget";
+import { toFloat64 } from "../shared/binary";
+import { cssColor, diverging, maxAbs } from "../shared/colors";
+import { button, formatCount, formatNumber, h, showText } from "../shared/dom";
+import { mountView } from "../shared/view";
+import { detailContent } from "./details";
+import { download, standaloneSvg } from "./export";
+import { layoutGraph, metricsFor, unitId } from "./layout";
+import { GraphDrawing } from "./render";
+import { splitNumbers, type GraphState, type Numbers, type Topology } from "./types";
 
 const MIN_ZOOM = 0.1;
 const MAX_ZOOM = 4;
@@ -17,8 +18,8 @@ const MAX_ZOOM = 4;
 const MIN_READABLE_ZOOM = 0.7;
 
 const render: Render<GraphState> = ({ model, el }) => {
-  const root = h("div", { class: "mgw-root mgw-graph", "data-layout-count": 0, "data-numbers-count": 0 });
-  const banner = errorBanner();
+  const { root, redraw, onChange, on, cleanup } = mountView(model, el, { className: "mgw-graph", draw: drawNow });
+  root.dataset.layoutCount = root.dataset.numbersCount = "0";
   const stepButton = button("Step", () => sendAction(model, "step"), { title: "Apply the next node's chain rule" });
   const runButton = button("Run", () => sendAction(model, "run"), { title: "Apply all remaining steps" });
   const resetButton = button("Reset grads", () => sendAction(model, "reset"), { title: "Set every grad to 0" });
@@ -56,8 +57,7 @@ const render: Render<GraphState> = ({ model, el }) => {
   const stepLines = h("div", { class: "mgw-graph-lines mgw-mono" });
   const stepPanel = h("div", { class: "mgw-graph-panel mgw-graph-steps" }, [stepTitle, stepLines]);
   const detailPanel = h("div", { class: "mgw-graph-panel mgw-graph-details" });
-  root.append(banner.el, toolbar, note, canvas, h("div", { class: "mgw-graph-info" }, [stepPanel, detailPanel]));
-  el.append(root);
+  root.append(toolbar, note, canvas, h("div", { class: "mgw-graph-info" }, [stepPanel, detailPanel]));
   el.classList.add("mgw-graph-host"); // lets the view share the row in an ipywidgets HBox
 
   let topology: Topology = model.get("topology");
@@ -68,7 +68,18 @@ const render: Render<GraphState> = ({ model, el }) => {
   let layoutCount = 0;
   let focusScope: number | null = null; // the group the user just opened or folded
   let numbersCount = 0;
-  let openingFrame = 0; // the frame that scrolls a new graph into view
+  // Python sends topology, numbers and step_state in one message: draw them in one frame, each
+  // once (a new layout draws the numbers into the new drawing too).
+  let layoutChanged = true;
+  let numbersChanged = true;
+
+  function drawNow(): void {
+    if (layoutChanged) relayout();
+    else if (numbersChanged) applyNumbers();
+    layoutChanged = numbersChanged = false;
+    applyStep();
+    showDetails();
+  }
 
   function setZoom(z: number): void {
     zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z));
@@ -86,7 +97,7 @@ const render: Render<GraphState> = ({ model, el }) => {
 
   function relayout(): void {
     topology = model.get("topology");
-    if (!topology || !topology.units) return;
+    if (!topology?.units) return;
     const start = performance.now();
     const metrics = metricsFor(model.get("font_size") || 13);
     const laidOut = layoutGraph(topology, metrics, model.get("rankdir") || "LR");
@@ -103,27 +114,24 @@ const render: Render<GraphState> = ({ model, el }) => {
       },
     });
     canvas.replaceChildren(drawing.svg);
-    note.textContent = topology.note;
-    note.hidden = !topology.note;
+    showText(note, topology.note);
     applyNumbers();
     const ms = performance.now() - start;
-    layoutCount++;
-    root.dataset.layoutMs = ms.toFixed(1); // layout + drawing, as a user waits for it
-    root.dataset.layoutOnlyMs = layoutOnlyMs.toFixed(1); // without building the SVG
-    root.dataset.layoutNodes = String(laidOut.nodes.length);
-    root.dataset.layoutCount = String(layoutCount);
+    Object.assign(root.dataset, {
+      layoutMs: ms.toFixed(1), // layout + drawing, as a user waits for it
+      layoutOnlyMs: layoutOnlyMs.toFixed(1), // without building the SVG
+      layoutNodes: String(laidOut.nodes.length),
+      layoutCount: String(++layoutCount),
+    });
     if (focusScope === null) {
-      // a new graph: natural size, shrunk (within reason) when it is wider than the cell
+      // a new graph: natural size, shrunk (within reason) when it is wider than the cell, which
+      // has its width here: this runs in an animation frame, after the view is in the page
       setZoom(1);
-      cancelAnimationFrame(openingFrame);
-      openingFrame = requestAnimationFrame(() => {
-        if (!drawing) return;
-        if (drawing.layout.width > canvas.clientWidth) fit(MIN_READABLE_ZOOM);
-        // start at the inputs (left), level with the output, so a tall graph opens on content
-        const output = drawing.layout.nodes.find((n) => n.id === unitId(topology.root));
-        if (output) canvas.scrollTop = Math.max(0, output.y * zoom - canvas.clientHeight / 2);
-        canvas.scrollLeft = 0;
-      });
+      if (laidOut.width > canvas.clientWidth) fit(MIN_READABLE_ZOOM);
+      // start at the inputs (left), level with the output, so a tall graph opens on content
+      const output = laidOut.nodes.find((n) => n.id === unitId(topology.root));
+      if (output) canvas.scrollTop = Math.max(0, output.y * zoom - canvas.clientHeight / 2);
+      canvas.scrollLeft = 0;
     } else {
       setZoom(zoom); // the user opened or folded a group: keep the zoom, show that group
       scrollToScope(laidOut, focusScope);
@@ -149,12 +157,9 @@ const render: Render<GraphState> = ({ model, el }) => {
     numbers = splitNumbers(all, topology.units.length, topology.edges.length);
     const maxGrad = maxAbs(numbers.grad);
     drawing.updateNumbers(numbers, maxGrad);
-    legendMin.textContent = maxGrad > 0 ? formatNumber(-maxGrad) : "0";
-    legendMax.textContent = maxGrad > 0 ? formatNumber(maxGrad) : "0";
-    numbersCount++;
-    root.dataset.numbersCount = String(numbersCount);
-    applyStep();
-    showDetails();
+    legendMin.textContent = formatNumber(-maxGrad); // "0" while every grad is 0
+    legendMax.textContent = formatNumber(maxGrad);
+    root.dataset.numbersCount = String(++numbersCount);
   }
 
   function applyStep(): void {
@@ -162,13 +167,11 @@ const render: Render<GraphState> = ({ model, el }) => {
     drawing?.highlight(step, model.get("selected"));
     if (!step || step.total === undefined) return;
     const finished = step.finished;
-    stepButton.disabled = finished;
-    runButton.disabled = finished;
+    stepButton.disabled = runButton.disabled = finished;
     root.dataset.stepDone = String(step.seeded ? step.done : -1);
     root.dataset.stepFinished = String(finished);
-    const count = (n: number) => n.toLocaleString("en-US");
-    const steps = `${count(step.total)} step${step.total === 1 ? "" : "s"}`;
-    const progress = step.seeded ? `${count(step.done)} of ${steps}` : steps;
+    const steps = `${formatCount(step.total)} step${step.total === 1 ? "" : "s"}`;
+    const progress = step.seeded ? `${formatCount(step.done)} of ${steps}` : steps;
     const next = finished ? "done: every grad is final" : step.next ? `next: ${step.next}` : "";
     stepTitle.textContent = `Backward step-through · ${progress}${next ? " · " + next : ""}`;
     const lines = step.lines.length
@@ -189,10 +192,9 @@ const render: Render<GraphState> = ({ model, el }) => {
   }
 
   // Python asks for the drawing (widget.save_svg): answer with the standalone SVG.
-  const onCustom = (content: { type?: string; request?: number }) => {
+  on("msg:custom", (content: { type?: string; request?: number }) => {
     if (content?.type === "export_svg") sendAction(model, "svg", { request: content.request, svg: currentSvg() });
-  };
-  model.on("msg:custom", onCustom);
+  });
 
   // Pan by dragging the background; zoom with Ctrl/⌘ + wheel (plain wheel scrolls the notebook).
   let drag: { x: number; y: number; left: number; top: number } | null = null;
@@ -229,24 +231,19 @@ const render: Render<GraphState> = ({ model, el }) => {
     root.style.setProperty("--mgw-graph-font", `${model.get("font_size") || 13}px`);
   }
 
+  onChange(["topology", "rankdir", "font_size"], () => {
+    layoutChanged = true;
+    redraw();
+  });
+  onChange(["numbers"], () => {
+    numbersChanged = true;
+    redraw();
+  });
+  onChange(["step_state", "selected"], redraw);
+  onChange(["height", "font_size"], applySize);
   applySize();
-  relayout();
-  banner.show(model.get("error") || "");
-  const offs = [
-    onChange(model, ["topology", "rankdir", "font_size"], relayout),
-    onChange(model, ["numbers"], applyNumbers),
-    onChange(model, ["step_state", "selected"], () => {
-      applyStep();
-      showDetails();
-    }),
-    onChange(model, ["height", "font_size"], applySize),
-    onChange(model, ["error"], () => banner.show(model.get("error") || "")),
-  ];
-  return () => {
-    for (const off of offs) off();
-    model.off("msg:custom", onCustom);
-    cancelAnimationFrame(openingFrame);
-  };
+  redraw();
+  return cleanup;
 };
 
 export default { render };

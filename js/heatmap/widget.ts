@@ -1,61 +1,23 @@
 // GradientHeatmap view: one colour matrix per layer (grads / weights / last update), dead-ReLU
 // marks, per-layer gradient norms over time, and a hover readout. Python computes; this draws.
-import "./heatmap.css";
-import {
-  columnLabel,
-  geometry,
-  hitCell,
-  layerOffsets,
-  neuronOffsets,
-  type LayerInfo,
-  type MatrixGeometry,
-} from "./heatmap/layout";
-import { onChange, sendAction, type Render } from "./shared/anywidget";
-import { columns, copyBytes, toFloat32 } from "./shared/binary";
-import {
-  drawHeatmap,
-  drawLineChart,
-  fitCanvas,
-  onThemeChange,
-  themeColor,
-  type Series,
-} from "./shared/canvas";
-import { maxAbs } from "./shared/colors";
-import { button, errorBanner, formatNumber, h } from "./shared/dom";
-import { rafThrottle } from "./shared/throttle";
-
-interface State {
-  layers: LayerInfo[];
-  param_names: string[];
-  values: DataView | null;
-  grads: DataView | null;
-  updates: DataView | null;
-  mode: string;
-  dead: DataView | null;
-  dead_window: number;
-  norms: DataView | null;
-  step: number;
-  status: string;
-  message: string;
-  error: string;
-}
+import "./widget.css";
+import { sendAction, type Render } from "../shared/anywidget";
+import { columns, copyBytes, toFloat32 } from "../shared/binary";
+import { drawHeatmap, fitCanvas } from "../shared/canvas";
+import { drawChart, type Series } from "../shared/chart";
+import { maxAbs, seriesColor, themePalette, type ThemePalette } from "../shared/colors";
+import { button, formatNumber, h, showText } from "../shared/dom";
+import { mountView } from "../shared/view";
+import { columnLabel, geometry, hitCell, layerOffsets, neuronOffsets, type MatrixGeometry } from "./layout";
+import type { HeatmapState, LayerInfo } from "./types";
 
 const MODES: [string, string][] = [
   ["grads", "gradients"],
   ["weights", "weights"],
   ["updates", "last update"],
 ];
-const LAYER_COLORS = ["#1976d2", "#e65100", "#2e7d32", "#8e24aa", "#00838f", "#c62828"];
 const NORM_WIDTH = 340;
 const NORM_HEIGHT = 140;
-
-/** Theme colours for the canvases, read once per redraw (getComputedStyle is not free). */
-interface Palette {
-  fg: string;
-  muted: string;
-  error: string;
-  border: string;
-}
 
 interface LayerView {
   info: LayerInfo;
@@ -64,9 +26,8 @@ interface LayerView {
   title: HTMLDivElement;
 }
 
-const render: Render<State> = ({ model, el }) => {
-  const root = h("div", { class: "mgw-root mgw-heatmap" });
-  const banner = errorBanner();
+const render: Render<HeatmapState> = ({ model, el }) => {
+  const { root, redraw, onChange, cleanup } = mountView(model, el, { className: "mgw-heatmap", draw: drawNow });
   const modeButtons = MODES.map(([mode, label]) =>
     button(label, () => sendAction(model, "set_mode", { mode }), { "data-mode": mode }),
   );
@@ -78,8 +39,7 @@ const render: Render<State> = ({ model, el }) => {
   const tooltip = h("div", { class: "mgw-heatmap-tooltip mgw-mono", hidden: true });
   const normChart = h("canvas", { class: "mgw-heatmap-norms", "aria-label": "gradient norm per layer" });
   const legend = h("div", { class: "mgw-heatmap-legend mgw-muted" });
-  root.append(banner.el, toolbar, message, matrices, info, normChart, legend, tooltip);
-  el.append(root);
+  root.append(toolbar, message, matrices, info, normChart, legend, tooltip);
 
   let layerViews: LayerView[] = [];
   let values: Float32Array = new Float32Array(0);
@@ -107,9 +67,7 @@ const render: Render<State> = ({ model, el }) => {
     });
     legend.replaceChildren(
       ...layerViews.map(({ info }, i) =>
-        h("span", { class: "mgw-heatmap-key", style: `--mgw-key: ${LAYER_COLORS[i % LAYER_COLORS.length]}` }, [
-          info.name,
-        ]),
+        h("span", { class: "mgw-heatmap-key", style: `--mgw-key: ${seriesColor(i)}` }, [info.name]),
       ),
     );
   }
@@ -127,7 +85,7 @@ const render: Render<State> = ({ model, el }) => {
   function clearHover(): void {
     hovered = null;
     tooltip.hidden = true;
-    draw();
+    redraw();
   }
 
   function onHover(layer: number, event: MouseEvent): void {
@@ -143,7 +101,7 @@ const render: Render<State> = ({ model, el }) => {
     tooltip.style.left = `${event.clientX - rootBox.left + 12}px`;
     tooltip.style.top = `${event.clientY - rootBox.top + 12}px`;
     tooltip.hidden = false;
-    draw();
+    redraw();
   }
 
   function drawLayer(
@@ -152,7 +110,7 @@ const render: Render<State> = ({ model, el }) => {
     data: Float32Array,
     offset: number,
     deadOffset: number,
-    colors: Palette,
+    colors: ThemePalette,
   ): void {
     const g = view.geometry;
     const ctx = fitCanvas(view.canvas, g.width, g.height);
@@ -166,7 +124,6 @@ const render: Render<State> = ({ model, el }) => {
       (deadRows.length ? ` · ${deadRows.length} dead` : "");
     view.canvas.dataset.dead = deadRows.join(",");
     if (!ctx) return;
-    ctx.clearRect(0, 0, g.width, g.height);
     if (slice.length === count) {
       const rect = { x: g.left, y: g.top, width: g.cols * g.cell, height: g.rows * g.cell };
       drawHeatmap(ctx, slice, g.rows, g.cols, scale, rect, false);
@@ -213,15 +170,12 @@ const render: Render<State> = ({ model, el }) => {
     normSeries = layers.map((_, i) => ({
       xs: cols[0],
       ys: cols[i + 1].map((v) => (v > 0 ? Math.log10(v) : Number.NaN)),
-      color: LAYER_COLORS[i % LAYER_COLORS.length],
+      color: seriesColor(i),
     }));
   }
 
-  function drawNorms(colors: Palette): void {
-    const ctx = fitCanvas(normChart, NORM_WIDTH, NORM_HEIGHT);
-    if (!ctx) return;
-    ctx.clearRect(0, 0, NORM_WIDTH, NORM_HEIGHT);
-    drawLineChart(ctx, normSeries, { x: 0, y: 0, width: NORM_WIDTH, height: NORM_HEIGHT }, {
+  function drawNorms(colors: ThemePalette): void {
+    drawChart(normChart, NORM_WIDTH, NORM_HEIGHT, normSeries, {
       title: "log10 |gradient| per layer, by step",
       axisColor: colors.border,
       textColor: colors.muted,
@@ -233,20 +187,13 @@ const render: Render<State> = ({ model, el }) => {
     const infos = layerViews.map((v) => v.info);
     const offsets = layerOffsets(infos);
     const deadOffsets = neuronOffsets(infos);
-    const colors: Palette = {
-      fg: themeColor(root, "--mgw-fg", "#1f1f1f"),
-      muted: themeColor(root, "--mgw-fg-muted", "#666"),
-      error: themeColor(root, "--mgw-error-fg", "#c62828"),
-      border: themeColor(root, "--mgw-border", "#c8c8c8"),
-    };
+    const colors = themePalette(root);
     layerViews.forEach((view, i) => drawLayer(view, i, data, offsets[i], deadOffsets[i], colors));
     drawNorms(colors);
     const mode = model.get("mode");
     for (const b of modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
     stepLabel.textContent = `step ${model.get("step")} · ${model.get("status")}`;
-    const text = model.get("message");
-    message.hidden = text === "";
-    message.textContent = text;
+    showText(message, model.get("message"));
     if (hovered) {
       const index = paramIndex(hovered.layer, hovered.row, hovered.col);
       const description = describe(index);
@@ -265,38 +212,29 @@ const render: Render<State> = ({ model, el }) => {
       dead: String(deadCount),
     });
   }
-  const draw = rafThrottle(drawNow);
 
   const readArrays = () => {
     values = toFloat32(model.get("values"));
     grads = toFloat32(model.get("grads"));
     updates = toFloat32(model.get("updates"));
     dead = copyBytes(model.get("dead"));
-    draw();
+    redraw();
   };
-  const unsubscribe = [
-    onChange(model, ["layers"], () => {
-      buildLayers();
-      readNorms();
-      draw();
-    }),
-    onChange(model, ["values", "grads", "updates", "dead"], readArrays),
-    onChange(model, ["norms"], () => {
-      readNorms();
-      draw();
-    }),
-    onChange(model, ["mode", "step", "status", "message", "param_names"], draw),
-    onChange(model, ["error"], () => banner.show(model.get("error"))),
-    onThemeChange(() => draw()),
-  ];
-  banner.show(model.get("error"));
+  onChange(["layers"], () => {
+    buildLayers();
+    readNorms();
+    redraw();
+  });
+  onChange(["values", "grads", "updates", "dead"], readArrays);
+  onChange(["norms"], () => {
+    readNorms();
+    redraw();
+  });
+  onChange(["mode", "step", "status", "message", "param_names"], redraw);
   buildLayers();
   readNorms();
   readArrays();
-  return () => {
-    for (const off of unsubscribe) off();
-    draw.cancel();
-  };
+  return cleanup;
 };
 
 export default { render };

@@ -1,6 +1,13 @@
 // DecisionBoundary view: draws the frames Python computes (score grid, points, curves) and sends
 // the user's actions back as custom messages. It computes nothing about the model itself.
-import "./boundary.css";
+import "./widget.css";
+import { sendAction, type Render } from "../shared/anywidget";
+import { columns, toFloat32 } from "../shared/binary";
+import { drawHeatmap, fitCanvas, zeroContour } from "../shared/canvas";
+import { drawChart } from "../shared/chart";
+import { cssColor, diverging, maxAbs, themePalette } from "../shared/colors";
+import { button, formatNumber, h, showText } from "../shared/dom";
+import { mountView } from "../shared/view";
 import {
   canvasToData,
   dataToCanvas,
@@ -9,49 +16,15 @@ import {
   type Extent,
   type Points,
   type RecordedFrame,
-} from "./boundary/data";
-import { onChange, sendAction, type Render } from "./shared/anywidget";
-import { columns, toFloat32 } from "./shared/binary";
-import { drawHeatmap, drawLineChart, fitCanvas, onThemeChange, themeColor, zeroContour } from "./shared/canvas";
-import { cssColor, diverging, maxAbs } from "./shared/colors";
-import { button, errorBanner, formatNumber, h } from "./shared/dom";
-import { rafThrottle } from "./shared/throttle";
-
-interface Metrics {
-  loss?: number | null;
-  accuracy?: number | null;
-  test_loss?: number | null;
-  test_accuracy?: number | null;
-  lr?: number | null;
-}
-
-interface State {
-  resolution: number;
-  extent: number[];
-  frame: DataView | null;
-  frame_scale: number;
-  points: DataView | null;
-  labels: DataView | null;
-  test_points: DataView | null;
-  test_labels: DataView | null;
-  step: number;
-  metrics: Metrics;
-  curves: DataView | null;
-  status: string;
-  message: string;
-  lr: number | null;
-  lr_schedule: string;
-  recording: DataView | null;
-  recording_meta: DataView | null;
-  recording_resolution: number;
-  error: string;
-}
+} from "./data";
+import type { BoundaryState } from "./types";
 
 const PLOT_SIZE = 360;
 const CHART_WIDTH = 280;
 const CHART_HEIGHT = 150;
 const POSITIVE = cssColor(diverging(1, 1, 1));
 const NEGATIVE = cssColor(diverging(-1, 1, 1));
+const ACCURACY_COLOR = "#2e7d32"; // the loss curve takes the theme's accent
 
 function byteLength(view: DataView | null): number {
   return view ? view.byteLength : 0;
@@ -65,9 +38,8 @@ function number(x: number | null | undefined): string {
   return x == null ? "–" : formatNumber(x);
 }
 
-const render: Render<State> = ({ model, el }) => {
-  const root = h("div", { class: "mgw-root mgw-boundary" });
-  const banner = errorBanner();
+const render: Render<BoundaryState> = ({ model, el }) => {
+  const { root, redraw, onChange, cleanup } = mountView(model, el, { className: "mgw-boundary", draw: drawNow });
 
   // ---- toolbar ----
   const send = (type: string, payload: object = {}) => sendAction(model, type, payload);
@@ -123,14 +95,13 @@ const render: Render<State> = ({ model, el }) => {
   const live = button("Live", () => {
     scrubIndex = null;
     slider.value = slider.max;
-    draw();
+    redraw();
   });
   const scrub = h("div", { class: "mgw-toolbar mgw-boundary-scrub" }, ["recorded run ", slider, live, scrubLabel]);
   const hint = h("div", { class: "mgw-muted mgw-boundary-hint" }, [
     "click: add a + point · shift-click: add a − point · alt-click or “Remove points”: remove the nearest point",
   ]);
-  root.append(banner.el, toolbar, h("div", { class: "mgw-boundary-body" }, [plot, side]), scrub, hint);
-  el.append(root);
+  root.append(toolbar, h("div", { class: "mgw-boundary-body" }, [plot, side]), scrub, hint);
 
   // ---- view state (what to draw; the model state lives in Python) ----
   let removing = false;
@@ -166,7 +137,6 @@ const render: Render<State> = ({ model, el }) => {
   function drawPlot(values: Float32Array, resolution: number, scale: number): void {
     const ctx = fitCanvas(canvas, PLOT_SIZE, PLOT_SIZE);
     if (!ctx) return;
-    ctx.clearRect(0, 0, PLOT_SIZE, PLOT_SIZE);
     const rect = { x: 0, y: 0, width: PLOT_SIZE, height: PLOT_SIZE };
     drawHeatmap(ctx, values, resolution, resolution, scale, rect, true);
     // the decision boundary: where the score crosses 0
@@ -185,40 +155,22 @@ const render: Render<State> = ({ model, el }) => {
 
   function drawCharts(): void {
     const [steps, loss, accuracy, testLoss, testAccuracy] = curves;
-    const accent = themeColor(root, "--mgw-accent", "#1976d2");
-    const text = themeColor(root, "--mgw-fg-muted", "#666");
-    const axis = themeColor(root, "--mgw-border", "#c8c8c8");
-    const green = "#2e7d32";
-    const style = { axisColor: axis, textColor: text };
-    drawChart(lossChart, "loss (dashed: test)", accent, steps, loss, testLoss, style);
-    drawChart(accuracyChart, "accuracy (dashed: test)", green, steps, accuracy, testAccuracy, {
+    const palette = themePalette(root);
+    const style = { axisColor: palette.border, textColor: palette.muted };
+    // each training curve with its dashed test twin
+    const curve = (train: Float32Array, test: Float32Array, color: string) => [
+      { xs: steps, ys: train, color },
+      { xs: steps, ys: test, color, dashed: true },
+    ];
+    drawChart(lossChart, CHART_WIDTH, CHART_HEIGHT, curve(loss, testLoss, palette.accent), {
+      title: "loss (dashed: test)",
       ...style,
-      yRange: [0, 1] as [number, number],
     });
-  }
-
-  /** One training curve and its dashed test twin on a chart canvas. */
-  function drawChart(
-    chart: HTMLCanvasElement,
-    title: string,
-    color: string,
-    steps: Float32Array,
-    train: Float32Array,
-    test: Float32Array,
-    style: { axisColor: string; textColor: string; yRange?: [number, number] },
-  ): void {
-    const ctx = fitCanvas(chart, CHART_WIDTH, CHART_HEIGHT);
-    if (!ctx) return;
-    ctx.clearRect(0, 0, CHART_WIDTH, CHART_HEIGHT);
-    drawLineChart(
-      ctx,
-      [
-        { xs: steps, ys: train, color },
-        { xs: steps, ys: test, color, dashed: true },
-      ],
-      { x: 0, y: 0, width: CHART_WIDTH, height: CHART_HEIGHT },
-      { title, ...style },
-    );
+    drawChart(accuracyChart, CHART_WIDTH, CHART_HEIGHT, curve(accuracy, testAccuracy, ACCURACY_COLOR), {
+      title: "accuracy (dashed: test)",
+      yRange: [0, 1],
+      ...style,
+    });
   }
 
   function drawNow(): void {
@@ -258,8 +210,7 @@ const render: Render<State> = ({ model, el }) => {
       lrInput.value = constant == null ? "" : String(constant);
       lrInput.placeholder = schedule ? "schedule" : "";
     }
-    overlay.hidden = message === "";
-    overlay.textContent = message;
+    showText(overlay, message);
     canvas.classList.toggle("mgw-boundary-dimmed", message !== "");
     play.disabled = status === "running" || status === "diverged";
     pause.disabled = status !== "running";
@@ -274,23 +225,22 @@ const render: Render<State> = ({ model, el }) => {
       recorded: String(recorded.length),
     });
   }
-  const draw = rafThrottle(drawNow);
 
   // ---- trait changes ----
   const readFrame = () => {
     frame = toFloat32(model.get("frame"));
     frameDirty = true;
-    draw();
+    redraw();
   };
   // decoded once per change: scrubbing redraws the charts without new curves
   const readCurves = () => {
     curves = columns(model.get("curves"), 5);
-    draw();
+    redraw();
   };
   const readPoints = () => {
     points = decodePoints(model.get("points"), model.get("labels"));
     testPoints = decodePoints(model.get("test_points"), model.get("test_labels"));
-    draw();
+    redraw();
   };
   const readRecording = () => {
     recorded = decodeRecording(model.get("recording"), model.get("recording_meta"), model.get("recording_resolution"));
@@ -298,12 +248,12 @@ const render: Render<State> = ({ model, el }) => {
     slider.max = String(recorded.length);
     if (atLive) slider.value = slider.max;
     slider.disabled = recorded.length === 0;
-    draw();
+    redraw();
   };
   slider.addEventListener("input", () => {
     const index = Number(slider.value);
     scrubIndex = index >= recorded.length ? null : index;
-    draw();
+    redraw();
   });
 
   canvas.addEventListener("click", (event: MouseEvent) => {
@@ -319,24 +269,16 @@ const render: Render<State> = ({ model, el }) => {
     else send("add_point", { x, y, label: event.shiftKey ? -1 : 1 });
   });
 
-  const unsubscribe = [
-    onChange(model, ["frame"], readFrame),
-    onChange(model, ["points", "labels", "test_points", "test_labels"], readPoints),
-    onChange(model, ["recording", "recording_meta", "recording_resolution"], readRecording),
-    onChange(model, ["curves"], readCurves),
-    onChange(model, ["step", "metrics", "status", "message", "lr", "lr_schedule", "extent"], draw),
-    onChange(model, ["error"], () => banner.show(model.get("error"))),
-    onThemeChange(() => draw()),
-  ];
-  banner.show(model.get("error"));
+  onChange(["frame"], readFrame);
+  onChange(["points", "labels", "test_points", "test_labels"], readPoints);
+  onChange(["recording", "recording_meta", "recording_resolution"], readRecording);
+  onChange(["curves"], readCurves);
+  onChange(["step", "metrics", "status", "message", "lr", "lr_schedule", "extent"], redraw);
   readCurves();
   readPoints();
   readRecording();
   readFrame();
-  return () => {
-    for (const off of unsubscribe) off();
-    draw.cancel();
-  };
+  return cleanup;
 };
 
 export default { render };

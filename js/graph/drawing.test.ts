@@ -1,35 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { detailContent } from "./details";
 import { standaloneSvg } from "./export";
+import { buffer, topology, XSS } from "./fixtures";
 import { layoutGraph, metricsFor } from "./layout";
 import { GraphDrawing } from "./render";
-import { splitNumbers, type Topology } from "./types";
+import { splitNumbers } from "./types";
 
-const XSS = "<img src=x onerror=alert(1)>";
-
-// out = a * a + c, with an XSS label on c
-const topology: Topology = {
-  version: 1,
-  units: [
-    { kind: "value", name: "a", label: "a", op: "", box: -1 },
-    { kind: "value", name: "#1", label: "", op: "*", box: -1 },
-    { kind: "value", name: XSS, label: XSS, op: "", box: -1 },
-    { kind: "value", name: "out", label: "out", op: "+", box: -1 },
-  ],
-  edges: [
-    [0, 1, "a.data"],
-    [0, 1, "a.data"],
-    [1, 3, "1"],
-    [2, 3, "1"],
-  ],
-  boxes: [],
-  root: 3,
-  total: 4,
-  shown: 4,
-  note: "",
-};
-// data, grad per unit, then local per edge
-const buffer = Float64Array.from([3, 9, 1, 10, 6, 1, 1, 1, 3, 3, 1, 1]);
 const numbers = splitNumbers(buffer, 4, 4);
 const handlers = { select: () => {}, toggle: () => {}, hover: () => {} };
 

@@ -1,28 +1,11 @@
 // The boundary view in jsdom (no canvas drawing there): controls and clicks become messages,
 // and Python's message is shown as text.
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import view from "../boundary";
+import { describe, expect, it } from "vitest";
+import { renderView } from "../shared/testing";
+import type { BoundaryState } from "./types";
+import view from "./widget";
 
-function fakeModel(state: Record<string, unknown>) {
-  const listeners: Record<string, (() => void)[]> = {};
-  const sent: any[] = [];
-  return {
-    sent,
-    get: (key: string) => state[key],
-    set: (key: string, value: unknown) => {
-      state[key] = value;
-      for (const cb of listeners[`change:${key}`] ?? []) cb();
-    },
-    save_changes: () => {},
-    on: (event: string, cb: () => void) => {
-      (listeners[event] ??= []).push(cb);
-    },
-    off: () => {},
-    send: (content: unknown) => sent.push(content),
-  };
-}
-
-const state = () => ({
+const state = (): BoundaryState => ({
   resolution: 2,
   extent: [0, 4, 0, 2],
   frame: new DataView(new Float32Array([1, -1, 1, -1]).buffer),
@@ -44,20 +27,9 @@ const state = () => ({
   error: "",
 });
 
-beforeEach(() => {
-  vi.stubGlobal("requestAnimationFrame", (cb: FrameRequestCallback) => {
-    cb(0);
-    return 0;
-  });
-  HTMLCanvasElement.prototype.getContext = (() => null) as any; // jsdom has no 2-D canvas
-});
-afterEach(() => vi.unstubAllGlobals());
-
 describe("boundary view", () => {
   it("sends clicks as add_point / remove_point in data coordinates", () => {
-    const model = fakeModel(state());
-    const el = document.createElement("div");
-    view.render({ model: model as any, el });
+    const { model, el } = renderView(view, state());
     const canvas = el.querySelector("canvas.mgw-boundary-canvas") as HTMLCanvasElement;
     canvas.getBoundingClientRect = () => ({ left: 0, top: 0, width: 360, height: 360 }) as DOMRect;
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 90, clientY: 90 }));
@@ -71,9 +43,7 @@ describe("boundary view", () => {
   });
 
   it("maps buttons to messages and shows state as data attributes", () => {
-    const model = fakeModel(state());
-    const el = document.createElement("div");
-    view.render({ model: model as any, el });
+    const { model, el } = renderView(view, state());
     const root = el.querySelector(".mgw-boundary") as HTMLElement;
     expect(root.dataset.step).toBe("3");
     expect(root.dataset.status).toBe("paused");
@@ -83,13 +53,28 @@ describe("boundary view", () => {
   });
 
   it("shows Python's message as text, never as HTML", () => {
-    const model = fakeModel(state());
-    const el = document.createElement("div");
-    view.render({ model: model as any, el });
+    const { model, el, frames } = renderView(view, state());
     model.set("message", "<img src=x onerror=alert(1)> diverged");
+    frames.run();
     const overlay = el.querySelector(".mgw-boundary-overlay") as HTMLElement;
     expect(overlay.hidden).toBe(false);
     expect(overlay.textContent).toBe("<img src=x onerror=alert(1)> diverged");
     expect(overlay.querySelector("img")).toBeNull();
+  });
+
+  it("draws a state message once, in the next frame, and detaches everything on cleanup", () => {
+    const { model, el, frames, cleanup } = renderView(view, state());
+    const root = el.querySelector(".mgw-boundary") as HTMLElement;
+    model.update({ step: 4, status: "running", frame: new DataView(new Float32Array([1, 1, -1, -1]).buffer) });
+    expect(root.dataset.step).toBe("3");
+    frames.run();
+    expect([root.dataset.step, root.dataset.status, root.dataset.framesDrawn]).toEqual(["4", "running", "2"]);
+    const pause = [...el.querySelectorAll("button")].find((b) => b.textContent === "❚❚ Pause")!;
+    expect(pause.disabled).toBe(false);
+
+    model.set("step", 5);
+    cleanup();
+    expect(model.listenerCount()).toBe(0);
+    expect(frames.pending).toBe(0);
   });
 });

@@ -1,0 +1,101 @@
+// The graph view in jsdom: it draws what Python sends once per frame (the numbers once, not once
+// per changed trait), sends buttons and clicks as messages, answers Python's export request, and
+// its cleanup detaches everything.
+import { describe, expect, it } from "vitest";
+import { renderView } from "../shared/testing";
+import { buffer, topology } from "./fixtures";
+import type { GraphState, StepState } from "./types";
+import view from "./widget";
+
+const bytes = (numbers: Float64Array) => new DataView(numbers.buffer.slice(0));
+const idle: StepState = { done: 0, total: 2, seeded: false, finished: false, active: -1, children: [], lines: [], next: "" };
+const state = (): GraphState => ({
+  topology,
+  numbers: bytes(buffer),
+  step_state: idle,
+  selected: -1,
+  rankdir: "LR",
+  font_size: 13,
+  height: 520,
+  error: "",
+});
+
+function mount() {
+  const { model, el, frames, cleanup } = renderView(view, state());
+  const root = el.querySelector(".mgw-graph") as HTMLElement;
+  const grad = (unit: number) => root.querySelector(`g.mgw-gvalue[data-unit="${unit}"] .mgw-ggrad`)!.textContent;
+  return { model, el, frames, root, grad, cleanup };
+}
+
+describe("graph view", () => {
+  it("lays out and draws the numbers once for the first state", () => {
+    const { root, grad } = mount();
+    expect(root.classList.contains("mgw-root")).toBe(true);
+    expect(root.dataset.layoutCount).toBe("1");
+    expect(root.dataset.numbersCount).toBe("1");
+    expect(grad(0)).toBe("grad 6");
+    expect(root.querySelector(".mgw-graph-canvas")!.getAttribute("style")).toContain("max-height: 520px");
+  });
+
+  it("draws a step's numbers and step state in one frame, numbers once", () => {
+    const { model, frames, root, grad } = mount();
+    const stepped = Float64Array.from(buffer);
+    stepped[4] = 12; // grad of a
+    model.update({
+      numbers: bytes(stepped),
+      step_state: { ...idle, done: 1, seeded: true, active: 3, children: [1, 2], lines: ["c.grad += 1"] },
+    });
+    expect(grad(0)).toBe("grad 6"); // nothing drawn before the frame
+    frames.run();
+    expect(grad(0)).toBe("grad 12");
+    expect(root.dataset.numbersCount).toBe("2");
+    expect(root.dataset.layoutCount).toBe("1");
+    expect(root.dataset.stepDone).toBe("1");
+    expect(root.querySelector(".mgw-graph-lines")!.textContent).toBe("c.grad += 1");
+    expect(root.querySelector('g.mgw-gvalue[data-unit="3"]')!.classList.contains("is-active")).toBe(true);
+  });
+
+  it("draws a new root's topology, numbers and step state with one layout and one number pass", () => {
+    const { model, frames, root } = mount();
+    model.update({ topology: { ...topology, version: 2 }, numbers: bytes(buffer), step_state: idle, selected: -1 });
+    frames.run();
+    expect(root.dataset.layoutCount).toBe("2");
+    expect(root.dataset.numbersCount).toBe("2"); // before: 3, once for the topology, once for the numbers
+  });
+
+  it("sends its buttons and node clicks as messages", () => {
+    const { model, el } = mount();
+    const click = (name: string) => [...el.querySelectorAll("button")].find((b) => b.textContent === name)!.click();
+    click("Step");
+    click("Run");
+    click("Reset grads");
+    el.querySelector<SVGGElement>('g.mgw-gvalue[data-unit="0"]')!.dispatchEvent(new MouseEvent("click"));
+    expect(model.sent).toEqual([{ type: "step" }, { type: "run" }, { type: "reset" }, { type: "select", unit: 0 }]);
+  });
+
+  it("answers Python's export request with a standalone SVG", () => {
+    const { model } = mount();
+    model.emit("msg:custom", { type: "export_svg", request: 7 });
+    expect(model.sent).toHaveLength(1);
+    expect(model.sent[0].type).toBe("svg");
+    expect(model.sent[0].request).toBe(7);
+    expect(model.sent[0].svg.startsWith("<?xml")).toBe(true);
+  });
+
+  it("shows Python's error in the banner", () => {
+    const { model, root } = mount();
+    model.set("error", "expected a Value, got int");
+    const banner = root.querySelector(".mgw-error") as HTMLElement;
+    expect(banner.hidden).toBe(false);
+    expect(banner.textContent).toBe("expected a Value, got int");
+  });
+
+  it("cleanup detaches every listener and drops queued frames", () => {
+    const { model, frames, cleanup } = mount();
+    model.set("numbers", bytes(buffer));
+    expect(frames.pending).toBe(1);
+    cleanup();
+    expect(model.listenerCount()).toBe(0);
+    expect(frames.pending).toBe(0);
+  });
+});

@@ -1,0 +1,116 @@
+// The view shell every widget mounts: root, error banner, coalesced redraws, theme, cleanup.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { fakeAnimationFrames, fakeModel, type FakeFrames } from "./testing";
+import { mountView } from "./view";
+
+let frames: FakeFrames;
+const cleanups: (() => void)[] = [];
+beforeEach(() => {
+  frames = fakeAnimationFrames();
+});
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  document.body.replaceChildren();
+  for (const key of Object.keys(document.body.dataset)) delete document.body.dataset[key];
+});
+
+/** MutationObserver callbacks run as a microtask. */
+const flushObservers = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+interface TestState {
+  error: string;
+  step: number;
+}
+
+function mount(error = "") {
+  const model = fakeModel<TestState>({ error, step: 0 });
+  const el = document.createElement("div");
+  document.body.append(el);
+  const draw = vi.fn();
+  const shell = mountView<TestState>(model, el, { className: "mgw-test", draw });
+  cleanups.push(shell.cleanup);
+  return { model, el, draw, shell };
+}
+
+describe("mountView", () => {
+  it("mounts one root with its classes, the error banner first", () => {
+    const { el, shell } = mount();
+    expect(el.children).toHaveLength(1);
+    expect(el.firstElementChild).toBe(shell.root);
+    expect(shell.root.className).toBe("mgw-root mgw-test");
+    const banner = shell.root.firstElementChild as HTMLElement;
+    expect(banner.classList.contains("mgw-error")).toBe(true);
+    expect(banner.getAttribute("role")).toBe("alert");
+    expect(banner.hidden).toBe(true);
+  });
+
+  it("shows the error trait in the banner as text, and hides it when cleared", () => {
+    const { model, shell } = mount("bad <b>input</b>");
+    const banner = shell.root.querySelector(".mgw-error") as HTMLElement;
+    expect(banner.hidden).toBe(false);
+    expect(banner.textContent).toBe("bad <b>input</b>");
+    expect(banner.querySelector("b")).toBeNull();
+    model.set("error", "");
+    expect(banner.hidden).toBe(true);
+    model.set("error", "expected a Value");
+    expect(banner.hidden).toBe(false);
+    expect(banner.textContent).toBe("expected a Value");
+  });
+
+  it("coalesces redraws into one draw per animation frame", () => {
+    const { model, draw, shell } = mount();
+    shell.onChange(["step"], shell.redraw);
+    shell.redraw();
+    model.set("step", 1);
+    model.set("step", 2);
+    expect(draw).not.toHaveBeenCalled();
+    frames.run();
+    expect(draw).toHaveBeenCalledTimes(1);
+    frames.run();
+    expect(draw).toHaveBeenCalledTimes(1);
+    model.set("step", 3);
+    frames.run();
+    expect(draw).toHaveBeenCalledTimes(2);
+  });
+
+  it("redraws on a theme switch (canvases read theme colours when drawing)", async () => {
+    const { draw } = mount();
+    document.body.dataset.jpThemeName = "JupyterLab Dark";
+    await flushObservers();
+    frames.run();
+    expect(draw).toHaveBeenCalledTimes(1);
+    document.body.dataset.other = "x"; // not a theme attribute
+    await flushObservers();
+    frames.run();
+    expect(draw).toHaveBeenCalledTimes(1);
+    document.body.dataset.jpThemeName = "JupyterLab Light";
+    await flushObservers();
+    frames.run();
+    expect(draw).toHaveBeenCalledTimes(2);
+  });
+
+  it("cleanup removes every listener, cancels a queued redraw and stops watching the theme", async () => {
+    const { model, draw, shell } = mount();
+    const onMessage = vi.fn();
+    shell.onChange(["step"], shell.redraw);
+    shell.on("msg:custom", onMessage);
+    expect(model.listenerCount()).toBe(3); // error, step, msg:custom
+    shell.redraw();
+    expect(frames.pending).toBe(1);
+
+    shell.cleanup();
+    expect(model.listenerCount()).toBe(0);
+    expect(frames.pending).toBe(0);
+    frames.run();
+    model.set("step", 1);
+    model.emit("msg:custom", { type: "export_svg" });
+    document.body.dataset.jpThemeName = "JupyterLab Dark";
+    await flushObservers();
+    frames.run();
+    expect(draw).not.toHaveBeenCalled();
+    expect(onMessage).not.toHaveBeenCalled();
+    shell.redraw(); // e.g. a DOM event after removal
+    expect(frames.pending).toBe(0);
+    shell.cleanup(); // a second cleanup is harmless
+  });
+});
