@@ -372,3 +372,23 @@ def test_optim_is_exported_lazily():
         "assert 'optim' in dir(m) and m.optim.Adam.name == 'adam'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_multiclass_spiral_bench_runs_and_tracks_torch(tmp_path):
+    """bench/multiclass_spiral.py --quick: the scalar run reaches the target at torch's step."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "multiclass_spiral.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick", "--seeds", "0", "--results-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run,) = json.loads((tmp_path / "multiclass_spiral_quick.json").read_text())["runs"]
+    assert run["reached"] is not None and run["reached"]["steps"] == run["torch_steps"]
+    assert run["max_abs_weight_diff_vs_torch"] <= 1e-10
