@@ -100,6 +100,15 @@ def _check_eps(name: str, eps: object) -> float:
     return value
 
 
+def _check_betas(name: str, betas: object) -> tuple[float, float]:
+    if isinstance(betas, (str, bytes)) or not isinstance(betas, Iterable):
+        raise ValueError(f"{name} must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
+    pair = tuple(betas)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
+    return _check_fraction(f"{name}[0]", pair[0]), _check_fraction(f"{name}[1]", pair[1])
+
+
 class _Hyperparameter:
     """An attribute checked on every assignment, so a slider may change it between steps."""
 
@@ -115,15 +124,6 @@ class _Hyperparameter:
 
     def __set__(self, obj: object, value: object) -> None:
         obj.__dict__[self.name] = self.check(self.name, value)
-
-
-def _check_betas(name: str, betas: object) -> tuple[float, float]:
-    if isinstance(betas, (str, bytes)) or not isinstance(betas, Iterable):
-        raise ValueError(f"{name} must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
-    pair = tuple(betas)
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
-    return _check_fraction(f"{name}[0]", pair[0]), _check_fraction(f"{name}[1]", pair[1])
 
 
 def _check_parameters(params: object) -> list[Value]:
