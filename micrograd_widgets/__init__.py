@@ -29,6 +29,7 @@ _LAZY = {
     "GradientHeatmap": "heatmap",
     "datasets": None,
     "losses": None,
+    "optim": None,
 }
 
 __all__ = ["MLP", "Layer", "Module", "Neuron", "Value", "__version__", *_LAZY]

@@ -1,15 +1,25 @@
-"""Loss functions for binary classification with labels in {-1, +1}, built from Value ops.
+"""Loss functions built from Value ops: binary (labels -1 / +1) and k-class (labels 0..k-1).
 
-Each data loss takes the model's ``scores`` (one :class:`Value` per example) and the labels ``y``
-and returns a single :class:`Value`, so ``loss.backward()`` fills every parameter's ``grad``:
+Each data loss takes the model's outputs and the labels ``y`` and returns a single :class:`Value`,
+so ``loss.backward()`` fills every parameter's ``grad``. Binary losses take ``scores``, one
+:class:`Value` per example, whose sign is the class:
 
 * :func:`svm_loss` -- the seed's max-margin (hinge) loss ``mean(relu(1 - y·score))``
 * :func:`log_loss` -- logistic loss ``mean(log(1 + exp(-y·score)))`` = ``-log(sigmoid(y·score))``
 * :func:`mse_loss` -- ``mean((score - y)²)``
 
+The k-class loss takes ``logits``, a list of k Values per example (an ``MLP(2, [..., k])``'s
+output), and class numbers ``y`` in 0..k-1:
+
+* :func:`cross_entropy_loss` -- softmax cross-entropy ``mean(-log_softmax(z)[y])``, with
+  :func:`log_softmax` written the numerically stable way (log-sum-exp with the max subtracted);
+  :func:`cross_entropy_loss_np` is its NumPy twin, for a test set without building a graph.
+
 Regularization: :func:`l2_penalty` ``rate·Σp²`` (the seed's ``alpha = 1e-4``) and
 :func:`l1_penalty` ``rate·Σ|p|``. :func:`total_loss` puts the pieces together the way the seed's
-``loss()`` does, and :func:`accuracy` counts sign agreements.
+``loss()`` does. :func:`accuracy` counts sign agreements (one score per example) or argmax hits
+(k scores), :func:`confusion_matrix` counts true class × predicted class, and
+:func:`class_indices` turns labels of either convention into class numbers 0..k-1.
 """
 
 from __future__ import annotations
@@ -26,16 +36,25 @@ __all__ = [
     "DATA_LOSSES",
     "PENALTIES",
     "accuracy",
+    "class_indices",
+    "confusion_matrix",
+    "cross_entropy_loss",
+    "cross_entropy_loss_np",
     "l1_penalty",
     "l2_penalty",
     "log_loss",
+    "log_softmax",
     "mse_loss",
+    "predicted_classes",
     "svm_loss",
     "total_loss",
 ]
 
 Labels = Sequence[float] | np.ndarray
-DataLoss = Callable[[Sequence[Value], Labels], Value]
+#: one score per example (binary losses) or one list of k logits per example (cross-entropy)
+ModelOutputs = Sequence[Value] | Sequence[Sequence[Value]]
+DataLoss = Callable[[ModelOutputs, Labels], Value]
+Scores = Sequence[Value] | Sequence[float] | Sequence[Sequence[Value]] | np.ndarray
 
 
 def _checked(scores: Sequence[Value], y: Labels) -> list[float]:
@@ -83,6 +102,120 @@ def mse_loss(scores: Sequence[Value], y: Labels) -> Value:
     return _mean([(s - yi) ** 2 for yi, s in zip(labels, scores)])
 
 
+# ---- k classes: softmax cross-entropy ------------------------------------------------------------
+
+
+def class_indices(y: Labels, classes: int) -> np.ndarray:
+    """Labels -> class numbers 0..k-1 (int64), checked.
+
+    For ``classes`` >= 3 the labels must be the whole numbers 0..k-1. For 2 classes the binary
+    labels -1 / +1 are accepted too and mean classes 0 and 1 (the order of
+    :func:`~micrograd_widgets.datasets.label_values`), so a binary dataset can train a 2-output
+    model with cross-entropy; mixing -1 with 0 is refused.
+    """
+    if isinstance(classes, bool) or not isinstance(classes, numbers.Integral) or classes < 2:
+        raise ValueError(
+            f"classes must be an integer >= 2 (the number of classes), got {classes!r}"
+        )
+    k = int(classes)
+    labels = np.asarray(y, dtype=np.float64).ravel()
+    allowed = "-1 or +1 (or 0 / 1)" if k == 2 else f"the whole numbers 0..{k - 1}"
+    whole = np.isfinite(labels) & (labels == np.round(labels))
+    if not np.all(whole):
+        bad = labels[~whole][0]
+        raise ValueError(f"labels must be class numbers, {allowed}; got {bad!r}")
+    lowest = -1 if k == 2 else 0
+    outside = (labels < lowest) | (labels > k - 1)
+    if np.any(outside):
+        bad = labels[outside][0]
+        hint = " (-1 / +1 are the binary labels: use them with 2 classes)" if bad == -1 else ""
+        raise ValueError(f"label {bad:g} is out of range for {k} classes; expected {allowed}{hint}")
+    if k == 2 and np.any(labels == -1) and np.any(labels == 0):
+        raise ValueError(
+            "labels mix the binary convention -1 / +1 with 0 / 1 (both -1 and 0 occur); use one"
+        )
+    return np.where(labels < 0, 0, labels).astype(np.int64)
+
+
+def _checked_logits(
+    logits_per_sample: Sequence[Sequence[Value]], y: Labels
+) -> tuple[list[Sequence[Value]], list[int]]:
+    rows = list(logits_per_sample)
+    count = len(np.asarray(y, dtype=np.float64).ravel())
+    if len(rows) != count:
+        raise ValueError(
+            f"got logits for {len(rows)} examples but {count} labels; expected one each"
+        )
+    if not rows:
+        raise ValueError("cannot compute a loss over zero examples")
+    k = None
+    for i, row in enumerate(rows):
+        if isinstance(row, Value) or not isinstance(row, Sequence):
+            raise ValueError(
+                f"example {i}'s logits is a {type(row).__name__}, not a list of Values: "
+                "cross-entropy needs one logit per class, from a model with k >= 2 outputs "
+                "(e.g. MLP(2, [16, 3])); for one score per example use 'svm', 'log' or 'mse'"
+            )
+        if k is None:
+            k = len(row)
+            if k < 2:
+                raise ValueError(
+                    f"cross-entropy needs at least 2 logits per example (one per class), got {k}"
+                )
+        elif len(row) != k:
+            raise ValueError(f"example {i} has {len(row)} logits, example 0 has {k}; expected {k}")
+        if not all(isinstance(z, Value) for z in row):
+            raise TypeError(f"example {i}'s logits must be Values, got {list(row)!r:.80}")
+    assert k is not None
+    return rows, class_indices(y, k).tolist()
+
+
+def log_softmax(logits: Sequence[Value]) -> list[Value]:
+    """``log(softmax(z))ᵢ = zᵢ - log Σⱼ exp(zⱼ)``, as Value ops that never overflow.
+
+    With ``m = max(z)``: ``log Σⱼ exp(zⱼ) = m + log Σⱼ exp(zⱼ - m)``, so ``log_softmax(z)ᵢ =
+    (zᵢ - m) - log Σⱼ exp(zⱼ - m)``. Every exponent is <= 0 (no overflow at z = 1000) and the
+    largest term is exp(0) = 1 (the log's argument is >= 1). ``m`` is a plain number: the result
+    does not depend on it, so no gradient needs to flow through it.
+    """
+    if not all(math.isfinite(z.data) for z in logits):
+        # a diverged model: NaN out, and NaN grads for every logit (as in PyTorch), instead of
+        # log(NaN) raising
+        poisoned = sum(logits[1:], logits[0]) * math.nan
+        return [poisoned for _ in logits]
+    m = max(z.data for z in logits)
+    shifted = [z - m for z in logits]  # zᵢ - m <= 0
+    exps = [s.exp() for s in shifted]  # in (0, 1], one of them exactly 1
+    log_sum_exp = sum(exps[1:], exps[0]).log()  # log Σⱼ exp(zⱼ - m) >= 0
+    return [s - log_sum_exp for s in shifted]
+
+
+def cross_entropy_loss(logits_per_sample: Sequence[Sequence[Value]], y: Labels) -> Value:
+    """Softmax cross-entropy: ``mean(-log softmax(z)[y])`` over the examples.
+
+    ``logits_per_sample`` holds k Values per example (a k-output model's output), ``y`` the class
+    numbers 0..k-1 (for k = 2 also -1 / +1, see :func:`class_indices`). Equal to PyTorch's
+    ``cross_entropy(logits, y)`` (mean reduction), loss and gradients.
+    """
+    rows, labels = _checked_logits(logits_per_sample, y)
+    return _mean([-log_softmax(z)[c] for z, c in zip(rows, labels)])
+
+
+def cross_entropy_loss_np(logits: np.ndarray | Sequence[Sequence[float]], y: Labels) -> float:
+    """:func:`cross_entropy_loss` in NumPy (no graph): ``logits`` is an (n, k) array."""
+    Z = np.asarray(logits, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape[1] < 2:
+        raise ValueError(f"logits must be an (n, k) array with k >= 2 classes, got shape {Z.shape}")
+    labels = class_indices(y, Z.shape[1])
+    if len(labels) != len(Z):
+        raise ValueError(f"got logits for {len(Z)} examples but {len(labels)} labels")
+    if len(Z) == 0:
+        raise ValueError("cannot compute a loss over zero examples")
+    shifted = Z - Z.max(axis=1, keepdims=True)  # the same stable form as log_softmax
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-np.mean(log_probs[np.arange(len(Z)), labels]))
+
+
 def _check_rate(rate: object) -> float:
     if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not math.isfinite(rate):
         raise ValueError(f"regularization rate must be a finite number >= 0, got {rate!r}")
@@ -103,7 +236,12 @@ def l1_penalty(parameters: Iterable[Value], rate: float = 1e-4) -> Value:
     return rate * sum((p.relu() + (-p).relu() for p in parameters), Value(0.0))
 
 
-DATA_LOSSES: dict[str, DataLoss] = {"svm": svm_loss, "log": log_loss, "mse": mse_loss}
+DATA_LOSSES: dict[str, DataLoss] = {
+    "svm": svm_loss,
+    "log": log_loss,
+    "mse": mse_loss,
+    "cross_entropy": cross_entropy_loss,  # k logits per example, labels 0..k-1
+}
 PENALTIES: dict[str, Callable[[Iterable[Value], float], Value]] = {
     "l2": l2_penalty,
     "l1": l1_penalty,
@@ -111,7 +249,7 @@ PENALTIES: dict[str, Callable[[Iterable[Value], float], Value]] = {
 
 
 def resolve_loss(loss: str | DataLoss) -> DataLoss:
-    """A data loss by name ("svm", "log", "mse") or a callable ``(scores, y) -> Value``."""
+    """A data loss by name (a key of ``DATA_LOSSES``) or a callable ``(scores, y) -> Value``."""
     if callable(loss):
         return loss
     if loss in DATA_LOSSES:
@@ -129,7 +267,7 @@ def check_regularization(regularization: str | None) -> str | None:
 
 
 def total_loss(
-    scores: Sequence[Value],
+    scores: ModelOutputs,
     y: Labels,
     parameters: Iterable[Value] = (),
     *,
@@ -145,12 +283,79 @@ def total_loss(
     return data_loss + PENALTIES[regularization](parameters, rate)
 
 
-def accuracy(scores: Sequence[Value] | Sequence[float] | np.ndarray, y: Labels) -> float:
-    """Fraction of examples whose score has the label's sign (score 0 counts as -1, as the seed)."""
-    values = np.array([s.data if isinstance(s, Value) else s for s in scores], dtype=np.float64)
+def _data(score: object) -> object:
+    if isinstance(score, Value):
+        return score.data
+    if isinstance(score, (list, tuple)):
+        return [_data(s) for s in score]
+    return score
+
+
+def _score_array(scores: Scores) -> np.ndarray:
+    """Scores as float64: (n,) for one score per example, (n, k) for k per example."""
+    if isinstance(scores, np.ndarray):
+        return scores.astype(np.float64, copy=False)
+    try:
+        return np.array([_data(s) for s in scores], dtype=np.float64)
+    except ValueError:
+        raise ValueError(
+            "scores must be one number per example, or the same number of scores per example"
+        ) from None
+
+
+def predicted_classes(scores: Scores, classes: int | None = None) -> np.ndarray:
+    """The class number (0..k-1, int64) each example's scores predict.
+
+    One score per example: its sign (score > 0 is class 1, label +1; else class 0, label -1).
+    k >= 2 scores per example: the argmax (ties go to the lower class, as ``np.argmax``).
+    ``classes``, if given, must match the number of score columns (or be 2 for one score).
+    """
+    values = _score_array(scores)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim == 1:
+        if classes not in (None, 2):
+            raise ValueError(f"one score per example predicts 2 classes, not classes={classes!r}")
+        return (values > 0).astype(np.int64)
+    if values.ndim != 2:
+        raise ValueError(f"scores must be (n,) or (n, k), got shape {values.shape}")
+    if classes is not None and values.shape[1] != classes:
+        raise ValueError(
+            f"scores have {values.shape[1]} columns but classes={classes!r}; expected one per class"
+        )
+    return np.argmax(values, axis=1).astype(np.int64) if len(values) else np.zeros(0, np.int64)
+
+
+def accuracy(scores: Scores, y: Labels) -> float:
+    """Fraction of examples classified right.
+
+    One score per example: the score's sign is the class (score 0 counts as -1, as the seed).
+    k scores per example (a row each, e.g. a k-output model's outputs or ``predict``'s (n, k)
+    array): the argmax is the class, compared with labels 0..k-1 (see :func:`class_indices`).
+    """
+    values = _score_array(scores)
     labels = np.asarray(y, dtype=np.float64).ravel()
     if len(values) != len(labels):
         raise ValueError(f"got {len(values)} scores but {len(labels)} labels; expected one each")
     if len(labels) == 0:
         return math.nan
+    if values.ndim == 2 and values.shape[1] >= 2:
+        hits = predicted_classes(values) == class_indices(labels, values.shape[1])
+        return float(np.mean(hits))
+    values = values.ravel()  # (n, 1): one score each
     return float(np.mean((values > 0) == (labels > 0)))
+
+
+def confusion_matrix(scores: Scores, y: Labels, classes: int) -> np.ndarray:
+    """``(classes, classes)`` int64 counts: row = true class, column = predicted class.
+
+    Classes are in label order (for 2 classes: row/column 0 is label -1, 1 is +1), predictions as
+    :func:`predicted_classes`; the diagonal holds the correct ones (as scikit-learn's).
+    """
+    predicted = predicted_classes(scores, classes)
+    truth = class_indices(y, classes)
+    if len(predicted) != len(truth):
+        raise ValueError(f"got {len(predicted)} scores but {len(truth)} labels; expected one each")
+    counts = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(counts, (truth, predicted), 1)
+    return counts

@@ -119,3 +119,203 @@ def test_accuracy_counts_sign_agreement():
 def test_bad_input_is_explained(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---- k classes: softmax cross-entropy, against PyTorch ------------------------------------------
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def value_rows(Z):
+    return [[Value(float(z)) for z in row] for row in Z]
+
+
+def torch_cross_entropy(Z, y):
+    logits = torch.tensor(Z, dtype=torch.float64, requires_grad=True)
+    loss = F.cross_entropy(logits, torch.tensor(np.asarray(y), dtype=torch.int64))
+    loss.backward()
+    return loss.item(), logits.grad.numpy()
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0, 1000.0])
+@pytest.mark.parametrize("seed", range(6))
+def test_cross_entropy_agrees_with_torch_in_loss_and_every_logit_grad(scale, seed):
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 25)), int(rng.integers(2, 9))
+    Z = rng.normal(size=(n, k)) * scale  # scale 1000: |z| ~ 1000, exp(z) alone would overflow
+    y = rng.integers(0, k, n)
+    rows = value_rows(Z)
+    loss = losses.cross_entropy_loss(rows, y)
+    loss.backward()
+    expected_loss, expected_grads = torch_cross_entropy(Z, y)
+    assert math.isfinite(loss.data)
+    assert abs(loss.data - expected_loss) <= 1e-10
+    grads = np.array([[z.grad for z in row] for row in rows])
+    np.testing.assert_allclose(grads, expected_grads, rtol=0, atol=1e-10)
+    # the NumPy twin (for test sets) equals the Value version
+    assert losses.cross_entropy_loss_np(Z, y) == pytest.approx(loss.data, rel=1e-12, abs=1e-12)
+
+
+def test_cross_entropy_through_an_mlp_matches_torch_parameter_grads():
+    model = MLP(2, [5, 4, 3], seed=3)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(12, 2))
+    y = rng.integers(0, 3, 12)
+    loss = losses.cross_entropy_loss([model(list(row)) for row in X], y)
+    model.zero_grad()
+    loss.backward()
+    # the same network in torch, from the same weights
+    weights = []
+    for layer in model.layers:
+        Wb = torch.tensor(layer.parameter_matrix(), dtype=torch.float64, requires_grad=True)
+        weights.append(Wb)
+    A = torch.tensor(X, dtype=torch.float64)
+    for i, Wb in enumerate(weights):
+        A = A @ Wb[:, :-1].T + Wb[:, -1]
+        if i < len(weights) - 1:
+            A = torch.relu(A)
+    expected = F.cross_entropy(A, torch.tensor(y))
+    expected.backward()
+    assert abs(loss.data - expected.item()) <= 1e-12
+    for layer, Wb in zip(model.layers, weights):
+        np.testing.assert_allclose(layer.parameter_matrix("grad"), Wb.grad.numpy(), atol=1e-12)
+
+
+def test_log_softmax_is_stable_and_shift_invariant():
+    z = values([1000.0, 999.0, -1000.0])
+    out = losses.log_softmax(z)
+    expected = F.log_softmax(torch.tensor([1000.0, 999.0, -1000.0], dtype=torch.float64), dim=0)
+    np.testing.assert_allclose([o.data for o in out], expected.numpy(), rtol=1e-15)
+    assert sum(math.exp(o.data) for o in out) == pytest.approx(1.0, rel=1e-15)
+    small = [o.data for o in losses.log_softmax(values([0.0, -1.0, -2000.0]))]
+    assert small == pytest.approx([o.data for o in out], rel=1e-15)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_cross_entropy_of_a_diverged_model_is_nan_not_a_crash(bad):
+    rows = [values([0.5, bad, 1.0]), values([0.1, 0.2, 0.3])]
+    loss = losses.cross_entropy_loss(rows, [0, 2])
+    assert math.isnan(loss.data)
+    loss.backward()
+    assert all(math.isnan(z.grad) for z in rows[0])
+    assert all(math.isfinite(z.grad) for z in rows[1])
+
+
+def test_cross_entropy_is_a_registered_loss():
+    assert losses.DATA_LOSSES["cross_entropy"] is losses.cross_entropy_loss
+    assert losses.resolve_loss("cross_entropy") is losses.cross_entropy_loss
+    model = MLP(2, [3, 3], seed=0)
+    X = [[0.5, -1.0], [1.5, 0.25]]
+    plain = losses.cross_entropy_loss([model(x) for x in X], [2, 0])
+    total = losses.total_loss(
+        [model(x) for x in X], [2, 0], model.parameters(), loss="cross_entropy"
+    )
+    l2 = 1e-4 * sum(p.data**2 for p in model.parameters())
+    assert total.data == pytest.approx(plain.data + l2, rel=1e-14)
+
+
+def test_two_class_cross_entropy_takes_the_binary_labels_too():
+    Z = [[0.3, -0.2], [1.0, 2.0], [-0.5, 0.5]]
+    binary = losses.cross_entropy_loss(value_rows(Z), [-1, 1, 1])
+    indices = losses.cross_entropy_loss(value_rows(Z), [0, 1, 1])
+    assert binary.data == indices.data
+    np.testing.assert_array_equal(losses.class_indices([-1, 1, 1.0], 2), [0, 1, 1])
+    np.testing.assert_array_equal(losses.class_indices(np.array([2.0, 0.0, 1.0]), 3), [2, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: losses.cross_entropy_loss(value_rows([[1, 2, 3]]), [1.5]), "class numbers.*1.5"),
+        (
+            lambda: losses.cross_entropy_loss(value_rows([[1, 2, 3]]), [3]),
+            "label 3 is out of range for 3 classes",
+        ),
+        (
+            lambda: losses.cross_entropy_loss(value_rows([[1, 2, 3]]), [-1]),
+            "-1 / \\+1 are the binary labels",
+        ),
+        (lambda: losses.cross_entropy_loss(value_rows([[1, 2, 3]]), [math.nan]), "class numbers"),
+        (
+            lambda: losses.cross_entropy_loss(value_rows([[1, 2]] * 2), [-1, 0]),
+            "mix the binary convention",
+        ),
+        (
+            lambda: losses.cross_entropy_loss(values([1.0, 2.0]), [0, 1]),
+            "example 0's logits is a Value",
+        ),
+        (lambda: losses.cross_entropy_loss(value_rows([[1.0]]), [0]), "at least 2 logits"),
+        (
+            lambda: losses.cross_entropy_loss(value_rows([[1, 2], [1, 2, 3]]), [0, 1]),
+            "example 1 has 3 logits",
+        ),
+        (
+            lambda: losses.cross_entropy_loss(value_rows([[1, 2]]), [0, 1]),
+            "logits for 1 examples but 2 labels",
+        ),
+        (lambda: losses.cross_entropy_loss([], []), "zero examples"),
+        (lambda: losses.cross_entropy_loss_np(np.zeros((2, 1)), [0, 0]), "k >= 2 classes"),
+        (lambda: losses.cross_entropy_loss_np(np.zeros((2, 3)), [0, 5]), "out of range"),
+        (lambda: losses.class_indices([0, 1], 1), "classes must be an integer >= 2"),
+        (lambda: losses.svm_loss(values([1.0]), [2]), "labels must be -1 or \\+1"),
+        (lambda: losses.log_loss(values([1.0]), [0]), "labels must be -1 or \\+1"),
+    ],
+)
+def test_cross_entropy_bad_input_is_explained(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_cross_entropy_refuses_logits_that_are_not_values():
+    with pytest.raises(TypeError, match="logits must be Values"):
+        losses.cross_entropy_loss([[1.0, 2.0]], [0])
+
+
+# ---- accuracy and the confusion matrix for k classes --------------------------------------------
+
+SCORES3 = np.array(
+    [[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.0, 1.0, 5.0], [4.0, 0.0, 1.0], [1.0, 1.0, 0.0]]
+)
+LABELS3 = [0, 2, 2, 1, 1]  # right, wrong (said 1), right, wrong (said 0), wrong (tie -> 0)
+
+
+def test_accuracy_uses_argmax_for_k_scores():
+    assert losses.accuracy(SCORES3, LABELS3) == pytest.approx(2 / 5)
+    as_values = [values(row) for row in SCORES3]  # a k-output model's outputs
+    assert losses.accuracy(as_values, LABELS3) == pytest.approx(2 / 5)
+    np.testing.assert_array_equal(losses.predicted_classes(SCORES3), [0, 1, 2, 0, 0])
+    # two columns: argmax against 0/1 or -1/+1 labels
+    assert losses.accuracy(np.array([[0.0, 1.0], [2.0, 1.0]]), [1, -1]) == 1.0
+    # an (n, 1) column is one score per example: the sign rule
+    assert losses.accuracy(np.array([[0.5], [-0.5], [0.0]]), [1, -1, 1]) == pytest.approx(2 / 3)
+
+
+def test_confusion_matrix_counts_true_against_predicted():
+    counts = losses.confusion_matrix(SCORES3, LABELS3, 3)
+    np.testing.assert_array_equal(counts, [[1, 0, 0], [2, 0, 0], [0, 1, 1]])
+    assert counts.dtype == np.int64 and counts.sum() == 5
+    assert np.trace(counts) / counts.sum() == losses.accuracy(SCORES3, LABELS3)
+    # binary: one score each, the sign rule; row/column 0 is label -1
+    binary = losses.confusion_matrix(np.array(SCORES), LABELS, 2)
+    np.testing.assert_array_equal(binary, [[1, 1], [2, 1]])
+    assert np.trace(binary) / binary.sum() == losses.accuracy(values(SCORES), LABELS)
+    np.testing.assert_array_equal(
+        losses.confusion_matrix(np.zeros((0, 3)), [], 3), np.zeros((3, 3))
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: losses.confusion_matrix(SCORES3, LABELS3, 4), "3 columns but classes=4"),
+        (lambda: losses.confusion_matrix(SCORES3, [0, 1], 3), "5 scores but 2 labels"),
+        (lambda: losses.confusion_matrix(np.array(SCORES), LABELS, 3), "predicts 2 classes"),
+        (lambda: losses.confusion_matrix(SCORES3, [0, 1, 2, 3, 0], 3), "out of range"),
+        (lambda: losses.accuracy(SCORES3, [0, 1, 2, 0.5, 1]), "class numbers"),
+        (lambda: losses.accuracy([[1.0, 2.0], [1.0]], [0, 1]), "same number of scores"),
+    ],
+)
+def test_k_class_metrics_explain_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

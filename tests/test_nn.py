@@ -239,3 +239,41 @@ def test_sgd_steps_reduce_the_seed_loss():
 def test_a_bare_number_instead_of_a_list_is_a_clear_type_error():
     with pytest.raises(TypeError, match="expected a list of 1 inputs"):
         MLP(1, [2, 1], seed=0)(0.5)
+
+
+# ---- several outputs: one logit per class ------------------------------------------------------
+
+
+@pytest.mark.parametrize("nouts", [[32, 32, 3], [3, 2], [1, 3], [4, 1, 5]])
+def test_multi_output_forward_and_predict_agree(nouts):
+    model = MLP(2, nouts, seed=4)
+    X = np.random.default_rng(2).normal(size=(25, 2)) * 2
+    predicted = model.predict(X)
+    assert predicted.shape == (25, nouts[-1]) and model.nout == nouts[-1]
+    outs = [model(list(row)) for row in X]
+    assert all(isinstance(o, list) and len(o) == nouts[-1] for o in outs)
+    forward = np.array([[v.data for v in o] for o in outs])
+    np.testing.assert_allclose(predicted, forward, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(predicted.argmax(axis=1), forward.argmax(axis=1))
+    assert model.predict(np.zeros((0, 2))).shape == (0, nouts[-1])
+
+
+def test_multi_output_mlp_learns_three_blobs_with_cross_entropy():
+    from micrograd_widgets import datasets, losses
+
+    data = datasets.blobs(60, noise=0.4, seed=0, centers=3)
+    model = MLP(2, [8, 3], seed=0)
+
+    def loss():
+        return losses.cross_entropy_loss([model(list(x)) for x in data.X], data.y)
+
+    first = loss().data
+    for _ in range(15):
+        total = loss()
+        model.zero_grad()
+        total.backward()
+        assert all(p.grad != 0.0 for p in model.layers[-1].parameters())  # every logit is trained
+        for p in model.parameters():
+            p.data -= 0.1 * p.grad
+    assert loss().data < 0.5 * first
+    assert losses.accuracy(model.predict(data.X), data.y) >= 0.9
