@@ -262,7 +262,7 @@ def test_mlp_graph_starts_folded_within_max_nodes_and_opens_on_request():
     name, scope = folded[0]["name"], folded[0]["scope"]
     send(w, {"type": "toggle", "scope": scope})
     now_folded = [u for u in w.topology["units"] if u["kind"] == "group"]
-    assert len(now_folded) == len(folded) - 1 + len(w._scopes[scope].children)
+    assert len(now_folded) == len(folded) - 1 + len(w._graph.scopes[scope].children)
     assert name in [b["name"] for b in w.topology["boxes"]]
     w.collapse(name)
     assert name not in [b["name"] for b in w.topology["boxes"]]
@@ -294,13 +294,16 @@ def test_save_svg_writes_the_views_reply(tmp_path, capsys):
     sent = []
     w.send = lambda content, buffers=None: sent.append(content)  # no front-end in this test
     target = tmp_path / "graph.svg"
-    assert w.save_svg(target) is None
-    assert "written when the view replies" in capsys.readouterr().out
+    export = w.save_svg(target)
+    assert export.path == target and not export.written
+    assert "written when the view replies" in repr(export)  # what the cell shows
+    assert capsys.readouterr().out == ""  # it reports by its return value, not by print
     assert sent == [{"type": "export_svg", "request": 0}]
     assert not target.exists()
     svg = '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><text>a</text></svg>'
     send(w, {"type": "svg", "request": 0, "svg": svg})
     assert target.read_text() == svg and w.last_saved_svg == target
+    assert export.written and repr(export).endswith(": written)")
     target.unlink()
     send(w, {"type": "svg", "request": 0, "svg": svg})  # a second view answering: ignored
     assert not target.exists()
