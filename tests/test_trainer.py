@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from micrograd_widgets import MLP, Module, Trainer, Value, datasets, losses
-from micrograd_widgets.train import FrameThrottle, TrainingDiverged, default_schedule
+from micrograd_widgets._throttle import FrameThrottle
+from micrograd_widgets.train import TrainingDiverged, default_schedule
 
 
 def tiny(seed=0, **kwargs):
