@@ -491,11 +491,16 @@ def test_every_op_has_a_derivative_text():
             assert "∂" not in derivative_text(out._op, "o", names, k), out._op
 
 
-@pytest.mark.parametrize("op", list(OPS))
-@pytest.mark.parametrize(("x", "y"), [(0.7, 1.3), (2.5, -0.4), (-1.5, 3.0)])
+@pytest.mark.parametrize(
+    ("op", "x", "y"),
+    [
+        (op, x, y)
+        for op in OPS
+        for x, y in [(0.7, 1.3), (2.5, -0.4), (-1.5, 3.0)]
+        if x > 0 or op not in ("log", "** fractional")  # those need a positive input
+    ],
+)
 def test_each_derivative_text_is_the_number_the_engine_uses(op, x, y):
-    if op in ("log", "** fractional") and x <= 0:
-        pytest.skip("not defined for a negative input")
     a, b = Value(x, label="a"), Value(y, label="b")
     out = OPS[op](a, b)
     names = {"a": a.data, "b": b.data, "o": out.data}
