@@ -56,7 +56,7 @@ class TrainerWidget(BaseWidget):
     ``trainer`` may be None for a widget that shows a bare model (it then never subscribes).
     """
 
-    #: the trainer's step counter (steps done) at the last frame
+    #: steps done at the last frame (for a bare model: how many times it was refreshed)
     step = traitlets.Int(0).tag(sync=True)
     #: the trainer's status: "idle", "running", "paused", "stopped", "diverged" or "error"
     status = traitlets.Unicode("idle").tag(sync=True)
