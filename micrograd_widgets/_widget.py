@@ -37,6 +37,9 @@ class BaseWidget(anywidget.AnyWidget):
     Each message type ``t`` is handled by a method ``_on_t(content, buffers)``; the ``_on_``
     prefix is reserved for view messages. A failing handler never raises into the kernel's comm
     machinery: its error is shown in the widget's banner.
+
+    One rule for the banner, in every widget: it shows the latest failure until the next view
+    message is handled without one, which clears it. Handlers never clear ``error`` themselves.
     """
 
     #: Text shown in the widget's error banner ("" hides it).
@@ -55,5 +58,11 @@ class BaseWidget(anywidget.AnyWidget):
         try:
             handler(content, buffers)
         except Exception as exc:  # shown in the widget; the kernel and its state stay intact
-            log.exception("micrograd-widgets: %s handler failed", kind)
-            self.error = f"{type(exc).__name__}: {exc}"
+            self._show_error(f"{kind} handler", exc)
+        else:
+            self.error = ""  # the user's last action worked: an older failure no longer applies
+
+    def _show_error(self, where: str, exc: Exception) -> None:
+        """Log ``exc`` (with its traceback) and show it in the banner."""
+        log.exception("micrograd-widgets: %s failed", where, exc_info=exc)
+        self.error = f"{type(exc).__name__}: {exc}"

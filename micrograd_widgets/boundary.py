@@ -18,20 +18,18 @@ live kernel and in a saved notebook (about ``max_recorded × recording_resolutio
 from __future__ import annotations
 
 import math
-import threading
 import time
 from typing import Any
 
 import numpy as np
 import traitlets
 
-from ._widget import BaseWidget, asset
-from .train import FrameThrottle, Trainer, TrainerEvent, check_max_fps
+from ._trainer_widget import MAX_CURVE_POINTS, TrainerWidget, downsample_rows
+from ._widget import asset
+from .train import LearningRate, Trainer, TrainerEvent, default_schedule
 
 __all__ = ["DecisionBoundary"]
 
-#: the most curve points sent per frame (long runs are downsampled to this)
-MAX_CURVE_POINTS = 256
 #: while training runs, the recording is synced at most this often (seconds)
 RECORDING_SYNC_S = 3.0
 
@@ -45,15 +43,17 @@ def _colour_scale(scores: np.ndarray) -> float:
     return float(max(np.quantile(np.abs(scores), 0.95), 1e-6))
 
 
-def downsample_rows(rows: np.ndarray, limit: int) -> np.ndarray:
-    """At most ``limit`` evenly spaced rows, always keeping the first and the last."""
-    if len(rows) <= limit:
-        return rows
-    index = np.unique(np.linspace(0, len(rows) - 1, limit).round().astype(int))
-    return rows[index]
+def schedule_text(lr: LearningRate) -> str:
+    """How the view names the learning-rate schedule: the default schedule's description, a
+    schedule function's own ``description`` (else "custom"), or "" for a constant rate."""
+    if lr is None:
+        return default_schedule.description  # type: ignore[attr-defined]
+    if callable(lr):
+        return str(getattr(lr, "description", "") or "custom")
+    return ""
 
 
-class DecisionBoundary(BaseWidget):
+class DecisionBoundary(TrainerWidget):
     """Heatmap of ``trainer.model``'s score over the data, with the points, curves and controls.
 
     Args:
@@ -79,16 +79,14 @@ class DecisionBoundary(BaseWidget):
     labels = traitlets.Bytes(b"").tag(sync=True)
     test_points = traitlets.Bytes(b"").tag(sync=True)
     test_labels = traitlets.Bytes(b"").tag(sync=True)
-    step = traitlets.Int(0).tag(sync=True)
     #: loss, accuracy, test_loss, test_accuracy, lr of the latest step (None = not available)
     metrics = traitlets.Dict({}).tag(sync=True)
     #: float32 rows (step, loss, accuracy, test_loss, test_accuracy), ≤ MAX_CURVE_POINTS rows
     curves = traitlets.Bytes(b"").tag(sync=True)
-    status = traitlets.Unicode("idle").tag(sync=True)
-    #: why training stopped on its own, e.g. divergence ("" = nothing to say)
-    message = traitlets.Unicode("").tag(sync=True)
     #: the constant learning rate, or None while the default schedule is used
     lr = traitlets.Float(None, allow_none=True).tag(sync=True)
+    #: the schedule's name while one is used, e.g. the default's "1 − 0.9·k/100 until step 100, then
+    #: 0.1" ("" for a constant rate)
     lr_schedule = traitlets.Unicode("").tag(sync=True)
     #: uint8 grids (recording_resolution²), one per recorded step; 128 = score 0
     recording = traitlets.Bytes(b"").tag(sync=True)
@@ -123,21 +121,20 @@ class DecisionBoundary(BaseWidget):
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-        check_max_fps(max_fps)
         super().__init__(
+            trainer,
+            max_fps=max_fps,
             resolution=resolution,
             recording_resolution=min(recording_resolution, resolution),
             **kwargs,
         )
-        self.trainer = trainer
+        self.trainer: Trainer = trainer
         self._padding = float(padding)
         self._record_every = record_every
         self._max_recorded = max_recorded
         self._recorded: list[bytes] = []
         self._recorded_meta: list[tuple[float, float, float, float]] = []
         self._recording_synced_at = 0.0
-        self._send_lock = threading.RLock()
-        self._throttle = FrameThrottle(self._send_frame, max_fps)
         self._set_extent()
         self._send_points()
         self._send_frame()
@@ -145,7 +142,7 @@ class DecisionBoundary(BaseWidget):
         if trainer.steps_done == 0:
             self._record(0, math.nan, math.nan)  # the untrained model: where scrubbing starts
             self._sync_recording()
-        self._unsubscribe = trainer.observe(self._handle_trainer_event)
+        self._follow_trainer()
 
     # ---- computing frames --------------------------------------------------------------------
 
@@ -218,9 +215,7 @@ class DecisionBoundary(BaseWidget):
                 "" if finite else "The model's scores are NaN or infinite: training diverged."
             )
             self.lr = trainer.lr if isinstance(trainer.lr, float) else None
-            self.lr_schedule = (
-                "1 − 0.9·k/100" if trainer.lr is None else "custom" if callable(trainer.lr) else ""
-            )
+            self.lr_schedule = schedule_text(trainer.lr)
 
     # ---- recording -------------------------------------------------------------------------
 
@@ -253,28 +248,25 @@ class DecisionBoundary(BaseWidget):
     # ---- trainer events ----------------------------------------------------------------------
 
     def _handle_trainer_event(self, event: TrainerEvent) -> None:
-        try:
-            if event.kind == "step" and event.record is not None:
-                record = event.record
-                self._record(int(record["step"]) + 1, record["loss"], record["accuracy"])
-                self._throttle()
-                if time.monotonic() - self._recording_synced_at > RECORDING_SYNC_S:
-                    self._sync_recording()
-            elif event.kind == "data":
-                self._send_points()
-                self._throttle()
-            elif event.kind == "reset":
-                self._recorded, self._recorded_meta = [], []
-                self._record_every = self._initial_record_every
-                self._record(0, math.nan, math.nan)
-                self._throttle.flush()
+        if event.kind == "step" and event.record is not None:
+            record = event.record
+            self._record(int(record["step"]) + 1, record["loss"], record["accuracy"])
+            self._throttle()
+            if time.monotonic() - self._recording_synced_at > RECORDING_SYNC_S:
                 self._sync_recording()
-            else:  # status: started, paused, stopped, diverged
-                self._throttle.flush()
-                if event.trainer.status != "running":
-                    self._sync_recording()
-        except Exception as exc:  # never let a drawing problem stop training
-            self.error = f"{type(exc).__name__}: {exc}"
+        elif event.kind == "data":
+            self._send_points()
+            self._throttle()
+        elif event.kind == "reset":
+            self._recorded, self._recorded_meta = [], []
+            self._record_every = self._initial_record_every
+            self._record(0, math.nan, math.nan)
+            self._throttle.flush()
+            self._sync_recording()
+        else:  # status: started, paused, stopped, diverged
+            self._throttle.flush()
+            if event.trainer.status != "running":
+                self._sync_recording()
 
     # ---- messages from the view -----------------------------------------------------------------
 
@@ -320,7 +312,6 @@ class DecisionBoundary(BaseWidget):
             except (TypeError, ValueError):
                 raise ValueError(f"learning rate must be a number > 0, got {value!r}") from None
             self.trainer.lr = rate
-        self.error = ""
         self._throttle.flush()
 
     @staticmethod
@@ -341,19 +332,3 @@ class DecisionBoundary(BaseWidget):
         xmin, xmax, ymin, ymax = self.extent
         radius = 0.04 * math.hypot(xmax - xmin, ymax - ymin)  # about a point's size on screen
         self.trainer.remove_nearest(x, y, radius)
-
-    # ---- lifetime ------------------------------------------------------------------------
-
-    @property
-    def frames_sent(self) -> int:
-        """Frames sent to the browser so far (throttled)."""
-        return self._throttle.sent
-
-    def close(self) -> None:
-        """Close the widget: stop its trainer and unsubscribe."""
-        unsubscribe = getattr(self, "_unsubscribe", None)
-        if unsubscribe is not None:
-            unsubscribe()
-            self._throttle.cancel()
-            self.trainer.stop()
-        super().close()

@@ -31,11 +31,13 @@ from __future__ import annotations
 import gc
 import math
 import numbers
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import ClassVar
 
-__all__ = ["ChainRuleTerm", "Value", "gc_paused"]
+__all__ = ["ChainRuleTerm", "Value", "derivative_text", "gc_paused"]
 
 Number = int | float
 
@@ -258,6 +260,24 @@ class Value:
         s = 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
         return _node("sigmoid", s, self, s * (1.0 - s))  # σ' = σ(1 - σ)
 
+    # ---- each op's local derivative in words, for the backward step-through ------------------
+    # op -> one text per input: d(out)/d(a), d(out)/d(b), written with the nodes' names ({out},
+    # {a}, {b}: the inputs as in _node). An op named with a number ("**3") is looked up without
+    # it, and the number is {n}. Adding an op: its method above, and its row here.
+    DERIVATIVE_TEXT: ClassVar[dict[str, tuple[str, ...]]] = {
+        "+": ("1", "1"),
+        "*": ("{b}.data", "{a}.data"),
+        "-": ("1", "-1"),
+        "/": ("1/{b}.data", "-{out}.data/{b}.data"),
+        "neg": ("-1",),
+        "**": ("{n}·{a}.data^({n}-1)",),
+        "tanh": ("(1 - {out}.data²)",),
+        "ReLU": ("[{a}.data > 0]",),
+        "exp": ("{out}.data",),
+        "log": ("1/{a}.data",),
+        "sigmoid": ("{out}.data·(1 - {out}.data)",),
+    }
+
     # ---- backpropagation ---------------------------------------------------------------
 
     def topological_order(self) -> list[Value]:
@@ -338,6 +358,29 @@ class Value:
                 b = node._b
                 if b is not None:
                     b.grad += node._db * out_grad
+
+
+_OP_WITH_NUMBER = re.compile(r"(\D+?)(-?\d.*)")  # "**3" -> ("**", "3")
+
+
+def derivative_text(op: str, out: str, inputs: Sequence[str], position: int) -> str:
+    """d(out)/d(inputs[position]) of an ``op`` node, in words, from :attr:`Value.DERIVATIVE_TEXT`.
+
+    >>> derivative_text("*", "e", ["a", "b"], 0)
+    'b.data'
+
+    An op missing from the table reads as ``∂out/∂input``.
+    """
+    key, number = op, ""
+    if key not in Value.DERIVATIVE_TEXT:
+        match = _OP_WITH_NUMBER.fullmatch(op)
+        if match:
+            key, number = match.groups()
+    texts = Value.DERIVATIVE_TEXT.get(key, ())
+    if position >= len(texts):
+        return f"∂{out}/∂{inputs[position]}"
+    a, b = (*inputs, "", "")[:2]
+    return texts[position].format(out=out, a=a, b=b, n=number)
 
 
 def _start_backward(root: Value, nodes: list[Value]) -> None:

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import threading
 from array import array
 from typing import Any
 
 import numpy as np
 import traitlets
 
-from ._widget import BaseWidget, asset
-from .boundary import MAX_CURVE_POINTS, downsample_rows
+from . import losses
+from ._trainer_widget import MAX_CURVE_POINTS, TrainerWidget, downsample_rows
+from ._widget import asset
 from .nn import MLP, Layer
-from .train import FrameThrottle, Trainer, TrainerEvent, check_max_fps
+from .train import Trainer, TrainerEvent
 
 __all__ = ["GradientHeatmap"]
 
@@ -33,7 +33,7 @@ MODES = ("grads", "weights", "updates")
 MAX_NORM_ROWS = 2048
 
 
-class GradientHeatmap(BaseWidget):
+class GradientHeatmap(TrainerWidget):
     """Per-layer gradient / weight / update matrices of an MLP, live from a Trainer."""
 
     _esm = asset("heatmap.js")
@@ -54,9 +54,6 @@ class GradientHeatmap(BaseWidget):
     dead_window = traitlets.Int(10).tag(sync=True)
     #: float32 rows (step, norm of layer 0, norm of layer 1, ...), ≤ MAX_CURVE_POINTS rows
     norms = traitlets.Bytes(b"").tag(sync=True)
-    step = traitlets.Int(0).tag(sync=True)
-    status = traitlets.Unicode("idle").tag(sync=True)
-    message = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -77,9 +74,13 @@ class GradientHeatmap(BaseWidget):
             )
         if isinstance(dead_window, bool) or not isinstance(dead_window, int) or dead_window < 1:
             raise ValueError(f"dead_window must be a positive integer, got {dead_window!r}")
-        check_max_fps(max_fps)
-        super().__init__(mode=self._checked_mode(mode), dead_window=dead_window, **kwargs)
-        self.trainer = trainer
+        super().__init__(
+            trainer,
+            max_fps=max_fps,
+            mode=self._checked_mode(mode),
+            dead_window=dead_window,
+            **kwargs,
+        )
         self.model = model
         self._layers: list[Layer] = list(model.layers)
         self.layers = [
@@ -103,10 +104,8 @@ class GradientHeatmap(BaseWidget):
         self._refreshes = 0
         self._previous_values = self._flat("data")
         self._last_update = np.zeros(len(self._parameters))
-        self._send_lock = threading.RLock()
-        self._throttle = FrameThrottle(self._send_frame, max_fps)
         self._send_frame()
-        self._unsubscribe = trainer.observe(self._handle_trainer_event) if trainer else None
+        self._follow_trainer()
 
     @staticmethod
     def _checked_mode(mode: object) -> str:
@@ -134,9 +133,7 @@ class GradientHeatmap(BaseWidget):
         trainer = self.trainer
         if trainer is None or trainer.regularization is None or trainer.alpha == 0:
             return grads
-        if trainer.regularization == "l2":
-            return grads - 2.0 * trainer.alpha * values
-        return grads - trainer.alpha * np.sign(values)
+        return grads - losses.numpy_penalty_grad(trainer.regularization, values, trainer.alpha)
 
     def _observe_grads(self, grads: np.ndarray, values: np.ndarray, step: int) -> None:
         """Per-step bookkeeping: layer gradient norms and zero-gradient streaks per neuron."""
@@ -191,35 +188,22 @@ class GradientHeatmap(BaseWidget):
     # ---- trainer events ----------------------------------------------------------------------
 
     def _handle_trainer_event(self, event: TrainerEvent) -> None:
-        try:
-            if event.kind == "step" and event.record is not None:
-                with event.trainer.lock:
-                    # the gradients of the step just taken (they stay until the next zero_grad)
-                    # and the parameters they were taken at (before the update)
-                    grads = self._flat("grad")
-                    values = self._flat("data") - event.trainer.last_update
-                self._observe_grads(grads, values, int(event.record["step"]))
-                self._throttle()
-            elif event.kind == "reset":
-                self._norm_rows = array("d")
-                self._zero_streak[:] = 0
-                self._throttle.flush()
-            elif event.kind == "status":
-                self._throttle.flush()
-        except Exception as exc:  # never let a drawing problem stop training
-            self.error = f"{type(exc).__name__}: {exc}"
+        if event.kind == "step" and event.record is not None:
+            with event.trainer.lock:
+                # the gradients of the step just taken (they stay until the next zero_grad)
+                # and the parameters they were taken at (before the update)
+                grads = self._flat("grad")
+                values = self._flat("data") - event.trainer.last_update
+            self._observe_grads(grads, values, int(event.record["step"]))
+            self._throttle()
+        elif event.kind == "reset":
+            self._norm_rows = array("d")
+            self._zero_streak[:] = 0
+            self._throttle.flush()
+        elif event.kind == "status":
+            self._throttle.flush()
 
     # ---- messages from the view -----------------------------------------------------------------
 
     def _on_set_mode(self, content: dict, buffers: list[bytes]) -> None:
         self.mode = self._checked_mode(content.get("mode"))
-
-    def close(self) -> None:
-        """Close the widget: stop its trainer (if any) and unsubscribe."""
-        if getattr(self, "_unsubscribe", None) is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-            self._throttle.cancel()
-            if self.trainer is not None:
-                self.trainer.stop()
-        super().close()

@@ -20,6 +20,11 @@ Regularization: :func:`l2_penalty` ``rate·Σp²`` (the seed's ``alpha = 1e-4``)
 ``loss()`` does. :func:`accuracy` counts sign agreements (one score per example) or argmax hits
 (k scores), :func:`confusion_matrix` counts true class × predicted class, and
 :func:`class_indices` turns labels of either convention into class numbers 0..k-1.
+
+NumPy twins (end of the file) give the same numbers from plain arrays, without building a graph:
+:func:`numpy_data_loss` (by name), :func:`numpy_penalty` and its gradient
+:func:`numpy_penalty_grad`. The Trainer uses them for test metrics, the heatmap to tell the
+data's gradient from the penalty's.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from .engine import Value
 
 __all__ = [
     "DATA_LOSSES",
+    "NUMPY_DATA_LOSSES",
     "PENALTIES",
     "accuracy",
+    "check_rate",
     "class_indices",
     "confusion_matrix",
     "cross_entropy_loss",
@@ -45,6 +52,9 @@ __all__ = [
     "log_loss",
     "log_softmax",
     "mse_loss",
+    "numpy_data_loss",
+    "numpy_penalty",
+    "numpy_penalty_grad",
     "predicted_classes",
     "svm_loss",
     "total_loss",
@@ -216,7 +226,8 @@ def cross_entropy_loss_np(logits: np.ndarray | Sequence[Sequence[float]], y: Lab
     return float(-np.mean(log_probs[np.arange(len(Z)), labels]))
 
 
-def _check_rate(rate: object) -> float:
+def check_rate(rate: object) -> float:
+    """A regularization rate as a float; a clear error unless it is a finite number >= 0."""
     if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not math.isfinite(rate):
         raise ValueError(f"regularization rate must be a finite number >= 0, got {rate!r}")
     if rate < 0:
@@ -226,13 +237,13 @@ def _check_rate(rate: object) -> float:
 
 def l2_penalty(parameters: Iterable[Value], rate: float = 1e-4) -> Value:
     """``rate · Σ p²`` (weight decay); the seed uses ``rate = 1e-4``."""
-    rate = _check_rate(rate)
+    rate = check_rate(rate)
     return rate * sum((p * p for p in parameters), Value(0.0))
 
 
 def l1_penalty(parameters: Iterable[Value], rate: float = 1e-4) -> Value:
     """``rate · Σ |p|``; ``|p|`` is ``relu(p) + relu(-p)`` so the gradient is ``sign(p)``."""
-    rate = _check_rate(rate)
+    rate = check_rate(rate)
     return rate * sum((p.relu() + (-p).relu() for p in parameters), Value(0.0))
 
 
@@ -359,3 +370,67 @@ def confusion_matrix(scores: Scores, y: Labels, classes: int) -> np.ndarray:
     counts = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(counts, (truth, predicted), 1)
     return counts
+
+
+# ---- NumPy twins: the same numbers from arrays, without building a graph ------------------------
+# For evaluation where no gradient is needed (test metrics every step) and for taking a
+# penalty's gradient back out of the parameters' grads. Each agrees with its Value twin above.
+
+
+def _numpy_svm_loss(scores: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.maximum(0.0, 1.0 - y * scores)))
+
+
+def _numpy_log_loss(scores: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.logaddexp(0.0, -y * scores)))  # log(1 + e^-m), never overflows
+
+
+def _numpy_mse_loss(scores: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean((scores - y) ** 2))
+
+
+#: name -> the NumPy twin of ``DATA_LOSSES[name]``: ``(scores, y) -> float``
+NUMPY_DATA_LOSSES: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "svm": _numpy_svm_loss,
+    "log": _numpy_log_loss,
+    "mse": _numpy_mse_loss,
+    "cross_entropy": cross_entropy_loss_np,
+}
+
+
+def numpy_data_loss(name: str, scores: np.ndarray, y: Labels) -> float:
+    """The data loss ``name`` ("svm", "log", "mse", "cross_entropy") of float ``scores`` (one
+    column per class for cross-entropy) against labels ``y``."""
+    twin = NUMPY_DATA_LOSSES.get(name)
+    if twin is None:
+        known = ", ".join(map(repr, NUMPY_DATA_LOSSES))
+        raise ValueError(f"no NumPy twin for loss {name!r}; expected one of {known}")
+    return twin(np.asarray(scores, dtype=np.float64), np.asarray(y, dtype=np.float64).ravel())
+
+
+def numpy_penalty(regularization: str | None, parameters: np.ndarray, rate: float) -> float:
+    """:func:`l2_penalty` (``"l2"``) or :func:`l1_penalty` (``"l1"``) of parameter values; 0.0
+    for None."""
+    regularization = check_regularization(regularization)
+    rate = check_rate(rate)
+    p = np.asarray(parameters, dtype=np.float64)
+    if regularization is None or rate == 0:
+        return 0.0
+    if regularization == "l2":
+        return rate * float(np.sum(p * p))
+    return rate * float(np.sum(np.abs(p)))
+
+
+def numpy_penalty_grad(
+    regularization: str | None, parameters: np.ndarray, rate: float
+) -> np.ndarray:
+    """d(penalty)/d(parameter) for each parameter value: ``2·rate·p`` for L2, ``rate·sign(p)`` for
+    L1 (0 at p = 0, as relu(p) + relu(-p) gives), zeros for None."""
+    regularization = check_regularization(regularization)
+    rate = check_rate(rate)
+    p = np.asarray(parameters, dtype=np.float64)
+    if regularization is None or rate == 0:
+        return np.zeros_like(p)
+    if regularization == "l2":
+        return 2.0 * rate * p
+    return rate * np.sign(p)

@@ -24,7 +24,6 @@ import logging
 import math
 import numbers
 import threading
-import time
 import warnings
 import weakref
 from array import array
@@ -40,7 +39,6 @@ from .engine import Value, gc_paused
 from .nn import Module
 
 __all__ = [
-    "FrameThrottle",
     "History",
     "Trainer",
     "TrainerEvent",
@@ -64,6 +62,10 @@ def default_schedule(k: int) -> float:
     The seed runs 32 steps; unclamped, the rate would turn negative at step 112 and climb the loss.
     """
     return 1.0 - 0.9 * min(k, 100) / 100
+
+
+# how widgets name the schedule; a custom schedule function may carry its own `description`
+default_schedule.description = "1 − 0.9·k/100 until step 100, then 0.1"  # type: ignore[attr-defined]
 
 
 class TrainingDiverged(RuntimeError):
@@ -149,15 +151,6 @@ def _as_labels(y: object, n: int, name: str) -> np.ndarray:
     return labels
 
 
-def _numpy_data_loss(name: str, scores: np.ndarray, y: np.ndarray) -> float:
-    margins = y * scores
-    if name == "svm":
-        return float(np.mean(np.maximum(0.0, 1.0 - margins)))
-    if name == "log":
-        return float(np.mean(np.logaddexp(0.0, -margins)))
-    return float(np.mean((scores - y) ** 2))
-
-
 class Trainer:
     """SGD on ``model`` over points ``X`` (n, nin) with labels ``y`` in {-1, +1}.
 
@@ -227,7 +220,7 @@ class Trainer:
         self.loss = losses.resolve_loss(loss)
         self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
         self.regularization = losses.check_regularization(regularization)
-        self.alpha = losses._check_rate(alpha)
+        self.alpha = losses.check_rate(alpha)
         self.lr = lr  # validated by the property setter
         if batch_size is not None and not _is_count(batch_size, 1):
             raise ValueError(
@@ -328,12 +321,8 @@ class Trainer:
         return self.X[rows], self.y[rows]
 
     def _penalty_value(self) -> float:
-        if self.regularization is None or self.alpha == 0:
-            return 0.0
         data = np.array([p.data for p in self.parameters])
-        if self.regularization == "l2":
-            return self.alpha * float(np.sum(data * data))
-        return self.alpha * float(np.sum(np.abs(data)))
+        return losses.numpy_penalty(self.regularization, data, self.alpha)
 
     def _scores(self, X: np.ndarray) -> np.ndarray:
         """The model's score per row of ``X``, without building a graph where it can."""
@@ -347,7 +336,7 @@ class Trainer:
             return math.nan, math.nan
         if self.loss is losses.DATA_LOSSES.get(self.loss_name):  # a built-in loss, fast in numpy
             scores = self._scores(self.X_test)
-            data_loss = _numpy_data_loss(self.loss_name, scores, self.y_test)
+            data_loss = losses.numpy_data_loss(self.loss_name, scores, self.y_test)
         else:  # a custom loss: evaluate it on the Value engine (forward only)
             values = [self.model(row) for row in self.X_test.tolist()]
             data_loss = self.loss(values, self.y_test).data
@@ -480,12 +469,17 @@ class Trainer:
         if self.is_running:
             self.resume()
             return
-        self._stop_event = threading.Event()
-        self._run_event = threading.Event()
-        self._run_event.set()
+        self._stop_event, self._run_event = threading.Event(), threading.Event()
+        stop, run = self._stop_event, self._run_event
+        run.set()
+
+        def wake_to_exit(_collected: weakref.ref[Trainer]) -> None:
+            stop.set()  # the trainer is gone: wake a waiting (paused) thread, so it ends
+            run.set()
+
         self._thread = threading.Thread(
             target=_training_loop,
-            args=(weakref.ref(self), self._stop_event, self._run_event),
+            args=(weakref.ref(self, wake_to_exit), stop, run),
             name=f"micrograd-trainer-{id(self):x}",
             daemon=True,  # never keeps the interpreter alive
         )
@@ -590,13 +584,6 @@ class Trainer:
             f"step {self.steps_done}, {self.status})"
         )
 
-    def __del__(self) -> None:
-        try:
-            self._stop_event.set()
-            self._run_event.set()
-        except AttributeError:  # __init__ failed before the events existed
-            pass
-
 
 def _training_loop(
     trainer_ref: weakref.ref[Trainer], stop: threading.Event, run: threading.Event
@@ -684,71 +671,3 @@ def _install_interrupt_hooks() -> None:
                 previous(signum, frame)
 
         kernel.saved_sigint_handler = on_sigint
-
-
-#: the most frames per second any widget sends to the browser
-MAX_FPS = 30
-
-
-def check_max_fps(max_fps: float) -> None:
-    """Widgets call this before they are built, so a bad rate never leaves half a widget open."""
-    if not 0 < max_fps <= MAX_FPS:
-        raise ValueError(f"max_fps must be in (0, {MAX_FPS}], got {max_fps!r}")
-
-
-class FrameThrottle:
-    """Rate-limit a widget's ``send()`` to ``max_fps``: leading edge at once, the last one later.
-
-    However fast training steps, at most ``max_fps`` frames per second go to the browser, and the
-    latest state is always sent in the end (by a short timer), so a paused view is never stale.
-    Calls are serialized, so frames from the training thread and the kernel's thread never mix.
-    """
-
-    def __init__(self, send: Callable[[], None], max_fps: float = 30.0) -> None:
-        check_max_fps(max_fps)
-        self._send = send
-        self.interval = 1.0 / max_fps
-        self._lock = threading.RLock()
-        self._last = -math.inf
-        self._timer: threading.Timer | None = None
-        self.sent = 0
-
-    def __call__(self) -> None:
-        """Ask for a frame of the current state."""
-        with self._lock:
-            wait = self._last + self.interval - time.monotonic()
-            if wait <= 0 and self._timer is None:
-                self._emit()
-            elif self._timer is None:
-                due = self._last + self.interval
-                self._timer = threading.Timer(max(wait, 0.0), self._on_timer, (due,))
-                self._timer.daemon = True
-                self._timer.start()
-
-    def _on_timer(self, due: float) -> None:
-        with self._lock:
-            self._timer = None
-            # count from when the frame was due, not from when the (busy) interpreter let the
-            # timer run: lateness then does not pile up, and frames still average <= max_fps
-            now = time.monotonic()
-            self._emit(due if now - due < self.interval else now)
-
-    def _emit(self, at: float | None = None) -> None:
-        self._last = time.monotonic() if at is None else at
-        self.sent += 1
-        try:
-            self._send()
-        except Exception:
-            log.exception("micrograd-widgets: sending a frame failed")
-
-    def flush(self) -> None:
-        """Send now (and drop a pending trailing frame): for state changes such as pause."""
-        with self._lock:
-            self.cancel()
-            self._emit()
-
-    def cancel(self) -> None:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None

@@ -16,6 +16,7 @@ from typing import Any
 
 import graphviz
 
+from ._graph_summary import RANKDIRS
 from .engine import Value
 
 __all__ = ["INSTALL_HINT", "ComputationGraph", "GraphvizNotInstalled", "draw_dot", "format_number"]
@@ -31,7 +32,6 @@ INSTALL_HINT = (
     "the browser without Graphviz."
 )
 
-_RANKDIRS = ("LR", "RL", "TB", "BT")
 # characters with a meaning inside a Graphviz record label
 _RECORD_SPECIALS = "{}|<>"
 
@@ -100,8 +100,8 @@ def draw_dot(root: Value, rankdir: str = "LR", format: str = "svg") -> Computati
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot expects a Value (the output node), got {type(root).__name__}")
-    if rankdir not in _RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
 
     dot = ComputationGraph(format=format, graph_attr={"rankdir": rankdir})
     nodes = root.topological_order()  # iterative: no RecursionError on deep graphs

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from micrograd_widgets import Value
-from micrograd_widgets.engine import ChainRuleTerm, gc_paused
+from micrograd_widgets.engine import ChainRuleTerm, derivative_text, gc_paused
 
 # ---- construction ----------------------------------------------------------------------------
 
@@ -452,3 +452,66 @@ def test_a_second_backward_accumulates_into_leaves_only_like_pytorch():
     for _ in z.backward_steps():
         pass
     assert (a.grad, y.grad) == (18.0, 1.0)
+
+
+# ---- the derivative text table (what the step-through shows beside each op) ------------------
+
+OPS = {
+    "+": lambda a, b: a + b,
+    "*": lambda a, b: a * b,
+    "-": lambda a, b: a - b,
+    "/": lambda a, b: a / b,
+    "neg": lambda a, b: -a,
+    "**": lambda a, b: a**3,
+    "** fractional": lambda a, b: a**0.5,
+    "** negative": lambda a, b: a**-2,
+    "tanh": lambda a, b: a.tanh(),
+    "ReLU": lambda a, b: a.relu(),
+    "exp": lambda a, b: a.exp(),
+    "log": lambda a, b: a.log(),
+    "sigmoid": lambda a, b: a.sigmoid(),
+}
+
+
+def evaluate_text(text: str, names: dict[str, float]) -> float:
+    """The number a derivative text stands for, e.g. "(1 - o.data²)" with o.data = 0.5."""
+    expression = text.replace("·", "*").replace("²", "**2").replace("^", "**")
+    expression = expression.replace("[", "float(").replace("]", ")")
+    for name, value in names.items():
+        expression = expression.replace(f"{name}.data", f"({value!r})")
+    return eval(expression, {"float": float})  # our own table's text, not user input
+
+
+def test_every_op_has_a_derivative_text():
+    assert set(Value.DERIVATIVE_TEXT) == {k.split()[0] for k in OPS}
+    for build in OPS.values():
+        out = build(Value(0.7, label="a"), Value(1.3, label="b"))
+        names = [c.label for c in out._prev]
+        for k in range(len(out._prev)):
+            assert "∂" not in derivative_text(out._op, "o", names, k), out._op
+
+
+@pytest.mark.parametrize(
+    ("op", "x", "y"),
+    [
+        (op, x, y)
+        for op in OPS
+        for x, y in [(0.7, 1.3), (2.5, -0.4), (-1.5, 3.0)]
+        if x > 0 or op not in ("log", "** fractional")  # those need a positive input
+    ],
+)
+def test_each_derivative_text_is_the_number_the_engine_uses(op, x, y):
+    a, b = Value(x, label="a"), Value(y, label="b")
+    out = OPS[op](a, b)
+    names = {"a": a.data, "b": b.data, "o": out.data}
+    for k, local in enumerate(out._local_grads):
+        text = derivative_text(out._op, "o", [c.label for c in out._prev], k)
+        assert evaluate_text(text, names) == pytest.approx(local, rel=1e-12), (op, k, text)
+
+
+def test_derivative_text_of_an_unknown_op_and_of_odd_labels():
+    assert derivative_text("my_op", "out", ["x"], 0) == "∂out/∂x"
+    assert derivative_text("*", "o", ["a", "b"], 1) == "a.data"
+    # labels are names, never format fields
+    assert derivative_text("*", "o", ["{b}", "{0}"], 0) == "{0}.data"
+    assert derivative_text("**2", "{out}", ["{n}"], 0) == "2·{n}.data^(2-1)"

@@ -224,6 +224,44 @@ def test_two_class_cross_entropy_takes_the_binary_labels_too():
     np.testing.assert_array_equal(losses.class_indices(np.array([2.0, 0.0, 1.0]), 3), [2, 0, 1])
 
 
+# ---- NumPy twins: the same numbers without a graph --------------------------------------------
+
+
+def test_every_built_in_loss_has_a_numpy_twin():
+    # the Trainer computes test metrics of a built-in loss with its twin
+    assert set(losses.NUMPY_DATA_LOSSES) == set(losses.DATA_LOSSES)
+
+
+@pytest.mark.parametrize("name", sorted(set(losses.NUMPY_DATA_LOSSES) - {"cross_entropy"}))
+def test_numpy_data_losses_equal_their_value_twins(name):
+    rng = np.random.default_rng(0)
+    for scale in (0.1, 1.0, 30.0, 800.0):  # 800: a naive exp(-margin) would overflow
+        scores = rng.normal(0.0, scale, 40)
+        y = rng.choice([-1.0, 1.0], 40)
+        on_values = losses.DATA_LOSSES[name](values(scores), y).data
+        assert losses.numpy_data_loss(name, scores, y) == pytest.approx(on_values, rel=1e-12)
+        assert losses.numpy_data_loss(name, scores.tolist(), y.tolist()) == pytest.approx(on_values)
+
+
+@pytest.mark.parametrize("regularization", ["l2", "l1", None])
+def test_numpy_penalty_and_its_gradient_equal_the_value_penalty(regularization):
+    data = [0.5, -2.0, 0.0, 3.25, -1e-3]
+    params = values(data)
+    if regularization is None:
+        penalty_data, grads = 0.0, [0.0] * len(data)
+    else:
+        penalty = losses.PENALTIES[regularization](params, 0.01)
+        penalty.backward()
+        penalty_data, grads = penalty.data, [p.grad for p in params]
+    array = np.array(data)
+    assert losses.numpy_penalty(regularization, array, 0.01) == pytest.approx(penalty_data)
+    np.testing.assert_allclose(
+        losses.numpy_penalty_grad(regularization, array, 0.01), grads, rtol=1e-12, atol=0
+    )
+    assert losses.numpy_penalty(regularization, array, 0.0) == 0.0
+    assert not losses.numpy_penalty_grad(regularization, array, 0.0).any()
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -263,6 +301,22 @@ def test_two_class_cross_entropy_takes_the_binary_labels_too():
     ],
 )
 def test_cross_entropy_bad_input_is_explained(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: losses.numpy_data_loss("hinge", np.zeros(2), [1, -1]), "no NumPy twin"),
+        (lambda: losses.numpy_penalty("l3", np.zeros(2), 0.1), "unknown regularization"),
+        (lambda: losses.numpy_penalty_grad("l2", np.zeros(2), -1.0), "rate must be >= 0"),
+        (lambda: losses.check_rate(True), "finite number >= 0, got True"),
+        (lambda: losses.check_rate("0.1"), "finite number >= 0"),
+        (lambda: losses.check_rate(math.nan), "finite number >= 0"),
+    ],
+)
+def test_bad_input_to_the_twins_is_explained(call, message):
     with pytest.raises(ValueError, match=message):
         call()
 
@@ -319,3 +373,6 @@ def test_confusion_matrix_counts_true_against_predicted():
 def test_k_class_metrics_explain_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+def test_check_rate_returns_a_float():
+    assert losses.check_rate(0) == 0.0 and isinstance(losses.check_rate(1), float)
+    assert losses.check_rate(np.float32(0.5)) == 0.5

@@ -41,7 +41,7 @@ def test_wheel_and_sdist_contain_the_js_bundle(dist: Path) -> None:
         names = {n.split("/", 1)[1] for n in tf.getnames() if "/" in n}
     for asset in BUNDLE:
         assert f"micrograd_widgets/static/{asset}" in names, f"{asset} missing from {sdist.name}"
-    assert "js/graph.ts" in names and "package.json" in names
+    assert "js/graph/widget.ts" in names and "package.json" in names
 
 
 def test_a_clean_venv_installs_the_wheel_and_builds_a_widget(dist: Path, tmp_path: Path) -> None:

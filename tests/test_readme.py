@@ -34,3 +34,12 @@ def test_readme_examples_run_top_to_bottom(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     accuracy = float(done.stdout.rsplit("accuracy", 1)[1])
     assert accuracy >= 0.8  # the seed's 32 steps learn the moons
+
+
+def test_contributing_maps_every_module_and_the_readme_points_to_it() -> None:
+    contributing = (README.parent / "CONTRIBUTING.md").read_text()
+    package = README.parent / "micrograd_widgets"
+    for module in sorted(p.name for p in package.glob("*.py") if p.name != "__init__.py"):
+        assert f"`{module}`" in contributing, f"CONTRIBUTING.md does not say what {module} holds"
+    development = README.read_text().split("## Development", 1)[1].split("\n## ", 1)[0]
+    assert "(CONTRIBUTING.md)" in development

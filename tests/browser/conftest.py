@@ -2,11 +2,24 @@
 
 Fixtures:
     lab       -- (session) a running JupyterLab: ``.url``, ``.token``, ``.root`` (notebook folder).
-    notebook  -- factory: ``nb = notebook(cells, name="x")`` writes a notebook of code cells, opens it,
-                 runs all cells and returns a :class:`NotebookSession`.
+    browser   -- (session) headless Chromium (Debian's /usr/bin/chromium, or $MGW_CHROMIUM).
+    notebook  -- factory: ``nb = notebook(cells, name="x")`` writes a notebook of code cells, opens it
+                 in JupyterLab, runs all cells and returns a :class:`NotebookSession`.
+    notebook7 -- factory: ``nb = notebook7(cells, name)``, the same in Notebook 7 (its /notebooks/
+                 pages, served by the same server), run through Notebook 7's own Run menu.
 
-See ../../shared/NOTES.md for why things are done this way (flags, page_config, waiting on
-attributes the widgets set rather than on the kernel's "idle").
+Why it is done this way:
+* JupyterLab runs with its config, data, runtime, settings and workspace folders (and IPython's)
+  in a temp folder, so nothing from the machine's own Jupyter setup leaks in, and with
+  ``--expose-app-in-browser`` (Notebook 7 needs its own flag for it) so tests can reach
+  ``window.jupyterapp``. The "Jupyter news?" toast is disabled in ``labconfig/page_config.json``:
+  it would cover the widgets in screenshots.
+* Chromium runs without a sandbox (tests may run as root), without a GPU, and with its background
+  networking (updates, sync, QUIC) off: the test machine has no internet, and without those flags
+  Chromium keeps trying to reach it.
+* Tests wait on ``data-*`` attributes the views set (see lab_harness), never on sleeps or the
+  kernel's "idle" state, which was wrong in one run of two.
+* A failing test leaves a screenshot of each page it opened in tests/artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -32,8 +45,6 @@ from lab_harness import (
     write_notebook,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("MGW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -46,7 +57,8 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 LAB_START_TIMEOUT_S = 90
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: Notebook 7 tests: one UI action or wait should take seconds (cells get their own timeout)
+NOTEBOOK7_ACTION_TIMEOUT_S = 30
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -144,12 +156,50 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+class _OpenedPages:
+    """The notebook pages one test opens; closed at its end, with a screenshot if it failed."""
+
+    def __init__(self, lab: Lab, browser: object, request: pytest.FixtureRequest) -> None:
+        self.lab, self.browser, self.request = lab, browser, request
+        self.test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+        self.opened: list[tuple[object, NotebookSession]] = []
+
+    def open(
+        self,
+        cells: list[str],
+        name: str,
+        page_path: str,
+        test_name: str,
+        viewport: tuple[int, int],
+        timeout_s: float,
+    ) -> NotebookSession:
+        """Write ``name``.ipynb, open ``page_path`` (with the token added) and wait for its kernel."""
+        write_notebook(self.lab.root / f"{name}.ipynb", cells)
+        separator = "&" if "?" in page_path else "?"
+        context, session = open_notebook_page(
+            self.browser,
+            f"{self.lab.url}{page_path}{separator}token={self.lab.token}",
+            f"{name}.ipynb",
+            name,
+            test_name,
+            viewport,
+            timeout_s,
+            kernel_timeout_s=timeout_s,
+        )
+        self.opened.append((context, session))
+        return session
+
+    def close(self, failure_name: str = "failure") -> None:
+        report = getattr(self.request.node, "rep_call", None)  # set by pytest_runtest_makereport
+        failed = report is not None and report.failed
+        close_notebook_pages(self.opened, failed=failed, failure_name=failure_name)
+
+
 @pytest.fixture
 def notebook(
     lab: Lab, browser: object, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., NotebookSession]]:
-    opened: list[tuple[object, NotebookSession]] = []
-    test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    pages = _OpenedPages(lab, browser, request)
 
     def open_notebook(
         cells: list[str],
@@ -159,19 +209,9 @@ def notebook(
         viewport: tuple[int, int] = (1280, 900),
         timeout_s: float = 120,
     ) -> NotebookSession:
-        name = name or f"{test_name}-{len(opened)}"
-        write_notebook(lab.root / f"{name}.ipynb", cells)
-        context, session = open_notebook_page(
-            browser,
-            f"{lab.url}/lab/workspaces/{name}/tree/{name}.ipynb?reset&token={lab.token}",
-            f"{name}.ipynb",
-            name,
-            test_name,
-            viewport,
-            timeout_s,
-            kernel_timeout_s=timeout_s,
-        )
-        opened.append((context, session))
+        name = name or f"{pages.test_name}-{len(pages.opened)}"
+        page_path = f"/lab/workspaces/{name}/tree/{name}.ipynb?reset"
+        session = pages.open(cells, name, page_path, pages.test_name, viewport, timeout_s)
         if run:
             session.run_all()
             if wait:
@@ -179,8 +219,29 @@ def notebook(
         return session
 
     yield open_notebook
-    report = getattr(request.node, "rep_call", None)
-    close_notebook_pages(opened, failed=report is not None and report.failed)
+    pages.close()
+
+
+@pytest.fixture
+def notebook7(
+    lab: Lab, browser: object, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., NotebookSession]]:
+    pages = _OpenedPages(lab, browser, request)
+
+    def open_notebook(cells: list[str], name: str, timeout_s: float = 120) -> NotebookSession:
+        page_path = f"/notebooks/{name}.ipynb"
+        session = pages.open(
+            cells, name, page_path, "notebook7", (1280, 900), NOTEBOOK7_ACTION_TIMEOUT_S
+        )
+        page = session.page
+        # Run the cells the way a Notebook 7 user does: through its menu bar.
+        page.locator("#jp-MainMenu .lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        session.wait_for_cells(timeout_s)
+        return session
+
+    yield open_notebook
+    pages.close(failure_name="{name}-failure")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,4 +1,10 @@
-"""Helpers the browser tests import: a notebook open in JupyterLab and its kernel."""
+"""Helpers the browser tests import: a notebook open in JupyterLab (or Notebook 7) and its kernel,
+and ways to read and wait on what the widgets' views show.
+
+Waiting: JupyterLab's kernel-status indicator is not reliable enough to wait on ("idle" was wrong
+in one run of two), so the tests wait on ``data-*`` attributes the views set themselves (a frame
+counter, a layout counter, the step shown) with :func:`wait_attr`, never on sleeps.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +38,8 @@ class NotebookSession:
     # ---- running code ----------------------------------------------------------------------
 
     def run_all(self) -> None:
-        """Start running every cell (does not wait: see NOTES.md)."""
+        """Start running every cell, without waiting: JupyterLab's run-all command resolves only
+        after every cell ends, so awaiting it here would block; :meth:`wait_for_cells` waits."""
         self.page.evaluate(
             "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
         )
@@ -202,3 +209,86 @@ def close_notebook_pages(
                 session.screenshot(failure_name.format(name=session.name))
         session.shutdown()
         context.close()
+
+
+# ---- reading and waiting on what the views show ----------------------------------------------
+
+# Every drawn value node of a GraphWidget: name, the numbers shown, and its highlight state.
+READ_GRAPH_NODES = """(root) => [...root.querySelectorAll('g.mgw-gvalue')].map(g => ({
+    unit: Number(g.dataset.unit),
+    name: g.querySelector('.mgw-gname').textContent,
+    data: g.querySelector('.mgw-gdata').textContent,
+    grad: g.querySelector('.mgw-ggrad').textContent,
+    title: g.querySelector(':scope > title').textContent,
+    active: g.classList.contains('is-active'),
+    child: g.classList.contains('is-child'),
+}))"""
+
+
+def attr(nb: NotebookSession, selector: str, name: str, index: int = 0) -> str | None:
+    """The attribute ``name`` (e.g. "data-step") of the index-th element matching ``selector``."""
+    return nb.page.locator(selector).nth(index).get_attribute(name)
+
+
+def wait_attr(
+    nb: NotebookSession,
+    selector: str,
+    js_condition: str,
+    index: int = 0,
+    timeout_s: float | None = None,
+) -> None:
+    """Wait until ``js_condition`` (an expression over ``el``, e.g. ``el.dataset.step === '3'``)
+    holds for the index-th element matching ``selector`` (default timeout: the page's)."""
+    nb.page.wait_for_function(
+        f"([sel, i]) => {{ const el = document.querySelectorAll(sel)[i];"
+        f" return !!el && ({js_condition}); }}",
+        arg=[selector, index],
+        **({} if timeout_s is None else {"timeout": timeout_s * 1000}),
+    )
+
+
+def wait_attr_change(
+    nb: NotebookSession, selector: str, name: str, old: str | None, index: int = 0
+) -> str:
+    """Wait until attribute ``name`` of the index-th match is no longer ``old``; return it."""
+    nb.page.wait_for_function(
+        "([sel, i, name, old]) => { const el = document.querySelectorAll(sel)[i];"
+        " return !!el && el.getAttribute(name) !== old; }",
+        arg=[selector, index, name, old],
+    )
+    return attr(nb, selector, name, index)
+
+
+def shown_number(text: str) -> float:
+    """The number in a view's text: 'grad -4' -> -4.0 (the view may use a typographic minus)."""
+    return float(text.split(" ", 1)[1].replace("−", "-"))
+
+
+def graph_nodes(
+    nb: NotebookSession, selector: str = ".mgw-graph", index: int = 0
+) -> dict[str, dict]:
+    """Every drawn value node of a GraphWidget view, by name (see READ_GRAPH_NODES)."""
+    nodes = nb.page.locator(selector).nth(index).evaluate(READ_GRAPH_NODES)
+    return {n["name"]: n for n in nodes}
+
+
+def canvas_stats(nb: NotebookSession, selector: str, index: int = 0) -> dict:
+    """Painted (non-transparent) pixels, distinct colours and a fingerprint of one canvas."""
+    return (
+        nb.page.locator(selector)
+        .nth(index)
+        .evaluate(
+            """(canvas) => {
+            const {data} = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+            let painted = 0, hash = 0;
+            const colours = new Set();
+            for (let i = 0; i < data.length; i += 4) {
+                if (data[i + 3] === 0) continue;
+                painted += 1;
+                colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+                hash = (hash * 31 + data[i] + 7 * data[i + 1] + 13 * data[i + 2]) | 0;
+            }
+            return {painted, total: canvas.width * canvas.height, colours: colours.size, hash};
+        }"""
+        )
+    )

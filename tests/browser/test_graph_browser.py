@@ -10,7 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from lab_harness import SCREENSHOTS
+from lab_harness import SCREENSHOTS, graph_nodes, shown_number, wait_attr, wait_attr_change
 
 pytestmark = pytest.mark.browser
 
@@ -27,47 +27,9 @@ w = GraphWidget(L)
 w
 """
 
-# Reads every drawn value node: name, the numbers shown, and its highlight state.
-READ_NODES = """(root) => [...root.querySelectorAll('g.mgw-gvalue')].map(g => ({
-    unit: Number(g.dataset.unit),
-    name: g.querySelector('.mgw-gname').textContent,
-    data: g.querySelector('.mgw-gdata').textContent,
-    grad: g.querySelector('.mgw-ggrad').textContent,
-    title: g.querySelector(':scope > title').textContent,
-    active: g.classList.contains('is-active'),
-    child: g.classList.contains('is-child'),
-}))"""
-
 
 def widget(nb, index: int = 0):
     return nb.page.locator(WIDGET).nth(index)
-
-
-def wait_attr(nb, name: str, value: str, index: int = 0) -> None:
-    """Wait until the widget's data-<name> attribute equals ``value``."""
-    nb.page.wait_for_function(
-        "([sel, i, name, value]) => { const el = document.querySelectorAll(sel)[i];"
-        " return !!el && el.getAttribute('data-' + name) === value; }",
-        arg=[WIDGET, index, name, value],
-    )
-
-
-def wait_attr_change(nb, name: str, old: str, index: int = 0) -> str:
-    nb.page.wait_for_function(
-        "([sel, i, name, old]) => { const el = document.querySelectorAll(sel)[i];"
-        " return !!el && el.getAttribute('data-' + name) !== old; }",
-        arg=[WIDGET, index, name, old],
-    )
-    return widget(nb, index).get_attribute(f"data-{name}")
-
-
-def nodes(nb, index: int = 0) -> dict[str, dict]:
-    return {n["name"]: n for n in widget(nb, index).evaluate(READ_NODES)}
-
-
-def shown_number(text: str) -> float:
-    """'grad -4' -> -4.0 (the view shows 4 significant digits)."""
-    return float(text.split(" ", 1)[1].replace("−", "-"))
 
 
 def close(shown: float, exact: float) -> bool:
@@ -87,8 +49,8 @@ def reference_grads(nb) -> dict[str, float]:
 
 def test_graph_draws_labels_values_and_steps_to_backward(notebook):
     nb = notebook([SMALL_GRAPH])
-    wait_attr(nb, "layout-count", "1")
-    shown = nodes(nb)
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '1'")
+    shown = graph_nodes(nb)
     assert set(shown) == {"a", "b", "c", "d", "e", "f", "L"}
     assert shown_number(shown["e"]["data"]) == -6.0
     assert shown_number(shown["L"]["data"]) == -8.0
@@ -101,8 +63,8 @@ def test_graph_draws_labels_values_and_steps_to_backward(notebook):
     while widget(nb).get_attribute("data-step-finished") != "true":
         done = widget(nb).get_attribute("data-step-done")
         step_button.click()
-        wait_attr_change(nb, "step-done", done)
-        now = nodes(nb)
+        wait_attr_change(nb, WIDGET, "data-step-done", done)
+        now = graph_nodes(nb)
         active = [name for name, n in now.items() if n["active"]]
         assert len(active) == 1, now
         actives.append(active[0])
@@ -116,18 +78,18 @@ def test_graph_draws_labels_values_and_steps_to_backward(notebook):
     assert step_button.is_disabled()
 
     expected = reference_grads(nb)
-    final = nodes(nb)
+    final = graph_nodes(nb)
     for name, grad in expected.items():
         assert close(shown_number(final[name]["grad"]), grad), (name, final[name], grad)
     nb.screenshot("after-steps", widget(nb))
 
     # Reset grads zeroes them all; Run then reaches the same grads at once.
     widget(nb).get_by_role("button", name="Reset grads").click()
-    wait_attr(nb, "step-done", "-1")
-    assert all(shown_number(n["grad"]) == 0.0 for n in nodes(nb).values())
+    wait_attr(nb, WIDGET, "el.dataset.stepDone === '-1'")
+    assert all(shown_number(n["grad"]) == 0.0 for n in graph_nodes(nb).values())
     widget(nb).get_by_role("button", name="Run").click()
-    wait_attr(nb, "step-finished", "true")
-    final = nodes(nb)
+    wait_attr(nb, WIDGET, "el.dataset.stepFinished === 'true'")
+    final = graph_nodes(nb)
     for name, grad in expected.items():
         assert close(shown_number(final[name]["grad"]), grad)
     assert nb.eval("w.finished") == "True"
@@ -135,26 +97,26 @@ def test_graph_draws_labels_values_and_steps_to_backward(notebook):
 
 def test_python_step_and_refresh_update_numbers_without_relayout(notebook):
     nb = notebook([SMALL_GRAPH])
-    wait_attr(nb, "layout-count", "1")
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '1'")
     count = widget(nb).get_attribute("data-numbers-count")
     assert "seed" in nb.execute("print(w.step())")
-    count = wait_attr_change(nb, "numbers-count", count)
-    assert shown_number(nodes(nb)["L"]["grad"]) == 1.0
+    count = wait_attr_change(nb, WIDGET, "data-numbers-count", count)
+    assert shown_number(graph_nodes(nb)["L"]["grad"]) == 1.0
 
     count = widget(nb).get_attribute("data-numbers-count")
     nb.execute(
         "a.data = 7.5\nfor v in L.topological_order(): v.grad = 0.0\nL.backward()\nw.refresh()"
     )
-    wait_attr_change(nb, "numbers-count", count)
-    shown = nodes(nb)
+    wait_attr_change(nb, WIDGET, "data-numbers-count", count)
+    shown = graph_nodes(nb)
     assert shown_number(shown["a"]["data"]) == 7.5
     assert close(shown_number(shown["a"]["grad"]), float(nb.eval("a.grad")))
     assert widget(nb).get_attribute("data-layout-count") == "1"  # same layout, new numbers
 
     # a new root re-lays out
     nb.execute("w.root = (a * 3.0).tanh()")
-    wait_attr(nb, "layout-count", "2")
-    names = set(nodes(nb))
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '2'")
+    names = set(graph_nodes(nb))
     assert "a" in names and len(names) == 4 and all(n.startswith("#") for n in names - {"a"})
     nb.screenshot("new-root", widget(nb))
 
@@ -168,8 +130,8 @@ def test_labels_render_as_text_and_no_dialog_fires(notebook):
             "w = GraphWidget(y); w"
         ]
     )
-    wait_attr(nb, "layout-count", "1")
-    shown = nodes(nb).values()
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '1'")
+    shown = graph_nodes(nb).values()
     names = {n["name"] for n in shown}
     titles = {n["title"] for n in shown}  # the full label, as the node's tooltip
     assert "<b>bold</b>" in names
@@ -200,7 +162,7 @@ def _timing_cells(sizes: list[int], max_nodes: int) -> list[str]:
 
 def test_layout_time_300_and_2000_nodes(notebook):
     nb = notebook(_timing_cells([6, 6, 1], 400), name="timing-300")
-    wait_attr(nb, "layout-count", "1")
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '1'")
     nodes_300 = int(widget(nb).get_attribute("data-layout-nodes"))
     ms_300 = float(widget(nb).get_attribute("data-layout-ms"))
     print(f"\nlayout+draw of {nodes_300} nodes: {ms_300:.0f} ms")
@@ -209,7 +171,7 @@ def test_layout_time_300_and_2000_nodes(notebook):
     nb.screenshot("300-nodes")
 
     big = notebook(_timing_cells([16, 20, 1], 2500), name="timing-2000")
-    wait_attr(big, "layout-count", "1")
+    wait_attr(big, WIDGET, "el.dataset.layoutCount === '1'")
     nodes_2000 = int(widget(big).get_attribute("data-layout-nodes"))
     ms_2000 = float(widget(big).get_attribute("data-layout-ms"))
     dagre_2000 = float(widget(big).get_attribute("data-layout-only-ms"))
@@ -232,7 +194,7 @@ def test_big_model_graph_starts_folded_and_opens_on_click(notebook):
             "w = GraphWidget(out, model=m); w"
         ]
     )
-    wait_attr(nb, "layout-count", "1")
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '1'")
     assert "folded" in widget(nb).locator(".mgw-graph-note").inner_text()
     folded = widget(nb).locator("g.mgw-ggroup")
     n_folded = folded.count()
@@ -241,7 +203,7 @@ def test_big_model_graph_starts_folded_and_opens_on_click(notebook):
     assert before <= 300
     nb.screenshot("folded")
     folded.first.click()
-    wait_attr(nb, "layout-count", "2")
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '2'")
     assert widget(nb).locator("g.mgw-ggroup").count() == n_folded - 1
     assert int(widget(nb).get_attribute("data-layout-nodes")) > before
     nb.screenshot("one-group-open")
@@ -251,7 +213,7 @@ def test_save_svg_from_python_writes_a_standalone_file(notebook, lab):
     target = lab.root / "graph-export.svg"
     target.unlink(missing_ok=True)
     nb = notebook([SMALL_GRAPH, "L.backward(); w.refresh()"])
-    wait_attr(nb, "layout-count", "1")
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '1'")
     message = nb.execute("w.save_svg('graph-export.svg')")
     assert "written when the view replies" in message
     deadline = time.monotonic() + 30
@@ -286,7 +248,7 @@ def test_dark_theme_and_ipywidgets_layout(notebook):
             "ipw.HBox([w, w2])"
         ]
     )
-    wait_attr(nb, "layout-count", "1", index=1)
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '1'", index=1)
     nb.set_theme("JupyterLab Dark")
     colors = widget(nb).evaluate(
         """(root) => ({
@@ -302,7 +264,7 @@ def test_dark_theme_and_ipywidgets_layout(notebook):
     row = nb.page.locator(".widget-hbox").bounding_box()
     assert boxes[1]["x"] + boxes[1]["width"] <= row["x"] + row["width"] + 1  # both inside the row
     widget(nb).get_by_role("button", name="Step", exact=True).click()
-    wait_attr(nb, "step-done", "1")
+    wait_attr(nb, WIDGET, "el.dataset.stepDone === '1'")
     nb.page.wait_for_selector("#jupyterlab-splash", state="detached")  # the theme-change overlay
     nb.screenshot("dark-hbox")
 
@@ -342,7 +304,7 @@ def test_full_batch_loss_graph_is_summarised_and_stays_fast(notebook):
             "w = GraphWidget(loss, model=m); w"
         ]
     )
-    wait_attr(nb, "layout-count", "1")
+    wait_attr(nb, WIDGET, "el.dataset.layoutCount === '1'")
     total = int(nb.eval("w.topology['total']"))
     drawn = int(widget(nb).get_attribute("data-layout-nodes"))
     ms = float(widget(nb).get_attribute("data-layout-ms"))

@@ -1,32 +1,24 @@
 """The three widgets in Jupyter Notebook 7 (the /notebooks/ UI, not JupyterLab), in Chromium.
 
 Notebook 7 runs on the same Jupyter server as the harness's JupyterLab (installing ``notebook``
-adds its routes), so these tests reuse the ``lab`` and ``browser`` fixtures and the harness's
-NotebookSession, but open ``/notebooks/<name>.ipynb`` and run the cells through Notebook 7's own
-menu bar (Run > Run All Cells). Waits are on data-* attributes the views set, never on sleeps.
-Screenshots: tests/artifacts/screenshots/notebook7-*.png.
+adds its routes): the ``notebook7`` fixture (conftest.py) opens ``/notebooks/<name>.ipynb`` and
+runs the cells through Notebook 7's own menu bar (Run > Run All Cells). Waits are on data-*
+attributes the views set, never on sleeps. Screenshots: tests/artifacts/screenshots/notebook7-*.png.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator
 
 import pytest
-from lab_harness import (
-    NotebookSession,
-    close_notebook_pages,
-    open_notebook_page,
-    write_notebook,
-)
+from lab_harness import NotebookSession, canvas_stats, graph_nodes, shown_number, wait_attr
 
 pytestmark = pytest.mark.browser
 
 GRAPH = ".mgw-graph"
 BOUNDARY = ".mgw-boundary"
 HEATMAP = ".mgw-heatmap"
-ACTION_TIMEOUT_S = 30
 
 CELLS = [
     "from micrograd_widgets import Value, GraphWidget\n"
@@ -38,91 +30,6 @@ CELLS = [
     "w = DecisionBoundary(t); w",
     "from micrograd_widgets import GradientHeatmap\nh = GradientHeatmap(t); h",
 ]
-
-
-@pytest.fixture
-def notebook7(
-    lab, browser, request: pytest.FixtureRequest
-) -> Iterator[Callable[..., NotebookSession]]:
-    """Factory: ``nb = notebook7(cells, name)`` opens the notebook in Notebook 7 and runs it."""
-    opened: list[tuple[object, NotebookSession]] = []
-
-    def open_notebook(cells: list[str], name: str, timeout_s: float = 120) -> NotebookSession:
-        write_notebook(lab.root / f"{name}.ipynb", cells)
-        # one UI action or wait should take seconds; cells get timeout_s (wait_for_cells)
-        context, session = open_notebook_page(
-            browser,
-            f"{lab.url}/notebooks/{name}.ipynb?token={lab.token}",
-            f"{name}.ipynb",
-            name,
-            "notebook7",
-            (1280, 900),
-            ACTION_TIMEOUT_S,
-            kernel_timeout_s=ACTION_TIMEOUT_S,
-        )
-        opened.append((context, session))
-        page = session.page
-        # Run the cells the way a Notebook 7 user does: through its menu bar.
-        page.locator("#jp-MainMenu .lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
-        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
-        session.wait_for_cells(timeout_s)
-        return session
-
-    yield open_notebook
-    report = getattr(request.node, "rep_call", None)  # set by conftest's makereport hook
-    close_notebook_pages(
-        opened, failed=report is not None and report.failed, failure_name="{name}-failure"
-    )
-
-
-def wait_for(nb: NotebookSession, selector: str, js_condition: str, index: int = 0) -> None:
-    """Wait until ``js_condition`` (an expression over ``el``) holds for the index-th match."""
-    nb.page.wait_for_function(
-        f"([sel, i]) => {{ const el = document.querySelectorAll(sel)[i];"
-        f" return !!el && ({js_condition}); }}",
-        arg=[selector, index],
-    )
-
-
-def graph_nodes(nb: NotebookSession) -> dict[str, dict[str, str]]:
-    """Every drawn value node of the graph widget: name -> the data/grad text it shows."""
-    return {
-        n["name"]: n
-        for n in nb.page.locator(GRAPH).evaluate(
-            """(root) => [...root.querySelectorAll('g.mgw-gvalue')].map(g => ({
-                name: g.querySelector('.mgw-gname').textContent,
-                data: g.querySelector('.mgw-gdata').textContent,
-                grad: g.querySelector('.mgw-ggrad').textContent,
-            }))"""
-        )
-    }
-
-
-def shown_number(text: str) -> float:
-    """'grad -3' -> -3.0 (the view may use a typographic minus)."""
-    return float(text.split(" ", 1)[1].replace("−", "-"))
-
-
-def canvas_stats(nb: NotebookSession, selector: str, index: int = 0) -> dict:
-    """Painted (non-transparent) pixels, distinct colours and a fingerprint of one canvas."""
-    return (
-        nb.page.locator(selector)
-        .nth(index)
-        .evaluate(
-            """(canvas) => {
-            const {data} = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-            let painted = 0, hash = 0;
-            const colours = new Set();
-            for (let i = 0; i < data.length; i += 4) {
-                if (data[i + 3] === 0) continue;
-                painted += 1;
-                colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-                hash = (hash * 31 + data[i] + 7 * data[i + 1] + 13 * data[i + 2]) | 0;
-            }
-            return {painted, total: canvas.width * canvas.height, colours: colours.size, hash};
-        }"""
-        )
-    )
 
 
 def overflow(nb: NotebookSession, selector: str) -> dict:
@@ -156,7 +63,7 @@ def test_three_widgets_render_and_respond_in_notebook7(notebook7):
 
     # ---- GraphWidget: labels and values drawn; the Step button fills in the grads ----------
     graph = nb.page.locator(GRAPH)
-    wait_for(nb, GRAPH, "el.dataset.layoutCount === '1'")
+    wait_attr(nb, GRAPH, "el.dataset.layoutCount === '1'")
     shown = graph_nodes(nb)
     assert set(shown) == {"a", "b", "L"}
     assert [shown_number(shown[n]["data"]) for n in "abL"] == [2.0, -3.0, -6.0]
@@ -169,7 +76,7 @@ def test_three_widgets_render_and_respond_in_notebook7(notebook7):
         done = graph.get_attribute("data-step-done")
         step_button.click()
         clicks += 1
-        wait_for(nb, GRAPH, f"el.dataset.stepDone !== '{done}'")
+        wait_attr(nb, GRAPH, f"el.dataset.stepDone !== '{done}'")
         assert clicks <= 5, "the step-through did not finish"
     shown = graph_nodes(nb)
     python_grads = eval(nb.eval("[a.grad, b.grad, L.grad]"))
@@ -180,7 +87,7 @@ def test_three_widgets_render_and_respond_in_notebook7(notebook7):
 
     # ---- DecisionBoundary: a painted canvas; kernel and button steps advance the counter ----
     boundary = nb.page.locator(BOUNDARY)
-    wait_for(nb, BOUNDARY, "Number(el.dataset.framesDrawn) >= 1")
+    wait_attr(nb, BOUNDARY, "Number(el.dataset.framesDrawn) >= 1")
     initial = canvas_stats(nb, ".mgw-boundary-canvas")
     assert initial["painted"] > 0.9 * initial["total"], initial  # the score map fills the plot
     assert initial["colours"] > 50, initial  # a colour gradient with points, not a flat fill
@@ -188,12 +95,12 @@ def test_three_widgets_render_and_respond_in_notebook7(notebook7):
     assert boundary.locator(".mgw-boundary-step").text_content() == "step 0"
 
     nb.execute("t.step()")
-    wait_for(nb, BOUNDARY, "el.dataset.step === '1'")
+    wait_attr(nb, BOUNDARY, "el.dataset.step === '1'")
     boundary.get_by_role("button", name="Step", exact=True).click()
-    wait_for(nb, BOUNDARY, "el.dataset.step === '2'")
+    wait_attr(nb, BOUNDARY, "el.dataset.step === '2'")
     assert boundary.locator(".mgw-boundary-step").text_content() == "step 2"
     assert nb.eval("t.steps_done") == "2"
-    wait_for(nb, BOUNDARY, "Number(el.dataset.framesDrawn) >= 3")
+    wait_attr(nb, BOUNDARY, "Number(el.dataset.framesDrawn) >= 3")
     trained = canvas_stats(nb, ".mgw-boundary-canvas")
     assert trained["hash"] != initial["hash"], "two training steps left the picture unchanged"
     boundary.scroll_into_view_if_needed()
@@ -201,7 +108,7 @@ def test_three_widgets_render_and_respond_in_notebook7(notebook7):
 
     # ---- GradientHeatmap: one matrix per layer, painted, following the same trainer ---------
     heatmap = nb.page.locator(HEATMAP)
-    wait_for(nb, HEATMAP, "el.dataset.step === '2'")
+    wait_attr(nb, HEATMAP, "el.dataset.step === '2'")
     matrices = heatmap.locator(".mgw-heatmap-matrix")
     assert matrices.count() == 3
     titles = heatmap.locator(".mgw-heatmap-title").all_text_contents()
@@ -255,8 +162,8 @@ def test_three_widgets_render_and_respond_in_notebook7(notebook7):
 
 def test_widgets_follow_the_dark_theme_in_notebook7(notebook7):
     nb = notebook7(CELLS, name="nb7-dark")
-    wait_for(nb, GRAPH, "el.dataset.layoutCount === '1'")
-    wait_for(nb, HEATMAP, "el.dataset.step === '0'")
+    wait_attr(nb, GRAPH, "el.dataset.layoutCount === '1'")
+    wait_attr(nb, HEATMAP, "el.dataset.step === '0'")
     try:
         nb.set_theme("JupyterLab Dark")
         backgrounds = nb.page.evaluate(

@@ -11,6 +11,7 @@ import re
 import time
 
 import pytest
+from lab_harness import attr, wait_attr
 
 pytestmark = pytest.mark.browser
 
@@ -21,19 +22,6 @@ t = Trainer(MLP(2, [16, 16, 1], seed=1), data)
 """
 BOUNDARY = ".mgw-boundary"
 HEATMAP = ".mgw-heatmap"
-
-
-def attr(nb, selector: str, name: str) -> str | None:
-    return nb.page.locator(selector).first.get_attribute(name)
-
-
-def wait_attr(nb, selector: str, js_condition: str, timeout_s: float = 60) -> None:
-    """Wait until ``js_condition`` (an expression over ``el``) holds for the first match."""
-    nb.page.wait_for_function(
-        f"(sel) => {{ const el = document.querySelector(sel); return !!el && ({js_condition}); }}",
-        arg=selector,
-        timeout=timeout_s * 1000,
-    )
 
 
 def canvas_pixels(nb) -> str:

@@ -1,13 +1,11 @@
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from micrograd_widgets import MLP, DecisionBoundary, Trainer, datasets
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "03_train_moons.ipynb"
+from micrograd_widgets.train import default_schedule
 
 
 def make(resolution=20, **kwargs):
@@ -161,26 +159,23 @@ def test_bad_arguments():
         DecisionBoundary(three_d)
 
 
-def test_example_notebook_runs_top_to_bottom():
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    nb = nbformat.read(EXAMPLE, as_version=4)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "clear outputs"
-    for cell in nb.cells:  # a short run
-        cell.source = cell.source.replace("STEPS = 100", "STEPS = 3")
-    resources = {"metadata": {"path": str(EXAMPLE.parent)}}
-    client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources=resources, store_widget_state=True
-    )
-    client.execute()
-    printed = "".join(
-        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
-    )
-    assert "step 3: loss" in printed
-    # the recorded run is saved with the notebook, so the slider works after the kernel is gone
-    state = nb.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
-    buffers = [{b["path"][0]: b["data"] for b in m.get("buffers", [])} for m in state.values()]
-    boundaries = [b for b in buffers if "recording_meta" in b]
-    assert len(boundaries) == 2  # the live demo and the diverging one
-    assert boundaries[0]["recording"] and boundaries[0]["frame"]  # base64 of the bytes
+def test_the_schedule_label_follows_the_schedule():
+    trainer, w = make()
+    assert w.lr_schedule == default_schedule.description
+    assert "then 0.1" in w.lr_schedule  # held after step 100, as default_schedule is
+    assert default_schedule(100) == default_schedule(500) == pytest.approx(0.1)
+    trainer.lr = 0.05
+    w._throttle.flush()
+    assert w.lr_schedule == "" and w.lr == 0.05  # a constant rate has no schedule
+
+    def halving(k):
+        return 0.5**k
+
+    trainer.lr = halving
+    w._throttle.flush()
+    assert w.lr_schedule == "custom"
+    halving.description = "0.5^k"
+    w._throttle.flush()
+    assert w.lr_schedule == "0.5^k"
+    w._route_message(w, {"type": "set_lr", "value": None}, [])
+    assert w.lr_schedule == default_schedule.description
