@@ -65,6 +65,8 @@ ENGINES = ("auto", "compiled", "scalar")
 
 #: How long stop() waits for the training thread to finish its current step.
 STOP_TIMEOUT_S = 10.0
+#: A paced trainer re-checks its speed, pause and stop at least this often while it waits.
+PACE_SLICE_S = 0.05
 
 
 def default_schedule(k: int) -> float:
@@ -440,9 +442,11 @@ class Trainer:
         if self._engine_request == "scalar":
             return None
         key = self._compile_key()
-        watch = self._watch
-        if key == self._compiled_for and watch is not None and watch.unchanged(self.model):
-            return self._compiled
+        if key == self._compiled_for:
+            if self._compiled is None:  # fell back for this model and loss: stay, warn once
+                return None
+            if self._watch is not None and self._watch.unchanged(self.model):
+                return self._compiled
         self._compiled, self._compiled_for, self._fallback_reason = None, None, ""
         try:
             self._watch = ModelWatch(self.model)
@@ -665,10 +669,18 @@ class Trainer:
         self._notify("step", record)
         return record
 
+    def _until_next_step(self) -> float:
+        """Seconds until ``speed`` allows the next step (0 when flat out or already due)."""
+        speed = self._speed
+        if speed is None:
+            return 0.0
+        return self._last_step_at + 1.0 / speed - time.monotonic()
+
     def run(self, steps: int) -> History:
         """Train ``steps`` steps in the calling thread (blocks, like the seed's loop).
 
         Stops early, with a warning, if training diverges. Observers (widgets) update as it goes.
+        Paced by :attr:`speed` (steps per second) when set.
         """
         if not _is_count(steps, 0):
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
@@ -679,6 +691,11 @@ class Trainer:
         self._set_status("running", "")
         try:
             for _ in range(int(steps)):
+                wait = self._until_next_step()
+                while wait > 0:  # paced by trainer.speed
+                    time.sleep(min(wait, PACE_SLICE_S))
+                    wait = self._until_next_step()
+                self._last_step_at = time.monotonic()
                 self.step()
         except TrainingDiverged:
             return self.history
@@ -833,11 +850,17 @@ def _training_loop(
         trainer = trainer_ref()
         if trainer is None:  # the trainer was garbage-collected: nothing left to train
             return
+        wait = trainer._until_next_step()
+        if wait > 0:  # paced by trainer.speed: wait without holding the trainer, in short
+            del trainer  # slices, so a new speed, a pause or a stop takes effect at once
+            stop.wait(min(wait, PACE_SLICE_S))
+            continue
         try:
             target = trainer._target_steps
             if target is not None and trainer.steps_done >= target:
                 trainer._set_status("stopped")
                 return
+            trainer._last_step_at = time.monotonic()
             trainer._step(only_while=run)  # skipped if paused while waiting for the lock
         except TrainingDiverged:
             return
@@ -847,6 +870,9 @@ def _training_loop(
             return
         finally:
             del trainer
+        # hand the GIL to the kernel's thread between steps: a compiled step takes well under
+        # a millisecond, and a thread that never waits would keep the kernel from answering
+        time.sleep(0)
     trainer = trainer_ref()
     if trainer is not None and trainer.status in ("running", "paused"):
         trainer._set_status("stopped")  # e.g. stopped by a kernel interrupt

@@ -167,28 +167,39 @@ class CompiledStep:
 
     # ---- checking ---------------------------------------------------------------------------
 
-    def check(self, X: np.ndarray, y: np.ndarray, loss: Callable | None = None) -> None:
+    def check(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        loss: Callable | None = None,
+        model: object = None,
+        parameters: Sequence[Value] | None = None,
+    ) -> None:
         """Run the step on the scalar engine and compiled; raise CompileError if they differ.
 
-        The parameters' grads are left as they were.
+        ``model``/``parameters`` (default: the compiled ones) run the scalar side, e.g. a copy
+        of a custom model; the parameters' grads are left as they were.
         """
-        saved = [p.grad for p in self.parameters]
+        model = self.model_ref if model is None else model
+        parameters = self.parameters if parameters is None else list(parameters)
+        saved = [p.grad for p in parameters]
         try:
-            scores = [self.model_ref(list(row)) for row in X.tolist()]  # type: ignore[operator]
+            scores = [model(list(row)) for row in X.tolist()]  # type: ignore[operator]
             total = losses.total_loss(
-                scores, y, self.parameters, loss=loss or self.loss_function,
+                scores, y, parameters, loss=loss or self.loss_function,
                 regularization=self.regularization, rate=self.alpha,
             )  # fmt: skip
-            for p in self.parameters:
+            for p in parameters:
                 p.grad = 0.0
             total.backward()
-            want = [p.grad for p in self.parameters]
+            want = [p.grad for p in parameters]
             want_scores = [s.data for s in scores]
             want_loss = total.data
         finally:
-            for p, g in zip(self.parameters, saved):
+            for p, g in zip(parameters, saved):
                 p.grad = g
-        out = self.forward(X, y, loss=loss)
+        theta = np.fromiter(map(_DATA, parameters), np.float64, len(parameters))
+        out = self.forward(X, y, theta, loss=loss)
         got = out.backward().tolist()
 
         def agree(a: float, b: float) -> bool:
@@ -319,7 +330,7 @@ def compile_step(
     regularization = losses.check_regularization(regularization)
     alpha = _check_alpha(alpha)
     rows = _probe_rows(X)
-    tape = trace_model(model, rows, parameters)
+    tape, check_model, check_parameters = trace_model(model, rows, parameters)
     model_program = build_model_program(tape, exact=exact)
     objective = compile_objective(loss_function, regularization, alpha, exact=exact)
     step = CompiledStep(
@@ -329,5 +340,5 @@ def compile_step(
     if check:
         # a custom loss is not called outside training steps; the check uses the SVM loss
         stand_in = None if loss_function in losses.DATA_LOSSES.values() else losses.svm_loss
-        step.check(rows, np.array([1.0, -1.0]), loss=stand_in)
+        step.check(rows, np.array([1.0, -1.0]), stand_in, check_model, check_parameters)
     return step

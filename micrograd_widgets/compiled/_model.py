@@ -17,6 +17,7 @@ node by a :class:`~._graph.NodeProgram`, still exactly, just with more numpy cal
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -74,13 +75,16 @@ def library_modules(model: object) -> bool:
     return True
 
 
-def trace_model(model: object, rows: np.ndarray, parameters: Sequence[Value]) -> Tape:
-    """One sample's graph of ``model`` as a tape (leaves: the row's inputs and ``parameters``).
+def trace_model(
+    model: object, rows: np.ndarray, parameters: Sequence[Value]
+) -> tuple[Tape, object, list[Value]]:
+    """One sample's graph of ``model`` as a tape (leaves: the row's inputs and ``parameters``),
+    and the model and parameters to check the compiled step against (a copy, for a custom one).
 
-    An unmodified library model is traced once. Any other model is traced on two different
-    rows inside a recording: the two graphs must be the same op for op and constant for constant
-    (else data or hidden state is baked in), share nothing but parameters, and the model must
-    neither read ``.data`` nor draw random numbers while building them.
+    An unmodified library model is traced once. Any other model is copied and the copy traced
+    on two different rows inside a recording: the two graphs must be the same op for op and
+    constant for constant (else data or hidden state is baked in), share nothing but
+    parameters, and the model must neither read ``.data`` nor draw random numbers meanwhile.
     """
     index = {p: i for i, p in enumerate(parameters)}
     if library_modules(model):
@@ -95,12 +99,21 @@ def trace_model(model: object, rows: np.ndarray, parameters: Sequence[Value]) ->
             out, params=index, inputs={leaf: k for k, leaf in enumerate(inputs)}, traced=False
         )
         _check_leaves(tape, None)
-        return tape
-    snapshot = rng_snapshot(model)
+        return tape, model, list(parameters)
+    # trace a copy: a custom forward may change its module (a counter, a cache, its own random
+    # generator); the user's model then stays exactly as it was, for either engine
+    memo: dict[int, object] = {}
     try:
-        with recording(parameters) as rec:
+        clone = copy.deepcopy(model, memo)
+    except Exception as exc:
+        raise CompileError(f"cannot copy the model to trace it ({type(exc).__name__})") from exc
+    copies = [memo.get(id(p), p) for p in parameters]  # a parameter the model cannot reach stays
+    index = {p: i for i, p in enumerate(copies)}
+    snapshot = rng_snapshot(clone)
+    try:
+        with recording(copies) as rec:
             samples = [[TracedValue(float(v)) for v in row] for row in rows[:2]]
-            outputs = [model(list(x)) for x in samples]  # type: ignore[operator]
+            outputs = [clone(list(x)) for x in samples]  # type: ignore[operator]
     except CompileError:
         raise
     except Exception as exc:
@@ -136,7 +149,7 @@ def trace_model(model: object, rows: np.ndarray, parameters: Sequence[Value]) ->
             "its structure or constants depend on the data or on hidden state"
         )
     _check_leaves(tapes[0], tapes[1])
-    return tapes[0]
+    return tapes[0], clone, copies
 
 
 def _check_leaves(tape: Tape, other: Tape | None) -> None:
