@@ -600,10 +600,8 @@ class Trainer:
             if compiled is not None:
                 try:
                     theta = compiled.read_parameters()
-                    forward = compiled.forward(Xb, yb, theta)
-                    scores, loss_value = forward.scores, forward.loss
-                    with np.errstate(all="ignore"):
-                        grads = forward.backward()  # set as p.grad below, where backward() runs
+                    # the gradients are set as p.grad below, where the scalar step runs backward()
+                    loss_value, scores, grads = compiled.step(Xb, yb, theta)
                 except CompileError as error:  # e.g. a custom loss that uses the parameters
                     compiled = self._fall_back(error)
             if compiled is None:
@@ -626,13 +624,12 @@ class Trainer:
             else:
                 if self.batch_size is not None and len(yb) < len(self.y):
                     train_accuracy = losses.accuracy(self._scores(self.X), self.y)
+                elif compiled is not None:  # losses.accuracy's arithmetic, on the score array
+                    train_accuracy = float(np.mean((scores > 0) == (yb > 0)))
                 else:
                     train_accuracy = losses.accuracy(scores, yb)
                 test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
-                if compiled is not None:
-                    for p, grad in zip(self.parameters, grads.tolist()):
-                        p.grad = grad  # as zero_grad() and backward() leave it
-                else:
+                if compiled is None:
                     self.model.zero_grad()
                     total.backward()
                     grads = np.fromiter(
@@ -640,10 +637,15 @@ class Trainer:
                     )
                 if not np.all(np.isfinite(grads)):
                     problem = "a gradient is NaN or infinite"
+                    if compiled is not None:
+                        for p, grad in zip(self.parameters, grads.tolist()):
+                            p.grad = grad  # as zero_grad() and backward() leave it
             if not problem:
                 if compiled is not None:
-                    # p.data - lr * p.grad for every parameter: the same float operations
-                    for p, value in zip(self.parameters, (theta - lr * grads).tolist()):
+                    # as zero_grad(), backward() and p.data -= lr * p.grad leave each parameter
+                    updated = (theta - lr * grads).tolist()
+                    for p, grad, value in zip(self.parameters, grads.tolist(), updated):
+                        p.grad = grad
                         p.data = value
                 else:
                     for p in self.parameters:

@@ -41,7 +41,13 @@ from .. import losses
 from ..engine import Value
 from . import _kernels as K
 from ._graph import same_float
-from ._model import DenseProgram, GenericModelProgram, build_model_program, trace_model
+from ._model import (
+    DenseProgram,
+    GenericModelProgram,
+    build_model_program,
+    library_modules,
+    trace_model,
+)
 from ._objective import ObjectiveProgram, ObjectiveState, compile_objective
 from ._trace import CompileError
 
@@ -151,6 +157,20 @@ class CompiledStep:
             self._raise_as_scalar(X, y, loss)
             raise
         return Forward(self, state.loss, scores, model_state, state)
+
+    def step(
+        self, X: np.ndarray, y: np.ndarray, theta: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """(loss, scores, every gradient) for one batch: :meth:`forward` and its ``backward()``."""
+        try:
+            with np.errstate(all="ignore"):  # inf and NaN propagate, as in the engine
+                scores, model_state = self.model.forward(X, theta)
+                state = self.objective.forward(scores, y, theta, None)
+                grads = Forward(self, state.loss, scores, model_state, state).backward()
+        except K.ScalarErrorNeeded:
+            self._raise_as_scalar(X, y, None)
+            raise
+        return state.loss, scores, grads
 
     def _raise_as_scalar(self, X: np.ndarray, y: np.ndarray, loss: Callable | None) -> None:
         """Some element would make an engine op raise: do the step on the scalar engine, so the
@@ -301,13 +321,17 @@ def compile_step(
     regularization: str | None = "l2",
     alpha: float = 1e-4,
     exact: bool = True,
-    check: bool = True,
+    check: bool | None = None,
 ) -> CompiledStep:
     """Compile ``total_loss(model(x) for x in batch, y, parameters, ...)`` and its gradients.
 
     ``X`` supplies sample rows to trace on (any rows of the data). Raises
-    :class:`CompileError` with the reason when a trace cannot stand for every step. With
-    ``check``, the compiled step is run once against the scalar engine on two probe rows.
+    :class:`CompileError` with the reason when a trace cannot stand for every step.
+
+    ``check`` runs the compiled step once against the scalar engine on two probe rows and
+    refuses it if a single bit differs. By default (None) it runs for everything but a library
+    MLP/Layer/Neuron with a built-in loss: those are covered case by case by the test suite,
+    and checking would double the trace time of a large model.
     """
     parameters = list(parameters)
     for p in parameters:
@@ -337,8 +361,11 @@ def compile_step(
         model, parameters, model_program, objective, loss=loss_function, loss_name=loss_name,
         regularization=regularization, alpha=alpha, exact=exact,
     )  # fmt: skip
+    builtin_loss = loss_function in losses.DATA_LOSSES.values()
+    if check is None:
+        check = not (builtin_loss and library_modules(model))
     if check:
         # a custom loss is not called outside training steps; the check uses the SVM loss
-        stand_in = None if loss_function in losses.DATA_LOSSES.values() else losses.svm_loss
+        stand_in = None if builtin_loss else losses.svm_loss
         step.check(rows, np.array([1.0, -1.0]), stand_in, check_model, check_parameters)
     return step

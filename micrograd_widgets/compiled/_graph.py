@@ -55,9 +55,13 @@ class Tape:
     def __len__(self) -> int:
         return len(self.kind)
 
+    def copy(self) -> Tape:
+        """The same tape, without the traced nodes."""
+        return Tape(list(self.kind), list(self.op), list(self.a), list(self.b), list(self.arg))
+
     @property
     def op_count(self) -> int:
-        return sum(1 for k in self.kind if k == "op")
+        return self.kind.count("op")
 
     def parents(self) -> list[list[int]]:
         """For each position, the positions of the ops that use it (twice if used twice)."""

@@ -18,6 +18,8 @@ node by a :class:`~._graph.NodeProgram`, still exactly, just with more numpy cal
 from __future__ import annotations
 
 import copy
+import operator
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -388,6 +390,47 @@ def _activate(activation: str | None, z: np.ndarray, out: np.ndarray, exact: boo
     return slope
 
 
+class Scratch:
+    """Work arrays kept from step to step, by name and shape.
+
+    A step's big temporaries (every product of a layer, ~2.5 MB for the spiral's) would each be
+    fresh pages from the OS, page-faulted in on every step; reused, they stay mapped and warm.
+    Only temporaries live here -- nothing a later call still reads -- and a lock keeps two
+    threads from using them at once.
+    """
+
+    def __init__(self) -> None:
+        self.arrays: dict[tuple[str, int], np.ndarray] = {}
+        self.lock = threading.Lock()
+
+    def get(self, name: str, block: int, shape: tuple[int, ...]) -> np.ndarray:
+        array = self.arrays.get((name, block))
+        if array is None or array.shape != shape:
+            array = self.arrays[(name, block)] = np.empty(shape)
+        return array
+
+
+def _products_by_sample(G: np.ndarray, S: np.ndarray, scratch: Scratch, i: int) -> np.ndarray:
+    """``C[s, k, j] = G[k, s] * S[j, s]``, C-contiguous, samples first (to be summed in order).
+
+    Two layouts of the same products, whichever numpy runs faster for the shape: with few
+    terms, multiply with the batch innermost and transpose; else einsum on batch-major copies.
+    (einsum writes ``0 + g*x``, turning a -0.0 product into 0.0; a gradient sum starts at 0.0,
+    where that cannot change anything.)
+    """
+    width, terms, batch = len(G), len(S), G.shape[1]
+    C = scratch.get("C", i, (batch, width, terms))
+    if terms <= 4:
+        products = scratch.get("CF", i, (width, terms, batch))
+        np.multiply(G[:, None, :], S[None, :, :], out=products)
+        np.copyto(C, products.transpose(2, 0, 1))
+        return C
+    GT, ST = scratch.get("GT", i, (batch, width)), scratch.get("ST", i, (batch, terms))
+    np.copyto(GT, G.T)
+    np.copyto(ST, S.T)
+    return np.einsum("sk,sj->skj", GT, ST, out=C)
+
+
 class DenseProgram:
     """A stack of dense blocks; exact: sums in the engine's order, else matrix multiplies."""
 
@@ -397,13 +440,14 @@ class DenseProgram:
         self.blocks = [DenseBlock(plan, tape) for plan in plans]
         self.exact = exact
         self.nodes_per_sample = tape.op_count
+        self.scratch = Scratch()
 
     def numpy_calls(self) -> int:
-        calls = 2  # the input rows
+        calls = 3  # the input rows
         for block in self.blocks:
-            act = {None: 0, "ReLU": 4, "tanh": 5, "sigmoid": 9}[block.activation]
-            forward = 4 + act  # gather W, (rows), products, sum, buffer
-            backward = 4 + (2 if block.activation else 0)  # G, products, sum, scatter
+            act = {None: 1, "ReLU": 4, "tanh": 5, "sigmoid": 9}[block.activation]
+            forward = 5 + act  # gather W, (rows), products, sum, buffer
+            backward = 5 + (2 if block.activation else 0)  # G, products, sum, scatter
             if block.producer is not None:
                 backward += 3 + (block.consumer_order is not None)
             calls += forward + backward
@@ -415,21 +459,22 @@ class DenseProgram:
         base[0] = 1.0
         base[1:] = X.T
         state = []
-        for block in self.blocks:
-            S = base if block.rows_in_order else base[block.rows]
-            W = theta[block.param_index]
-            if self.exact:
-                # every w*x product, then each neuron's chain b + w0*x0 + w1*x1 + ... in order
-                P = np.empty((block.terms, block.width, batch))
-                np.multiply(W.T[:, :, None], S[:, None, :], out=P)
-                Z = K.sum_rows(P)
-            else:
-                Z = W @ S
-            out = np.empty((block.width + 1, batch))
-            out[0] = 1.0
-            slope = _activate(block.activation, Z, out[1:], self.exact)
-            state.append((S, W, slope))
-            base = out
+        with self.scratch.lock:
+            for i, block in enumerate(self.blocks):
+                S = base if block.rows_in_order else base[block.rows]
+                W = theta[block.param_index]
+                if self.exact:
+                    # every w*x product, then each neuron's chain b + w0*x0 + w1*x1 + ... in order
+                    P = self.scratch.get("P", i, (block.terms, block.width, batch))
+                    np.multiply(W.T[:, :, None], S[:, None, :], out=P)
+                    Z = K.sum_rows(P)
+                else:
+                    Z = W @ S
+                out = np.empty((block.width + 1, batch))
+                out[0] = 1.0
+                slope = _activate(block.activation, Z, out[1:], self.exact)
+                state.append((S, W, slope))
+                base = out
         return base[1].copy(), state
 
     def backward(
@@ -437,33 +482,36 @@ class DenseProgram:
     ) -> None:
         """Add each parameter's contributions to ``grads`` (its start), samples in ``order``."""
         d_out = dscores[None, :]
-        for block, (S, W, slope) in zip(reversed(self.blocks), reversed(state)):
-            # grad of each neuron's sum: 0.0 + local * grad of its output
-            G = d_out if slope is None else 0.0 + slope * d_out
-            index = block.param_index
-            if self.exact:
-                # per sample, x * g for each weight (1.0 * g for the bias), summed over samples
-                # in backward's order, starting from what the parameter already holds
-                C = np.einsum("ks,js->skj", G, S, order="C")
-                if order is not None:
-                    C = np.ascontiguousarray(C[order])
-                if len(C):
-                    grads[index] = K.sum_rows(C, start=grads[index])
-            else:
-                Gs, Ss = (G, S) if order is None else (G[:, order], S[:, order])
-                grads[index] = grads[index] + Gs @ Ss.T
-            if block.producer is None:
-                break
-            Wm = W[:, block.mul_terms]
-            if self.exact:
-                # each input's grad: 0.0 + w*g over this layer's neurons, in backward's order
-                D = np.empty((block.width, block.sources, len(dscores)))
-                np.multiply(Wm[:, :, None], G[:, None, :], out=D)
-                if block.consumer_order is not None:
-                    D = np.ascontiguousarray(D[block.consumer_order])
-                d_out = K.sum_rows(D, start=0.0)
-            else:
-                d_out = Wm.T @ G
+        batch = len(dscores)
+        with self.scratch.lock:
+            for i in range(len(self.blocks) - 1, -1, -1):
+                block, (S, W, slope) = self.blocks[i], state[i]
+                # grad of each neuron's sum: 0.0 + local * grad of its output
+                G = d_out if slope is None else 0.0 + slope * d_out
+                index = block.param_index
+                if self.exact:
+                    # per sample, x * g for each weight (1.0 * g for the bias), summed over the
+                    # samples in backward's order, starting from what the parameter holds
+                    C = _products_by_sample(G, S, self.scratch, i)
+                    if order is not None:
+                        C = np.ascontiguousarray(C[order])
+                    if len(C):
+                        grads[index] = K.sum_rows(C, start=grads[index])
+                else:
+                    Gs, Ss = (G, S) if order is None else (G[:, order], S[:, order])
+                    grads[index] = grads[index] + Gs @ Ss.T
+                if block.producer is None:
+                    break
+                Wm = W[:, block.mul_terms]
+                if self.exact:
+                    # each input's grad: 0.0 + w*g over this layer's neurons, in backward's order
+                    D = self.scratch.get("D", i, (block.width, block.sources, batch))
+                    np.multiply(Wm[:, :, None], G[:, None, :], out=D)
+                    if block.consumer_order is not None:
+                        D = np.ascontiguousarray(D[block.consumer_order])
+                    d_out = K.sum_rows(D, start=0.0)
+                else:
+                    d_out = Wm.T @ G
 
     def describe(self) -> list[str]:
         return [f"layer {i + 1}: {b.describe()}" for i, b in enumerate(self.blocks)]
@@ -540,12 +588,21 @@ def _snapshot(obj: object, seen: set[int], budget: list[int]) -> object:
     return (type(obj), id(obj))
 
 
+_ATTRIBUTES = operator.attrgetter("__dict__")
+
+
+def _copied(attributes: dict) -> dict:
+    """A module's attributes, with lists copied (so a replaced element shows up)."""
+    return {k: list(v) if isinstance(v, list) else v for k, v in attributes.items()}
+
+
 class ModelWatch:
     """Notices when anything a traced forward pass depends on changes, cheaply, before a step.
 
-    For a library model: the modules' classes, layers, activations and parameter objects (a
-    few identity checks per neuron); for a custom module: every attribute it holds, all the
-    way down (slower, and blind to global state its forward may read).
+    For a library model: every module's attributes -- layers, activations, parameter objects
+    -- compared in one C-level pass (dict and list ``==`` check identity first); for a custom
+    module: every attribute it holds, all the way down (slower, and blind to global state its
+    forward may read).
     """
 
     def __init__(self, model: object) -> None:
@@ -553,22 +610,14 @@ class ModelWatch:
         self.library = library_modules(model)
         if self.library:
             self.calls = [cls.__call__ for cls in _PURE_CALLS]
-            self.containers: list[tuple[object, str, list]] = []
-            self.neuron_objects: list[object] = []
-            self.neuron_states: list[tuple[Value, str, list]] = []
+            self.modules: list[object] = []
             stack = [model]
             while stack:
                 module = stack.pop()
-                if type(module) is nn.Neuron:
-                    self.neuron_objects.append(module)
-                    self.neuron_states.append(
-                        (module.b, module.activation, list(module.w))  # type: ignore[attr-defined]
-                    )
-                    continue
-                attr = "layers" if type(module) is nn.MLP else "neurons"
-                children = getattr(module, attr)
-                self.containers.append((module, attr, list(children)))
-                stack.extend(children)
+                self.modules.append(module)
+                if type(module) is not nn.Neuron:
+                    stack.extend(module.layers if type(module) is nn.MLP else module.neurons)  # type: ignore[attr-defined]
+            self.attributes = [_copied(vars(module)) for module in self.modules]
         else:
             self.snapshot = _snapshot(model, set(), [100_000])
 
@@ -577,18 +626,11 @@ class ModelWatch:
             return False
         if not self.library:
             return _snapshot(model, set(), [100_000]) == self.snapshot
-        if [
-            cls.__call__ for cls in _PURE_CALLS
-        ] != self.calls or nn._check_inputs is not _PURE_HELPERS[0]:
+        if nn._check_inputs is not _PURE_HELPERS[0]:
             return False
-        for module, attr, children in self.containers:
-            if getattr(module, attr) != children:  # list ==: element identity first
-                return False
+        if [cls.__call__ for cls in _PURE_CALLS] != self.calls:
+            return False
         for name, function in _PURE_ACTIVATIONS.items():
             if nn.ACTIVATIONS.get(name, (None,))[0] is not function:
                 return False
-        for neuron, (bias, activation, weights) in zip(self.neuron_objects, self.neuron_states):
-            # list != compares element identity first: a replaced weight shows up
-            if neuron.b is not bias or neuron.activation != activation or neuron.w != weights:  # type: ignore[attr-defined]
-                return False
-        return True
+        return list(map(_ATTRIBUTES, self.modules)) == self.attributes

@@ -237,7 +237,7 @@ def _with_labels(tapes: list[Tape], labels: np.ndarray) -> Tape:
             a, b = first.signature(i), tape.signature(i)
             if a[0] != b[0] or a[1:4] != b[1:4] or (a[0] != "const" and a != b):
                 raise HeadNotCompilable("the loss's terms differ between samples")
-    result = Tape(list(first.kind), list(first.op), list(first.a), list(first.b), list(first.arg))
+    result = first.copy()
     for i, kind in enumerate(first.kind):
         if kind != "const":
             continue
@@ -260,9 +260,7 @@ def _same_shape(a: Shape, b: Shape, sizes: tuple) -> Tape:
     """The spine shared by both traces, with constants that equal 1/samples marked."""
     if len(a.spine) != len(b.spine):
         raise CompileError("the loss's structure depends on the batch size")
-    spine = Tape(
-        list(a.spine.kind), list(a.spine.op), list(a.spine.a), list(a.spine.b), list(a.spine.arg)
-    )
+    spine = a.spine.copy()
     for i in range(len(spine)):
         sa, sb = a.spine.signature(i), b.spine.signature(i)
         if sa == sb:
@@ -285,32 +283,20 @@ def _same_shape(a: Shape, b: Shape, sizes: tuple) -> Tape:
 # ---- per step --------------------------------------------------------------------------------
 
 
-def _spine_op(op: str, a: Value, b: Value | None, exponent: object) -> Value:
-    if op == "+":
-        return a + b  # type: ignore[operator]
-    if op == "*":
-        return a * b  # type: ignore[operator]
-    if op == "-":
-        return a - b  # type: ignore[operator]
-    if op == "/":
-        return a / b  # type: ignore[operator]
-    if op == "neg":
-        return -a
-    if op == "**":
-        return a**exponent  # type: ignore[operator]
-    return getattr(a, {"ReLU": "relu"}.get(op, op))()
-
-
 @dataclass
 class ObjectiveState:
     loss: float
-    spine: list[Value]
+    spine: object  # the spine program's replay
     head_replay: object
     penalty_replay: object
     data: Value | None  # the scalar data loss (hybrid)
     leaves: list[Value] | None
     batch: int
     count: int
+
+
+#: input slots of the spine's node program
+SPINE_SLOTS = {"data": 0, "penalty": 1, "inv_batch": 2}
 
 
 class ObjectiveProgram:
@@ -338,13 +324,22 @@ class ObjectiveProgram:
         self.loss = loss
         self.hybrid_reason = hybrid_reason
         self.folds = {arg[0]: arg[1] for k, arg in zip(spine.kind, spine.arg) if k == "fold"}  # type: ignore[index]
+        # the spine as a node program over scalars: its cuts become input slots
+        slots = Tape(
+            list(spine.kind), list(spine.op), list(spine.a), list(spine.b), list(spine.arg)
+        )
+        for i, kind in enumerate(spine.kind):
+            if kind in ("fold", "data", "inv_batch"):
+                slot = SPINE_SLOTS[spine.arg[i][0] if kind == "fold" else kind]  # type: ignore[index]
+                slots.kind[i], slots.arg[i] = "input", slot
+        self.spine_program = NodeProgram(slots, exact=True)
 
     @property
     def hybrid(self) -> bool:
         return self.head is None
 
     def numpy_calls(self) -> int:
-        calls = 2 * len(self.spine)  # not numpy: engine Values, but work per step all the same
+        calls = self.spine_program.numpy_calls  # on Python floats, but one call each all the same
         if self.head is not None:
             calls += self.head.numpy_calls + 3
         if self.penalty is not None:
@@ -370,22 +365,14 @@ class ObjectiveProgram:
             penalty_replay = self.penalty.forward({0: theta})
             terms = broadcast(penalty_replay.value[-1], count)
             fold_value["penalty"] = K.sum_sequence(terms, start=self.folds["penalty"])
-        spine: list[Value] = []
-        tape = self.spine
-        for i, kind in enumerate(tape.kind):
-            if kind == "op":
-                b = spine[tape.b[i]] if tape.b[i] >= 0 else None
-                spine.append(_spine_op(tape.op[i], spine[tape.a[i]], b, tape.arg[i]))
-            elif kind == "const":
-                spine.append(Value(tape.arg[i]))  # type: ignore[arg-type]
-            elif kind == "inv_batch":
-                spine.append(Value(1.0 / batch))
-            elif kind == "fold":
-                spine.append(Value(fold_value[tape.arg[i][0]]))  # type: ignore[index]
-            else:  # the scalar data loss
-                spine.append(Value(data.data))  # type: ignore[union-attr]
+        inputs = {
+            SPINE_SLOTS["data"]: fold_value.get("data", data.data if data is not None else 0.0),
+            SPINE_SLOTS["penalty"]: fold_value.get("penalty", 0.0),
+            SPINE_SLOTS["inv_batch"]: 1.0 / batch,  # as the mean's Value(1.0 / len(terms))
+        }
+        spine = self.spine_program.forward(inputs)  # type: ignore[arg-type]
         return ObjectiveState(
-            spine[-1].data, spine, head_replay, penalty_replay, data, leaves, batch, count
+            float(spine.value[-1]), spine, head_replay, penalty_replay, data, leaves, batch, count
         )
 
     def backward(
@@ -393,13 +380,15 @@ class ObjectiveProgram:
     ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray]]:
         """(d loss / d score per sample, backward's sample order or None for 0..n-1, the
         penalty's contributions to each parameter in order)."""
-        state.spine[-1].backward()  # the engine differentiates the spine itself
-        grad_of = {}
-        for node, kind, arg in zip(state.spine, self.spine.kind, self.spine.arg):
-            if kind == "fold":
-                grad_of[arg[0]] = node.grad  # type: ignore[index]
-            elif kind == "data":
-                grad_of["data"] = node.grad
+        # the spine's root gets 1.0 (backward()'s seed); each cut node 0.0 + its contributions
+        if len(self.spine) == 1:
+            grad_of = {"data": 1.0, "penalty": 1.0}
+        else:
+            to_slot, _ = self.spine_program.backward(state.spine, 1.0)  # type: ignore[arg-type]
+            grad_of = {
+                name: float(_accumulate(to_slot.get(slot, []), 1)[0])
+                for name, slot in SPINE_SLOTS.items()
+            }
         batch, count = state.batch, state.count
         order: np.ndarray | None = None
         if self.head is not None:
