@@ -282,7 +282,7 @@ class CompiledStep:
             f"  one sample's graph: {self.nodes_per_sample:,} scalar ops "
             f"(model {self.model.nodes_per_sample:,}, loss "
             + (f"{objective.head_ops})" if not objective.hybrid else "on the scalar engine)"),
-            f"  the scalar engine builds {self.scalar_nodes(128):,} nodes per step at batch 128",
+            f"  the scalar engine builds {self.scalar_nodes(128):,} op nodes per step at batch 128",
             "  replayed over the batch as numpy arrays:",
         ]
         lines += [f"    {line}" for line in self.model.describe()]
@@ -334,23 +334,25 @@ def compile_step(
     and checking would double the trace time of a large model.
     """
     parameters = list(parameters)
-    for p in parameters:
-        if type(p) is not Value:
-            raise CompileError(
-                f"parameters must be plain Values (got a {type(p).__name__}): a subclass may "
-                "change what an op does"
-            )
-    seen: dict[Value, int] = {}
-    for i, p in enumerate(parameters):
-        if p in seen:
-            raise CompileError(
-                f"weight tying: parameters {seen[p]} and {i} are the same Value "
-                f"({p.label or p!r}); backward() adds its gradient from both places and the "
-                "update applies it twice"
-            )
-        seen[p] = i
+    if set(map(type, parameters)) - {Value}:
+        odd = next(p for p in parameters if type(p) is not Value)
+        raise CompileError(
+            f"parameters must be plain Values (got a {type(odd).__name__}): a subclass may "
+            "change what an op does"
+        )
+    if len(set(parameters)) != len(parameters):
+        seen: dict[Value, int] = {}
+        for i, p in enumerate(parameters):
+            if p in seen:
+                raise CompileError(
+                    f"weight tying: parameters {seen[p]} and {i} are the same Value "
+                    f"({p.label or p!r}); backward() adds its gradient from both places and "
+                    "the update applies it twice"
+                )
+            seen[p] = i
     loss_function = losses.resolve_loss(loss)
-    loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
+    names = {function: name for name, function in losses.DATA_LOSSES.items()}
+    loss_name = names.get(loss_function) or getattr(loss_function, "__name__", "custom")
     regularization = losses.check_regularization(regularization)
     alpha = _check_alpha(alpha)
     rows = _probe_rows(X)

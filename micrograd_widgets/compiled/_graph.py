@@ -66,11 +66,12 @@ class Tape:
     def parents(self) -> list[list[int]]:
         """For each position, the positions of the ops that use it (twice if used twice)."""
         parents: list[list[int]] = [[] for _ in self.kind]
-        for i, (a, b) in enumerate(zip(self.a, self.b)):
-            if a >= 0:
-                parents[a].append(i)
-            if b >= 0:
-                parents[b].append(i)
+        for i, child in enumerate(self.a):
+            if child >= 0:
+                parents[child].append(i)
+        for i, child in enumerate(self.b):
+            if child >= 0:
+                parents[child].append(i)
         return parents
 
     def signature(self, position: int) -> tuple:
