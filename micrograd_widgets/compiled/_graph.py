@@ -27,6 +27,7 @@ from ._trace import CompileError, TracedValue, data_of
 __all__ = ["NodeProgram", "Tape", "linearize", "same_float"]
 
 UNARY_OPS = frozenset(K.UNARY)
+_ONE = K.ONE
 BINARY_OPS = frozenset(K.BINARY)
 
 
@@ -63,16 +64,9 @@ class Tape:
     def op_count(self) -> int:
         return self.kind.count("op")
 
-    def parents(self) -> list[list[int]]:
-        """For each position, the positions of the ops that use it (twice if used twice)."""
-        parents: list[list[int]] = [[] for _ in self.kind]
-        for i, child in enumerate(self.a):
-            if child >= 0:
-                parents[child].append(i)
-        for i, child in enumerate(self.b):
-            if child >= 0:
-                parents[child].append(i)
-        return parents
+    def parents(self) -> Parents:
+        """Who uses each position (computed with numpy: a tape can have thousands of nodes)."""
+        return Parents(self.a, self.b)
 
     def signature(self, position: int) -> tuple:
         """What must agree between two traces at ``position`` (constants compared bitwise)."""
@@ -95,6 +89,31 @@ class Tape:
         if kind == "op":
             return f"op {self.op[position]!r}"
         return f"{kind} {self.arg[position]!r}"
+
+
+class Parents:
+    """The ops that use each position of a tape: ``count[i]``, ``only[i]`` (the one user, or -1
+    unless there is exactly one) and ``users(i)`` (all of them, twice if used twice)."""
+
+    def __init__(self, a: list[int], b: list[int]) -> None:
+        n = len(a)
+        position = np.arange(n)
+        children = np.concatenate([np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)])
+        users = np.concatenate([position, position])
+        keep = children >= 0
+        children, users = children[keep], users[keep]
+        order = np.argsort(children, kind="stable")
+        self._users = users[order].tolist()
+        self._starts = np.searchsorted(children[order], np.arange(n + 1)).tolist()
+        counts = np.bincount(children, minlength=n)
+        only = np.full(n, -1, dtype=np.intp)
+        only[children] = users
+        only[counts != 1] = -1
+        self.count: list[int] = counts.tolist()
+        self.only: list[int] = only.tolist()
+
+    def users(self, position: int) -> list[int]:
+        return self._users[self._starts[position] : self._starts[position + 1]]
 
 
 def _exponent(node: Value) -> float:
@@ -326,7 +345,8 @@ class NodeProgram:
                 child_kind = kind[child]
                 if child_kind in ("const", "label"):
                     continue
-                contribution = local * g  # type: ignore[operator]
+                # local * out_grad; 1.0 * g is g itself, bit for bit (NaN too)
+                contribution = g if local is _ONE else local * g  # type: ignore[operator]
                 if child_kind == "op":
                     previous = grad[child]
                     # every grad starts at 0.0, as _start_backward sets it (0.0 + -0.0 == 0.0)

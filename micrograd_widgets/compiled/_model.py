@@ -28,7 +28,7 @@ import numpy as np
 from .. import nn
 from ..engine import Value
 from . import _kernels as K
-from ._graph import NodeProgram, Tape, broadcast, linearize
+from ._graph import NodeProgram, Parents, Tape, broadcast, linearize
 from ._trace import CompileError, TracedValue, recording, rng_snapshot
 
 __all__ = ["DenseProgram", "GenericModelProgram", "build_model_program", "trace_model"]
@@ -205,14 +205,14 @@ class BlockPlan:
     consumer_order: np.ndarray | None = None  # backward's order over this block's units
 
 
-def _chain(tape: Tape, parents: list[list[int]], top: int) -> tuple[list[int], list[int]]:
+def _chain(tape: Tape, parents: Parents, top: int) -> tuple[list[int], list[int]]:
     """(terms in chain order, each term's "+" node) of the left fold of "+" ending at ``top``."""
     node, adds, terms = top, [], []
     while True:
         terms.append(tape.b[node])
         adds.append(node)
         a = tape.a[node]
-        if tape.kind[a] == "op" and tape.op[a] == "+" and parents[a] == [node]:
+        if tape.kind[a] == "op" and tape.op[a] == "+" and parents.only[a] == node:
             node = a
             continue
         terms.append(a)
@@ -223,7 +223,7 @@ def _chain(tape: Tape, parents: list[list[int]], top: int) -> tuple[list[int], l
     return terms, adds
 
 
-def _units(tape: Tape, parents: list[list[int]]) -> list[Unit] | str:
+def _units(tape: Tape, parents: Parents) -> list[Unit] | str:
     """Every op node as part of a unit, or why the graph is not a stack of dense layers."""
     units: list[Unit] = []
     claimed = [False] * len(tape)
@@ -233,7 +233,7 @@ def _units(tape: Tape, parents: list[list[int]]) -> list[Unit] | str:
         op, activation, top = tape.op[i], None, i
         if op in ACTIVATIONS:
             top, activation = tape.a[i], op
-            if not (tape.kind[top] == "op" and tape.op[top] == "+" and parents[top] == [i]):
+            if not (tape.kind[top] == "op" and tape.op[top] == "+" and parents.only[top] == i):
                 return f"a {op} node does not follow a neuron's sum"
         elif op != "+":
             return f"op {op!r} is not part of a neuron"
@@ -245,7 +245,7 @@ def _units(tape: Tape, parents: list[list[int]]) -> list[Unit] | str:
                 continue
             if not (tape.kind[term] == "op" and tape.op[term] == "*"):
                 return f"a neuron's sum adds a {tape.describe(term)} term"
-            if parents[term] != [add]:
+            if parents.only[term] != add:
                 return "a product is used outside its neuron's sum"
             a, b = tape.a[term], tape.b[term]
             if tape.kind[a] == "param" and tape.kind[b] != "param":
@@ -271,7 +271,7 @@ def plan_dense(tape: Tape) -> list[BlockPlan] | str:
     """The tape as a stack of dense blocks (input block first), or why it is not one."""
     parents = tape.parents()
     for i, kind in enumerate(tape.kind):
-        if kind == "param" and len(parents[i]) != 1:
+        if kind == "param" and parents.count[i] != 1:
             return "a parameter is used in more than one place"
     units = _units(tape, parents)
     if isinstance(units, str):
@@ -314,7 +314,7 @@ def plan_dense(tape: Tape) -> list[BlockPlan] | str:
         }
         order: list[int] | None = None
         for output in outputs:
-            users = parents[output]
+            users = parents.users(output)
             if len(users) != len(block.units) or any(u not in column_of_product for u in users):
                 return "a layer's output is used outside the next layer's products"
             # backward() visits nodes in reverse topological order
@@ -366,6 +366,7 @@ class DenseBlock:
         self.rows = np.array(rows, dtype=np.intp)
         self.rows_in_order = rows == list(range(self.terms))
         self.mul_terms = np.array([t for t, j in enumerate(plan.layout) if j >= 0], dtype=np.intp)
+        self.bias_first = plan.layout[0] == -1
 
     def describe(self) -> str:
         inputs = "inputs" if self.producer is None else "outputs of the layer below"
@@ -412,6 +413,10 @@ class Scratch:
         return array
 
 
+#: products from this many elements up go through einsum (below, its set-up costs more)
+EINSUM_FROM = 8192
+
+
 def _products_by_sample(G: np.ndarray, S: np.ndarray, scratch: Scratch, i: int) -> np.ndarray:
     """``C[s, k, j] = G[k, s] * S[j, s]``, C-contiguous, samples first (to be summed in order).
 
@@ -422,11 +427,13 @@ def _products_by_sample(G: np.ndarray, S: np.ndarray, scratch: Scratch, i: int) 
     """
     width, terms, batch = len(G), len(S), G.shape[1]
     C = scratch.get("C", i, (batch, width, terms))
-    if terms <= 4:
+    if terms <= 4 or not K.EINSUM_PRODUCTS_EXACT:
         products = scratch.get("CF", i, (width, terms, batch))
         np.multiply(G[:, None, :], S[None, :, :], out=products)
         np.copyto(C, products.transpose(2, 0, 1))
         return C
+    if C.size < 100_000:
+        return np.einsum("ks,js->skj", G, S, out=C)
     GT, ST = scratch.get("GT", i, (batch, width)), scratch.get("ST", i, (batch, terms))
     np.copyto(GT, G.T)
     np.copyto(ST, S.T)
@@ -468,7 +475,13 @@ class DenseProgram:
                 if self.exact:
                     # every w*x product, then each neuron's chain b + w0*x0 + w1*x1 + ... in order
                     P = self.scratch.get("P", i, (block.terms, block.width, batch))
-                    np.multiply(W.T[:, :, None], S[:, None, :], out=P)
+                    if block.bias_first and P.size >= EINSUM_FROM and K.EINSUM_PRODUCTS_EXACT:
+                        # einsum (twice as fast here) writes a -0.0 product as 0.0; after the
+                        # first term no sum can tell the two apart, and the first is the bias
+                        np.copyto(P[0], W[:, :1])
+                        np.einsum("kj,js->jks", W[:, 1:], S[1:], out=P[1:])
+                    else:
+                        np.multiply(W.T[:, :, None], S[:, None, :], out=P)
                     Z = K.sum_rows(P)
                 else:
                     Z = W @ S
@@ -508,7 +521,11 @@ class DenseProgram:
                 if self.exact:
                     # each input's grad: 0.0 + w*g over this layer's neurons, in backward's order
                     D = self.scratch.get("D", i, (block.width, block.sources, batch))
-                    np.multiply(Wm[:, :, None], G[:, None, :], out=D)
+                    if D.size >= EINSUM_FROM and K.EINSUM_PRODUCTS_EXACT:  # (sums from 0.0:
+                        # there a zero's sign cannot matter)
+                        np.einsum("ki,ks->kis", Wm, G, out=D)
+                    else:
+                        np.multiply(Wm[:, :, None], G[:, None, :], out=D)
                     if block.consumer_order is not None:
                         D = np.ascontiguousarray(D[block.consumer_order])
                     d_out = K.sum_rows(D, start=0.0)
