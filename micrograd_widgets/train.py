@@ -643,10 +643,7 @@ class Trainer:
             if not problem:
                 if compiled is not None:
                     # as zero_grad(), backward() and p.data -= lr * p.grad leave each parameter
-                    updated = (theta - lr * grads).tolist()
-                    for p, grad, value in zip(self.parameters, grads.tolist(), updated):
-                        p.grad = grad
-                        p.data = value
+                    compiled.write_parameters(grads, theta - lr * grads)
                 else:
                     for p in self.parameters:
                         p.data -= lr * p.grad

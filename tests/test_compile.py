@@ -191,6 +191,25 @@ def test_reset_and_new_weights_need_no_retrace():
     assert compiled.tape is tape
 
 
+def test_weights_set_between_steps_are_used_even_when_equal_as_floats():
+    # the compiled step skips re-reading parameters that still hold the floats it wrote: a
+    # -0.0 written over a 0.0 (equal under ==) or a NaN must still be noticed
+    data = datasets.moons(20, noise=0.1, seed=2)
+    compiled, scalar = pair(lambda: MLP(2, [4, 1], activation="none", seed=5), data, lr=0.1)
+    step_both(compiled, scalar, 1)
+    for trainer in (compiled, scalar):
+        out = trainer.model.layers[1].neurons[0]
+        out.b.data = 0.0
+        out.w[0].data = 0.25
+    step_both(compiled, scalar, 1)
+    for trainer in (compiled, scalar):
+        out = trainer.model.layers[1].neurons[0]
+        for w in out.w:
+            w.data = 0.0
+        out.b.data = -0.0  # the output is now -0.0 + 0.0*h + ...: its sign is in the score
+    step_both(compiled, scalar, 2)
+
+
 ACTS = st.sampled_from(ACTIVATIONS)
 
 
