@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from micrograd_widgets import MLP, Module, Trainer, Value, datasets, losses
+from micrograd_widgets import MLP, Layer, Module, Neuron, Trainer, Value, datasets, losses
 from micrograd_widgets.compiled import CompileError, compile_step
 from micrograd_widgets.train import TrainingDiverged
 
@@ -707,3 +707,18 @@ def test_a_trace_does_not_disturb_scalar_work_on_another_thread():
     reference = Trainer(MLP(2, [8, 8, 1], seed=3), data, engine="scalar")
     reference.run(3)
     assert results == [[bits(p.data) for p in reference.parameters]]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Layer(2, 1, activation="tanh", seed=3),
+        lambda: Neuron(2, activation="none", seed=4),
+        lambda: MLP(2, [5, 1], output_activation="sigmoid", seed=6),
+    ],
+)
+def test_a_bare_layer_a_neuron_and_an_output_activation(make):
+    data = datasets.moons(25, noise=0.2, seed=5)
+    compiled, scalar = pair(make, data, loss="mse", lr=0.2)
+    assert "layer 1:" in repr(compiled.tape)
+    step_both(compiled, scalar, 3)

@@ -88,15 +88,16 @@ class Forward:
     def backward(self) -> np.ndarray:
         """Every parameter's gradient, as ``zero_grad(); loss.backward()`` leaves it."""
         step = self.step
-        dscores, order, penalty = step.objective.backward(self.objective_state, step.index)
-        grads = np.zeros(step.count)
-        if not step.objective.data_first:
-            for contribution in penalty:
-                grads = grads + contribution
-        step.model.backward(self.model_state, dscores, order, grads)
-        if step.objective.data_first:
-            for contribution in penalty:
-                grads = grads + contribution
+        with np.errstate(all="ignore"):  # inf and NaN propagate, as in the engine
+            dscores, order, penalty = step.objective.backward(self.objective_state, step.index)
+            grads = np.zeros(step.count)
+            if not step.objective.data_first:
+                for contribution in penalty:
+                    grads = grads + contribution
+            step.model.backward(self.model_state, dscores, order, grads)
+            if step.objective.data_first:
+                for contribution in penalty:
+                    grads = grads + contribution
         return grads
 
 

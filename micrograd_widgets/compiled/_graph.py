@@ -13,9 +13,7 @@ calls over a whole array. Backward walks the tape in reverse, accumulating each 
 
 from __future__ import annotations
 
-import math
 import struct
-from collections.abc import Callable  # noqa: F401
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -363,7 +361,3 @@ def broadcast(value: object, size: int) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.shape == (size,):
         return value
     return np.full(size, float(value))  # type: ignore[arg-type]
-
-
-def is_nan(x: float) -> bool:
-    return math.isnan(x)

@@ -22,7 +22,7 @@ import random
 import sys
 import threading
 import types
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -228,7 +228,3 @@ def rng_snapshot(*roots: object) -> RngSnapshot:
     for root in roots:
         generators += [g for g in _find_generators(root) if all(g is not h for h in generators)]
     return RngSnapshot([(g, _get_state(g)) for g in generators])
-
-
-def describe(values: Sequence[float]) -> str:
-    return ", ".join(f"{v:.6g}" for v in values)
