@@ -87,17 +87,20 @@ class Forward:
 
     def backward(self) -> np.ndarray:
         """Every parameter's gradient, as ``zero_grad(); loss.backward()`` leaves it."""
-        step = self.step
         with np.errstate(all="ignore"):  # inf and NaN propagate, as in the engine
-            dscores, order, penalty = step.objective.backward(self.objective_state, step.index)
-            grads = np.zeros(step.count)
-            if not step.objective.data_first:
-                for contribution in penalty:
-                    grads = grads + contribution
-            step.model.backward(self.model_state, dscores, order, grads)
-            if step.objective.data_first:
-                for contribution in penalty:
-                    grads = grads + contribution
+            return self._backward()
+
+    def _backward(self) -> np.ndarray:
+        step = self.step
+        dscores, order, penalty = step.objective.backward(self.objective_state, step.index)
+        grads = np.zeros(step.count)
+        if not step.objective.data_first:
+            for contribution in penalty:
+                grads = grads + contribution
+        step.model.backward(self.model_state, dscores, order, grads)
+        if step.objective.data_first:
+            for contribution in penalty:
+                grads = grads + contribution
         return grads
 
 
@@ -184,7 +187,7 @@ class CompiledStep:
             with np.errstate(all="ignore"):  # inf and NaN propagate, as in the engine
                 scores, model_state = self.model.forward(X, theta)
                 state = self.objective.forward(scores, y, theta, None)
-                grads = Forward(self, state.loss, scores, model_state, state).backward()
+                grads = Forward(self, state.loss, scores, model_state, state)._backward()
         except K.ScalarErrorNeeded:
             self._raise_as_scalar(X, y, None)
             raise

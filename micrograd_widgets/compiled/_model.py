@@ -207,12 +207,13 @@ class BlockPlan:
 
 def _chain(tape: Tape, parents: Parents, top: int) -> tuple[list[int], list[int]]:
     """(terms in chain order, each term's "+" node) of the left fold of "+" ending at ``top``."""
+    kind, op, a_, b_, only = tape.kind, tape.op, tape.a, tape.b, parents.only
     node, adds, terms = top, [], []
     while True:
-        terms.append(tape.b[node])
+        terms.append(b_[node])
         adds.append(node)
-        a = tape.a[node]
-        if tape.kind[a] == "op" and tape.op[a] == "+" and parents.only[a] == node:
+        a = a_[node]
+        if op[a] == "+" and kind[a] == "op" and only[a] == node:
             node = a
             continue
         terms.append(a)
@@ -225,40 +226,44 @@ def _chain(tape: Tape, parents: Parents, top: int) -> tuple[list[int], list[int]
 
 def _units(tape: Tape, parents: Parents) -> list[Unit] | str:
     """Every op node as part of a unit, or why the graph is not a stack of dense layers."""
+    kind, ops, a_, b_, arg, only = tape.kind, tape.op, tape.a, tape.b, tape.arg, parents.only
     units: list[Unit] = []
     claimed = [False] * len(tape)
     for i in range(len(tape) - 1, -1, -1):
-        if tape.kind[i] != "op" or claimed[i]:
+        if claimed[i] or kind[i] != "op":
             continue
-        op, activation, top = tape.op[i], None, i
+        op, activation, top = ops[i], None, i
         if op in ACTIVATIONS:
-            top, activation = tape.a[i], op
-            if not (tape.kind[top] == "op" and tape.op[top] == "+" and parents.only[top] == i):
+            top, activation = a_[i], op
+            if not (ops[top] == "+" and kind[top] == "op" and only[top] == i):
                 return f"a {op} node does not follow a neuron's sum"
         elif op != "+":
             return f"op {op!r} is not part of a neuron"
         terms, adds = _chain(tape, parents, top)
         described: list[tuple[str, int, int, int]] = []
+        biases = 0
         for term, add in zip(terms, adds):
-            if tape.kind[term] == "param":
-                described.append(("bias", int(tape.arg[term]), -1, -1))  # type: ignore[call-overload]
+            term_kind = kind[term]
+            if term_kind == "param":
+                described.append(("bias", arg[term], -1, -1))  # type: ignore[arg-type]
+                biases += 1
                 continue
-            if not (tape.kind[term] == "op" and tape.op[term] == "*"):
+            if ops[term] != "*" or term_kind != "op":
                 return f"a neuron's sum adds a {tape.describe(term)} term"
-            if parents.only[term] != add:
+            if only[term] != add:
                 return "a product is used outside its neuron's sum"
-            a, b = tape.a[term], tape.b[term]
-            if tape.kind[a] == "param" and tape.kind[b] != "param":
+            a, b = a_[term], b_[term]
+            if kind[a] == "param" and kind[b] != "param":
                 param, source = a, b
-            elif tape.kind[b] == "param" and tape.kind[a] != "param":
+            elif kind[b] == "param" and kind[a] != "param":
                 param, source = b, a
             else:
                 return "a product is not weight × input"
-            if tape.kind[source] not in ("input", "op"):
+            if kind[source] == "const":
                 return "a weight multiplies a constant"
-            described.append(("mul", int(tape.arg[param]), source, term))  # type: ignore[call-overload]
+            described.append(("mul", arg[param], source, term))  # type: ignore[arg-type]
             claimed[term] = True
-        if sum(kind == "bias" for kind, *_ in described) > 1:
+        if biases > 1:
             return "a neuron's sum has two bias terms"
         for add in adds:
             claimed[add] = True
@@ -270,9 +275,9 @@ def _units(tape: Tape, parents: Parents) -> list[Unit] | str:
 def plan_dense(tape: Tape) -> list[BlockPlan] | str:
     """The tape as a stack of dense blocks (input block first), or why it is not one."""
     parents = tape.parents()
-    for i, kind in enumerate(tape.kind):
-        if kind == "param" and parents.count[i] != 1:
-            return "a parameter is used in more than one place"
+    count = parents.count
+    if any(count[i] != 1 for i, kind in enumerate(tape.kind) if kind == "param"):
+        return "a parameter is used in more than one place"
     units = _units(tape, parents)
     if isinstance(units, str):
         return units
