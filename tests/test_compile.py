@@ -213,7 +213,7 @@ def test_weights_set_between_steps_are_used_even_when_equal_as_floats():
 ACTS = st.sampled_from(ACTIVATIONS)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     widths=st.lists(st.integers(1, 6), min_size=1, max_size=3),
     activation=ACTS,
