@@ -11,10 +11,14 @@ always has the same three parts:
 * the **spine**: the few scalar nodes above the folds (``* (1/n)``, ``rate *``, ``+``).
 
 Per step, the terms are replayed as arrays (:class:`~._graph.NodeProgram`), each fold is one
-sequential sum, and the spine is rebuilt from engine Values and differentiated by the engine
-itself. If the terms cannot be compiled -- the loss reads ``.data`` (``losses._softplus`` does),
-or it is the user's own function -- the data loss runs on the scalar engine every step with the
-scores as leaves ("hybrid"): exact too, because each score's grad comes from the loss alone.
+sequential sum (``cumsum``), and the spine -- a handful of ops -- is replayed on Python floats by
+the same kind of program. The two folds' grads reach every term unchanged (``0.0 + 1.0*g``).
+A constant that differs between the samples' terms must be the same for every sample with the
+same label (it is then looked up by label).
+
+If the terms cannot be compiled -- the loss reads ``.data`` (``losses._softplus`` does), or it
+is the user's own function -- the data loss runs on the scalar engine every step with the scores
+as leaves ("hybrid"): exact too, because each score's grad comes from the loss alone.
 """
 
 from __future__ import annotations
