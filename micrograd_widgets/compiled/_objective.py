@@ -23,6 +23,7 @@ as leaves ("hybrid"): exact too, because each score's grad comes from the loss a
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -452,7 +453,27 @@ def _accumulate(contributions: list[object], size: int) -> np.ndarray:
 def compile_objective(
     loss: Callable, regularization: str | None, rate: float, *, exact: bool
 ) -> ObjectiveProgram:
-    """Trace ``total_loss`` with ``loss`` at two probe sizes and compile what it shows."""
+    """Trace ``total_loss`` with ``loss`` at two probe sizes and compile what it shows.
+
+    Remembered per (loss, regularization, rate, exact): the result depends on nothing else and
+    holds no state, so retracing a model (or another trainer with the same loss) reuses it.
+    """
+    try:
+        return _compile_objective_cached(loss, regularization, rate, exact)
+    except TypeError:  # an unhashable loss object
+        return _compile_objective(loss, regularization, rate, exact=exact)
+
+
+@functools.lru_cache(maxsize=32)
+def _compile_objective_cached(
+    loss: Callable, regularization: str | None, rate: float, exact: bool
+) -> ObjectiveProgram:
+    return _compile_objective(loss, regularization, rate, exact=exact)
+
+
+def _compile_objective(
+    loss: Callable, regularization: str | None, rate: float, *, exact: bool
+) -> ObjectiveProgram:
     builtin = loss in losses.DATA_LOSSES.values()
     reason = "" if builtin else "a custom loss function (called on the scalar engine each step)"
     probes = None
