@@ -393,6 +393,12 @@ def _start_backward(root: Value, nodes: list[Value]) -> None:
 
 _new_value = object.__new__
 
+# Tracing hook (used only by micrograd_widgets.compiled): the class every op's result is made
+# as. It is always Value, except while compiled records one sample's graph, when it is a Value
+# subclass that notes which nodes' ``.data`` code outside this module reads (a branch on a value
+# the compiled replay could not follow). Looked up per node exactly as ``Value`` was: no cost.
+_node_class: type[Value] = Value
+
 
 def _node(
     op: str, data: float, a: Value, da: float, b: Value | None = None, db: float = 0.0
@@ -401,7 +407,7 @@ def _node(
 
     Builds the Value directly, skipping ``__init__``'s checks: ops always pass floats.
     """
-    out = _new_value(Value)
+    out = _new_value(_node_class)
     out.data = data
     out.grad = 0.0
     out.label = ""

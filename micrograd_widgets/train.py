@@ -8,9 +8,13 @@
 >>> trainer.start()              # or in the background: the kernel stays responsive
 >>> trainer.pause(); trainer.resume(); trainer.stop()
 
-Every step builds the loss as a graph of :class:`~micrograd_widgets.engine.Value` nodes, calls
-``backward()`` and applies SGD, exactly as the seed's demo loop does. Widgets subscribe with
-:meth:`Trainer.observe`; one trainer can drive several widgets.
+Every step computes the loss of the seed's demo loop, its gradients by ``backward()``, and
+applies SGD. By default (``engine="auto"``) it does so with a *compiled* step
+(:mod:`micrograd_widgets.compiled`): one sample's graph, traced once and replayed with numpy over
+the batch -- the same numbers bit for bit, a few thousand times faster. ``engine="scalar"``
+builds the graph of :class:`~micrograd_widgets.engine.Value` nodes every step, as the seed does;
+``trainer.engine`` says which one runs and ``trainer.tape`` shows what was compiled. Widgets
+subscribe with :meth:`Trainer.observe`; one trainer can drive several widgets.
 
 Threading: one background thread per trainer, a daemon that holds only a weak reference to it
 between steps, and a re-entrant ``trainer.lock`` held for the whole of each step, so a point added
@@ -24,6 +28,7 @@ import logging
 import math
 import numbers
 import threading
+import time
 import warnings
 import weakref
 from array import array
@@ -34,11 +39,14 @@ from typing import Any, Literal
 import numpy as np
 
 from . import losses
+from .compiled import CompiledStep, CompileError, compile_step
+from .compiled._model import ModelWatch
 from .datasets import Dataset
 from .engine import Value, gc_paused
 from .nn import Module
 
 __all__ = [
+    "EngineInUse",
     "History",
     "Trainer",
     "TrainerEvent",
@@ -51,9 +59,13 @@ log = logging.getLogger("micrograd_widgets")
 Status = Literal["idle", "running", "paused", "stopped", "diverged", "error"]
 EventKind = Literal["step", "status", "data", "reset"]
 LearningRate = float | Callable[[int], float] | None
+EngineRequest = Literal["auto", "compiled", "scalar"]
+ENGINES = ("auto", "compiled", "scalar")
 
 #: How long stop() waits for the training thread to finish its current step.
 STOP_TIMEOUT_S = 10.0
+#: A paced trainer re-checks its speed, pause and stop at least this often while it waits.
+PACE_SLICE_S = 0.05
 
 
 def default_schedule(k: int) -> float:
@@ -82,22 +94,44 @@ class TrainerEvent:
 
 
 class History:
-    """Per-step metrics, stored compactly (8 bytes per number) so long runs stay small.
+    """Per-step metrics, stored compactly (8 bytes per number) and bounded, so long runs stay small.
 
     ``history[i]`` is a dict ``{"step", "loss", "accuracy", "test_loss", "test_accuracy", "lr"}``
     (test values are NaN without a test split); ``history.loss`` etc. are numpy arrays.
     As in the seed's loop, a step's loss and accuracies are measured at the parameters *before*
     its update (accuracy on the whole training set, also with mini-batches).
+
+    Bounded: once more than ``max_rows`` rows are stored, every other row older than the last
+    ``keep_recent`` is dropped (the first step always stays), as the boundary's recording does.
+    So the recent past is complete and older steps are thinned further the older they are;
+    ``history[-1]`` is always the latest step, ``len(history)`` counts stored rows (at most
+    ``max_rows``; the trainer's ``steps_done`` counts steps) and ``history.step`` says which
+    step each row is. A compiled run at thousands of steps a second keeps under 1 MB.
     """
 
     COLUMNS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr")
 
-    def __init__(self) -> None:
+    def __init__(self, max_rows: int = 20_000, keep_recent: int = 10_000) -> None:
+        if not _is_count(keep_recent, 1) or not _is_count(max_rows, keep_recent + 2):
+            raise ValueError(
+                f"need 1 <= keep_recent and keep_recent + 2 <= max_rows, got max_rows={max_rows!r},"
+                f" keep_recent={keep_recent!r}"
+            )
+        self.max_rows = int(max_rows)
+        self.keep_recent = int(keep_recent)
         self._columns = {name: array("d") for name in self.COLUMNS}
 
     def append(self, record: dict[str, float]) -> None:
         for name, column in self._columns.items():
             column.append(float(record[name]))
+        if len(self._columns["step"]) > self.max_rows:
+            self._thin()
+
+    def _thin(self) -> None:
+        """Drop every other row before the last ``keep_recent`` (row 0 stays: the first step)."""
+        older = len(self._columns["step"]) - self.keep_recent
+        for name, column in self._columns.items():
+            self._columns[name] = column[0:older:2] + column[older:]
 
     def clear(self) -> None:
         for column in self._columns.values():
@@ -123,6 +157,58 @@ class History:
     def __repr__(self) -> str:
         last = f", last={self[-1]}" if len(self) else ""
         return f"History({len(self)} steps{last})"
+
+
+class EngineInUse(str):
+    """Which engine a Trainer steps with: ``"compiled"`` or ``"scalar"`` (compare it as a str).
+
+    ``requested`` is what was asked for ("auto", "compiled" or "scalar"); ``reason`` says why
+    "auto" fell back to the scalar engine ("" when it did not).
+    """
+
+    requested: str
+    reason: str
+
+    def __new__(cls, value: str, requested: str = "auto", reason: str = "") -> EngineInUse:
+        engine = super().__new__(cls, value)
+        engine.requested = requested
+        engine.reason = reason
+        return engine
+
+    def __repr__(self) -> str:
+        return str.__repr__(self) + (f" (fell back: {self.reason})" if self.reason else "")
+
+
+class ScalarTape:
+    """What ``trainer.tape`` is when the trainer steps on the scalar engine: no tape, and why."""
+
+    engine = "scalar"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def summary(self) -> str:
+        why = self.reason or 'engine="scalar" was asked for'
+        return (
+            "No tape: this trainer builds every sample's graph of Values each step (the scalar "
+            f"engine), because {why}."
+        )
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _check_speed(speed: object) -> float | None:
+    if speed is None or speed == "max":
+        return None
+    if isinstance(speed, bool) or not isinstance(speed, numbers.Real) or not math.isfinite(speed):
+        raise ValueError(
+            f"speed must be a number of steps per second > 0, or None / 'max' for as fast as "
+            f"possible, got {speed!r}"
+        )
+    if speed <= 0:
+        raise ValueError(f"speed must be > 0 steps per second (or None / 'max'), got {speed!r}")
+    return float(speed)
 
 
 def _is_count(value: object, minimum: int) -> bool:
@@ -168,6 +254,15 @@ class Trainer:
         seed: seeds the mini-batch sampler.
         divergence_factor: training stops as diverged when the loss is NaN or infinite, or grows
             to more than this many times the first step's loss.
+        engine: "auto" (default: the compiled step, or the scalar engine with a warning saying
+            why when the model or loss cannot be compiled), "compiled" (raise
+            :class:`~micrograd_widgets.compiled.CompileError` instead of falling back) or
+            "scalar" (build the graph of Values every step, as the seed does). Either engine
+            gives the same numbers, bit for bit.
+        exact: False lets the compiled step use matrix multiplies: faster, gradients within
+            ~1e-12 relative instead of bit for bit.
+        speed: steps per second for :meth:`start` and :meth:`run` (e.g. 1, 10, 30), or None /
+            "max" for as fast as possible. Changeable at any time: ``trainer.speed = 5``.
     """
 
     def __init__(
@@ -185,7 +280,14 @@ class Trainer:
         batch_size: int | None = None,
         seed: int | None = None,
         divergence_factor: float = 1e6,
+        engine: EngineRequest = "auto",
+        exact: bool = True,
+        speed: float | str | None = None,
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be 'auto', 'compiled' or 'scalar', got {engine!r}")
+        if not isinstance(exact, bool):
+            raise ValueError(f"exact must be True or False, got {exact!r}")
         if not isinstance(model, Module) or not callable(model):
             kind = type(model).__name__
             raise TypeError(f"model must be a callable Module such as MLP, got {kind}")
@@ -247,6 +349,18 @@ class Trainer:
         self._run_event = threading.Event()
         self._target_steps: int | None = None
         self._warned = False
+        self.speed = speed  # validated by the property setter
+        self._last_step_at = -math.inf  # monotonic time the last paced step started
+        self._engine_request: str = engine
+        self.exact = exact
+        # the compiled step and what it was compiled for; None: the scalar engine
+        self._compiled: CompiledStep | None = None
+        self._compiled_for: tuple | None = None
+        self._watch: ModelWatch | None = None
+        self._fallback_reason = ""
+        if engine != "scalar":
+            with self.lock:
+                self._ensure_engine(stacklevel=4)  # a fallback warns here, at construction
 
     # ---- configuration -----------------------------------------------------------------------
 
@@ -266,6 +380,99 @@ class Trainer:
                 raise ValueError(f"lr must be a finite number > 0, got {value!r}")
             value = float(value)
         self._lr = value
+
+    @property
+    def speed(self) -> float | None:
+        """Steps per second for :meth:`start` and :meth:`run`; None: as fast as possible."""
+        return self._speed
+
+    @speed.setter
+    def speed(self, value: float | str | None) -> None:
+        self._speed = _check_speed(value)
+
+    @property
+    def engine(self) -> EngineInUse:
+        """``"compiled"`` or ``"scalar"``: what the next step runs on (``.reason``: why "auto"
+        fell back). Retraces first if the model, loss or penalty changed since the last step."""
+        with self.lock:
+            if self._engine_request != "scalar":
+                self._ensure_engine()
+            value = "compiled" if self._compiled is not None else "scalar"
+            return EngineInUse(value, self._engine_request, self._fallback_reason)
+
+    @engine.setter
+    def engine(self, value: EngineRequest) -> None:
+        if value not in ENGINES:
+            raise ValueError(f"engine must be 'auto', 'compiled' or 'scalar', got {value!r}")
+        with self.lock:
+            self._engine_request = value
+            self._compiled_for = None  # decide again
+            self._compiled = None
+            self._fallback_reason = ""
+            if value != "scalar":
+                self._ensure_engine(stacklevel=4)
+
+    @property
+    def tape(self) -> CompiledStep | ScalarTape:
+        """The compiled step, printable (what was traced and how it is replayed), or a note
+        saying why this trainer runs on the scalar engine."""
+        with self.lock:
+            if self._engine_request != "scalar":
+                self._ensure_engine()
+            if self._compiled is not None:
+                return self._compiled
+            return ScalarTape(self._fallback_reason)
+
+    def _compile_key(self) -> tuple:
+        """What the compiled step was built for, besides the model (watched separately)."""
+        return (
+            id(self.model), self.loss, self.regularization, self.alpha, self.exact,
+            id(self.parameters), len(self.parameters),
+        )  # fmt: skip
+
+    def _ensure_engine(self, stacklevel: int = 3) -> CompiledStep | None:
+        """The compiled step for the next step (tracing again if something it depends on
+        changed), or None for the scalar engine. Call with the lock held."""
+        if self._engine_request == "scalar":
+            return None
+        key = self._compile_key()
+        if key == self._compiled_for:
+            if self._compiled is None:  # fell back for this model and loss: stay, warn once
+                return None
+            if self._watch is not None and self._watch.unchanged(self.model):
+                return self._compiled
+        self._compiled, self._compiled_for, self._fallback_reason = None, None, ""
+        try:
+            self._watch = ModelWatch(self.model)
+            self._compiled = compile_step(
+                self.model, self.parameters, self.X, loss=self.loss,
+                regularization=self.regularization, alpha=self.alpha, exact=self.exact,
+            )  # fmt: skip
+        except CompileError as error:
+            if self._engine_request == "compiled":
+                raise
+            self._fallback_reason = str(error)
+            warnings.warn(
+                f"Trainer: the compiled engine cannot run this model and loss ({error}); "
+                "training on the scalar engine instead (same numbers, slower)",
+                UserWarning,
+                stacklevel=stacklevel,
+            )
+        self._compiled_for = key
+        return self._compiled
+
+    def _fall_back(self, error: CompileError) -> None:
+        """A compiled step found mid-step that it cannot go on: scalar engine from now on."""
+        if self._engine_request == "compiled":
+            raise error
+        self._compiled = None
+        self._fallback_reason = str(error)
+        warnings.warn(
+            f"Trainer: the compiled engine cannot run this model and loss ({error}); training "
+            "on the scalar engine instead (same numbers, slower)",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def learning_rate(self, k: int | None = None) -> float:
         """The rate used at step ``k`` (default: the next step)."""
@@ -379,41 +586,61 @@ class Trainer:
             k = self.steps_done
             lr = self.learning_rate(k)
             Xb, yb = self._batch()
-            scores = [self.model(row) for row in Xb.tolist()]
-            total = losses.total_loss(
-                scores,
-                yb,
-                self.parameters,
-                loss=self.loss,
-                regularization=self.regularization,
-                rate=self.alpha,
-            )
+            compiled = self._ensure_engine()
+            if compiled is not None:
+                try:
+                    theta = compiled.read_parameters()
+                    # the gradients are set as p.grad below, where the scalar step runs backward()
+                    loss_value, scores, grads = compiled.step(Xb, yb, theta)
+                except CompileError as error:  # e.g. a custom loss that uses the parameters
+                    compiled = self._fall_back(error)
+            if compiled is None:
+                scores = [self.model(row) for row in Xb.tolist()]
+                total = losses.total_loss(
+                    scores,
+                    yb,
+                    self.parameters,
+                    loss=self.loss,
+                    regularization=self.regularization,
+                    rate=self.alpha,
+                )
+                loss_value = total.data
             initial = self.history[0]["loss"] if len(self.history) else None
-            if not math.isfinite(total.data):
-                problem = f"the loss is {total.data}"
-            elif initial is not None and total.data > self.divergence_factor * max(initial, 1e-3):
+            if not math.isfinite(loss_value):
+                problem = f"the loss is {loss_value}"
+            elif initial is not None and loss_value > self.divergence_factor * max(initial, 1e-3):
                 # e.g. lr = 100 with the SVM loss: finite, but 1e36 -- nothing left to learn
-                problem = f"the loss grew from {initial:.4g} to {total.data:.4g}"
+                problem = f"the loss grew from {initial:.4g} to {loss_value:.4g}"
             else:
                 if self.batch_size is not None and len(yb) < len(self.y):
                     train_accuracy = losses.accuracy(self._scores(self.X), self.y)
+                elif compiled is not None:  # losses.accuracy's arithmetic, on the score array
+                    train_accuracy = float(np.mean((scores > 0) == (yb > 0)))
                 else:
                     train_accuracy = losses.accuracy(scores, yb)
                 test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
-                self.model.zero_grad()
-                total.backward()
-                grads = np.fromiter(
-                    (p.grad for p in self.parameters), np.float64, len(self.parameters)
-                )
+                if compiled is None:
+                    self.model.zero_grad()
+                    total.backward()
+                    grads = np.fromiter(
+                        (p.grad for p in self.parameters), np.float64, len(self.parameters)
+                    )
                 if not np.all(np.isfinite(grads)):
                     problem = "a gradient is NaN or infinite"
+                    if compiled is not None:
+                        for p, grad in zip(self.parameters, grads.tolist()):
+                            p.grad = grad  # as zero_grad() and backward() leave it
             if not problem:
-                for p in self.parameters:
-                    p.data -= lr * p.grad
+                if compiled is not None:
+                    # as zero_grad(), backward() and p.data -= lr * p.grad leave each parameter
+                    compiled.write_parameters(grads, theta - lr * grads)
+                else:
+                    for p in self.parameters:
+                        p.data -= lr * p.grad
                 self.last_update = -lr * grads
                 record = {
                     "step": float(k),
-                    "loss": total.data,
+                    "loss": loss_value,
                     "accuracy": train_accuracy,
                     "test_loss": test_loss,
                     "test_accuracy": test_accuracy,
@@ -421,7 +648,9 @@ class Trainer:
                 }
                 self.history.append(record)
                 self.steps_done = k + 1
-            del scores, total  # free the graph now, not when the next step rebinds the names
+            del scores  # free the graph now, not when the next step rebinds the names
+            if compiled is None:
+                del total
         # observers run outside the lock: they may take it (to read the model) from other threads
         if problem:
             self._diverge(k, problem, lr)
@@ -429,10 +658,18 @@ class Trainer:
         self._notify("step", record)
         return record
 
+    def _until_next_step(self) -> float:
+        """Seconds until ``speed`` allows the next step (0 when flat out or already due)."""
+        speed = self._speed
+        if speed is None:
+            return 0.0
+        return self._last_step_at + 1.0 / speed - time.monotonic()
+
     def run(self, steps: int) -> History:
         """Train ``steps`` steps in the calling thread (blocks, like the seed's loop).
 
         Stops early, with a warning, if training diverges. Observers (widgets) update as it goes.
+        Paced by :attr:`speed` (steps per second) when set.
         """
         if not _is_count(steps, 0):
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
@@ -443,6 +680,11 @@ class Trainer:
         self._set_status("running", "")
         try:
             for _ in range(int(steps)):
+                wait = self._until_next_step()
+                while wait > 0:  # paced by trainer.speed
+                    time.sleep(min(wait, PACE_SLICE_S))
+                    wait = self._until_next_step()
+                self._last_step_at = time.monotonic()
                 self.step()
         except TrainingDiverged:
             return self.history
@@ -595,11 +837,17 @@ def _training_loop(
         trainer = trainer_ref()
         if trainer is None:  # the trainer was garbage-collected: nothing left to train
             return
+        wait = trainer._until_next_step()
+        if wait > 0:  # paced by trainer.speed: wait without holding the trainer, in short
+            del trainer  # slices, so a new speed, a pause or a stop takes effect at once
+            stop.wait(min(wait, PACE_SLICE_S))
+            continue
         try:
             target = trainer._target_steps
             if target is not None and trainer.steps_done >= target:
                 trainer._set_status("stopped")
                 return
+            trainer._last_step_at = time.monotonic()
             trainer._step(only_while=run)  # skipped if paused while waiting for the lock
         except TrainingDiverged:
             return
@@ -609,6 +857,9 @@ def _training_loop(
             return
         finally:
             del trainer
+        # hand the GIL to the kernel's thread between steps: a compiled step takes well under
+        # a millisecond, and a thread that never waits would keep the kernel from answering
+        time.sleep(0)
     trainer = trainer_ref()
     if trainer is not None and trainer.status in ("running", "paused"):
         trainer._set_status("stopped")  # e.g. stopped by a kernel interrupt

@@ -1,0 +1,363 @@
+"""A traced graph as a flat tape, and a node-by-node replay of a tape over arrays.
+
+A :class:`Tape` lists a graph's nodes in the engine's own topological order (the iterative DFS of
+``Value.topological_order``), so walking it backwards visits nodes exactly as ``backward()``
+does. Each entry says what the node is: an input slot (one value per sample, or per parameter),
+a parameter, a constant, a label-dependent constant, a cut (a node whose value comes from
+elsewhere, e.g. a fold over samples), or an engine op and the positions of its inputs.
+
+:class:`NodeProgram` replays a tape for many samples at once: node by node, each node a few numpy
+calls over a whole array. Backward walks the tape in reverse, accumulating each node's grad as
+``0.0 + c1 + c2 + ...`` in the order the engine adds the contributions ``local * out_grad``.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engine import Value, _power, _power_slope
+from . import _kernels as K
+from ._trace import CompileError, TracedValue, data_of
+
+__all__ = ["NodeProgram", "Tape", "linearize", "same_float"]
+
+UNARY_OPS = frozenset(K.UNARY)
+_ONE = K.ONE
+BINARY_OPS = frozenset(K.BINARY)
+
+
+def same_float(x: float, y: float) -> bool:
+    """Bit-for-bit equality (so -0.0 differs from 0.0 and NaN equals a NaN with the same bits)."""
+    return struct.pack("<d", x) == struct.pack("<d", y)
+
+
+@dataclass
+class Tape:
+    """A graph in the engine's topological order.
+
+    ``kind[i]`` is "input" (``arg`` = slot), "param" (``arg`` = index into the parameter list),
+    "const" (``arg`` = value), "label" (``arg`` = (value for label +1, value for label -1)),
+    "cut" (``arg`` = whatever the caller attached) or "op" (``op[i]`` names the engine op,
+    ``a[i]``/``b[i]`` are input positions or -1, ``arg`` = the exponent of a power).
+    """
+
+    kind: list[str] = field(default_factory=list)
+    op: list[str] = field(default_factory=list)
+    a: list[int] = field(default_factory=list)
+    b: list[int] = field(default_factory=list)
+    arg: list[object] = field(default_factory=list)
+    nodes: list[Value] = field(default_factory=list)  # the traced Values, during analysis only
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def copy(self) -> Tape:
+        """The same tape, without the traced nodes."""
+        return Tape(list(self.kind), list(self.op), list(self.a), list(self.b), list(self.arg))
+
+    @property
+    def op_count(self) -> int:
+        return self.kind.count("op")
+
+    def parents(self) -> Parents:
+        """Who uses each position (computed with numpy: a tape can have thousands of nodes)."""
+        return Parents(self.a, self.b)
+
+    def signature(self, position: int) -> tuple:
+        """What must agree between two traces at ``position`` (constants compared bitwise)."""
+        kind, arg = self.kind[position], self.arg[position]
+        if kind == "const":
+            arg = struct.pack("<d", arg)  # type: ignore[arg-type]
+        elif kind == "label":
+            arg = tuple(struct.pack("<d", v) for v in arg)  # type: ignore[union-attr]
+        return (kind, self.op[position], self.a[position], self.b[position], arg)
+
+    def first_difference(self, other: Tape) -> int | None:
+        """The first position where the two tapes differ (None if they are the same)."""
+        for i in range(min(len(self), len(other))):
+            if self.signature(i) != other.signature(i):
+                return i
+        return None if len(self) == len(other) else min(len(self), len(other))
+
+    def describe(self, position: int) -> str:
+        kind = self.kind[position]
+        if kind == "op":
+            return f"op {self.op[position]!r}"
+        return f"{kind} {self.arg[position]!r}"
+
+
+class Parents:
+    """The ops that use each position of a tape: ``count[i]``, ``only[i]`` (the one user, or -1
+    unless there is exactly one) and ``users(i)`` (all of them, twice if used twice)."""
+
+    def __init__(self, a: list[int], b: list[int]) -> None:
+        n = len(a)
+        position = np.arange(n)
+        children = np.concatenate([np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)])
+        users = np.concatenate([position, position])
+        keep = children >= 0
+        children, users = children[keep], users[keep]
+        order = np.argsort(children, kind="stable")
+        self._users = users[order].tolist()
+        self._starts = np.searchsorted(children[order], np.arange(n + 1)).tolist()
+        counts = np.bincount(children, minlength=n)
+        only = np.full(n, -1, dtype=np.intp)
+        only[children] = users
+        only[counts != 1] = -1
+        self.count: list[int] = counts.tolist()
+        self.only: list[int] = only.tolist()
+
+    def users(self, position: int) -> list[int]:
+        return self._users[self._starts[position] : self._starts[position + 1]]
+
+
+def _exponent(node: Value) -> float:
+    """The exponent of a ``**`` node, recovered from its name and checked against its numbers."""
+    text = node._op[2:]
+    try:
+        exponent = float(text)
+    except ValueError:
+        raise CompileError(f"cannot read the exponent of op {node._op!r}") from None
+    base = data_of(node._a)  # type: ignore[arg-type]
+    if not (
+        same_float(_power(base, exponent), data_of(node))
+        and same_float(_power_slope(base, exponent), node._da)
+    ):
+        raise CompileError(f"op {node._op!r} does not match x ** {exponent!r} (exponent type?)")
+    return exponent
+
+
+def linearize(
+    root: Value,
+    *,
+    params: dict[Value, int] | None = None,
+    inputs: dict[Value, int] | None = None,
+    cuts: dict[Value, tuple[str, object]] | None = None,
+    traced: bool = True,
+) -> Tape:
+    """The tape of ``root``'s graph, in exactly the order ``root.topological_order()`` gives.
+
+    Leaves found in ``params`` / ``inputs`` become "param" / "input" nodes, other leaves
+    constants. Nodes in ``cuts`` become leaves of the given kind and are not expanded: when such
+    a node's subgraph shares only leaves with the rest (checked by the callers), every other
+    node keeps its relative order. With ``traced``, every op node must be a :class:`TracedValue`,
+    i.e. made by an engine op during the recording.
+
+    One pass: the same iterative DFS as the engine's, writing each node's entry when it is
+    appended (its inputs are appended before it, so their positions are known).
+    """
+    params = params or {}
+    inputs = inputs or {}
+    cuts = cuts or {}
+    tape = Tape()
+    kind, op_, a_, b_, arg_, nodes = tape.kind, tape.op, tape.a, tape.b, tape.arg, tape.nodes
+    expanded: dict[Value, int] = {}
+    stack: list[Value | None] = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node is not None:
+            if node in expanded:  # reached again through another parent: already handled
+                continue
+            expanded[node] = -1
+            push(node)
+            push(None)
+            if node in cuts:
+                continue
+            a = node._a
+            if a is not None:
+                if a not in expanded:
+                    push(a)
+                b = node._b
+                if b is not None and b not in expanded:
+                    push(b)
+            continue
+        node = pop()  # all of its inputs are on the tape: append it
+        expanded[node] = len(kind)  # type: ignore[index]
+        nodes.append(node)  # type: ignore[arg-type]
+        a = node._a  # type: ignore[union-attr]
+        cut = cuts.get(node) if cuts else None  # type: ignore[arg-type]
+        if cut is not None or a is None:
+            if cut is not None:
+                k, arg = cut
+            elif node in params:
+                k, arg = "param", params[node]  # type: ignore[index]
+            elif node in inputs:
+                k, arg = "input", inputs[node]  # type: ignore[index]
+            else:
+                k, arg = "const", data_of(node)  # type: ignore[arg-type]
+            kind.append(k)
+            op_.append("")
+            a_.append(-1)
+            b_.append(-1)
+            arg_.append(arg)
+            continue
+        op = node._op  # type: ignore[union-attr]
+        if traced and type(node) is not TracedValue:
+            raise CompileError(
+                f"the graph holds a node (op {op!r}) that no engine op made during the trace: "
+                "a Value built with Value(data, children, ...) or computed before the call"
+            )
+        exponent: object = None
+        if op in BINARY_OPS or op in UNARY_OPS:
+            pass
+        elif op.startswith("**"):
+            exponent = _exponent(node)  # type: ignore[arg-type]
+            op = "**"
+        else:
+            raise CompileError(f"the compiler does not know the op {op!r}")
+        b = node._b  # type: ignore[union-attr]
+        if (b is None) != (op in UNARY_OPS or op == "**"):
+            raise CompileError(f"op {op!r} has the wrong number of inputs")
+        kind.append("op")
+        op_.append(op)
+        a_.append(expanded[a])
+        b_.append(expanded[b] if b is not None else -1)
+        arg_.append(exponent)
+    return tape
+
+
+# ---- replay over arrays --------------------------------------------------------------------------
+
+
+def _engine_op(op: str, a: float, b: float | None, exponent: object) -> tuple[float, float, float]:
+    """An op on constants, computed by the engine itself (forward value, local derivatives)."""
+    x = Value(a)
+    if op in BINARY_OPS:
+        out = {"+": Value.__add__, "*": Value.__mul__, "-": Value.__sub__, "/": Value.__truediv__}[
+            op
+        ](x, Value(b))  # type: ignore[arg-type]
+    elif op == "**":
+        out = x**exponent  # type: ignore[operator]
+    elif op == "neg":
+        out = -x
+    else:
+        out = getattr(x, {"ReLU": "relu"}.get(op, op))()
+    return out.data, out._da, out._db
+
+
+@dataclass
+class Replay:
+    """One forward pass of a :class:`NodeProgram`: every node's value and local derivatives."""
+
+    value: list[object]
+    local_a: list[object]
+    local_b: list[object]
+
+
+class NodeProgram:
+    """Replay a tape node by node over arrays: one numpy call or a few per node.
+
+    Input slots take arrays (one value per sample, or per parameter); "param" nodes read
+    ``theta`` (a parameter vector) and yield a scalar for every sample, as one Value shared by
+    all samples' graphs does; "label" nodes pick their value per sample from the labels.
+    """
+
+    def __init__(self, tape: Tape, *, exact: bool = True) -> None:
+        for kind in set(tape.kind):
+            if kind not in ("input", "param", "const", "label", "op"):
+                raise CompileError(f"a node program cannot replay {kind!r} nodes")
+        self.tape = tape
+        self.unary = K.UNARY if exact else K.FAST_UNARY
+        self.n = len(tape)
+        self.inputs = sorted({int(arg) for k, arg in zip(tape.kind, tape.arg) if k == "input"})  # type: ignore[call-overload]
+        self.params = sorted({int(arg) for k, arg in zip(tape.kind, tape.arg) if k == "param"})  # type: ignore[call-overload]
+        # positions whose value is the same for every sample (no input or label below them)
+        varying = [False] * self.n
+        for i, kind in enumerate(tape.kind):
+            if kind in ("input", "label"):
+                varying[i] = True
+            elif kind == "op":
+                varying[i] = varying[tape.a[i]] or (tape.b[i] >= 0 and varying[tape.b[i]])
+        self.varying = varying
+
+    @property
+    def numpy_calls(self) -> int:
+        """About how many numpy calls one forward plus backward pass makes."""
+        calls = 0
+        for i, kind in enumerate(self.tape.kind):
+            if kind == "op" and self.varying[i]:
+                op = self.tape.op[i]
+                calls += {"ReLU": 4, "sigmoid": 8, "tanh": 4, "exp": 2, "log": 4, "/": 4}.get(op, 1)
+                calls += 2 if self.tape.b[i] >= 0 else 1  # backward: local * grad, accumulate
+            elif kind == "label":
+                calls += 1
+        return calls
+
+    def forward(
+        self,
+        inputs: dict[int, np.ndarray],
+        theta: np.ndarray | None = None,
+        label_positive: np.ndarray | None = None,
+    ) -> Replay:
+        tape, unary = self.tape, self.unary
+        value: list[object] = [None] * self.n
+        local_a: list[object] = [None] * self.n
+        local_b: list[object] = [None] * self.n
+        for i, kind in enumerate(tape.kind):
+            arg = tape.arg[i]
+            if kind == "op":
+                op = tape.op[i]
+                a = value[tape.a[i]]
+                b = value[tape.b[i]] if tape.b[i] >= 0 else None
+                if not self.varying[i]:  # constants only: let the engine compute it
+                    value[i], local_a[i], local_b[i] = _engine_op(op, a, b, arg)  # type: ignore[arg-type]
+                elif op == "**":
+                    value[i], local_a[i] = K.power(a, arg)  # type: ignore[arg-type]
+                elif b is None:
+                    value[i], local_a[i] = unary[op](a)
+                else:
+                    value[i], local_a[i], local_b[i] = K.BINARY[op](a, b)
+            elif kind == "input":
+                value[i] = inputs[arg]  # type: ignore[index]
+            elif kind == "param":
+                value[i] = float(theta[arg])  # type: ignore[index, call-overload]
+            elif kind == "const":
+                value[i] = arg
+            else:  # label: the value the constant took for label +1, or for label -1
+                positive, negative = arg  # type: ignore[misc]
+                value[i] = np.where(label_positive, positive, negative)  # type: ignore[arg-type]
+        return Replay(value, local_a, local_b)
+
+    def backward(
+        self, replay: Replay, root_grad: object
+    ) -> tuple[dict[int, list[object]], dict[int, list[object]]]:
+        """Contributions ``local * out_grad`` to each input slot and each parameter, in the order
+        ``backward()`` adds them (per sample)."""
+        tape = self.tape
+        grad: list[object] = [None] * self.n
+        grad[self.n - 1] = root_grad
+        to_input: dict[int, list[object]] = {slot: [] for slot in self.inputs}
+        to_param: dict[int, list[object]] = {index: [] for index in self.params}
+        kind = tape.kind
+        for i in range(self.n - 1, -1, -1):
+            if kind[i] != "op":
+                continue
+            g = grad[i]
+            for child, local in ((tape.a[i], replay.local_a[i]), (tape.b[i], replay.local_b[i])):
+                if child < 0:
+                    continue
+                child_kind = kind[child]
+                if child_kind in ("const", "label"):
+                    continue
+                # local * out_grad; 1.0 * g is g itself, bit for bit (NaN too)
+                contribution = g if local is _ONE else local * g  # type: ignore[operator]
+                if child_kind == "op":
+                    previous = grad[child]
+                    # every grad starts at 0.0, as _start_backward sets it (0.0 + -0.0 == 0.0)
+                    grad[child] = (0.0 if previous is None else previous) + contribution
+                elif child_kind == "input":
+                    to_input[tape.arg[child]].append(contribution)  # type: ignore[index]
+                else:
+                    to_param[tape.arg[child]].append(contribution)  # type: ignore[index]
+        return to_input, to_param
+
+
+def broadcast(value: object, size: int) -> np.ndarray:
+    """A per-sample array from a value that may be the same for every sample (a scalar)."""
+    if isinstance(value, np.ndarray) and value.shape == (size,):
+        return value
+    return np.full(size, float(value))  # type: ignore[arg-type]

@@ -1,0 +1,660 @@
+"""The model's part of the step: trace one sample's graph, then replay it for a whole batch.
+
+A traced MLP sample is a stack of *units*: a neuron's chain ``b + w0*x0 + w1*x1 + ...`` (the
+engine's left-to-right ``+`` nodes, each adding one ``*`` node) followed by its activation.
+Units that read the same inputs with the same activation form a *dense block* -- a layer --
+replayed as ``(width, batch)`` arrays:
+
+forward   ``P[j] = w[:, j] * x[j]`` for every term j (the bias term is ``b * 1.0 = b``), then
+          ``z = ((P[0] + P[1]) + P[2]) + ...`` summed in the chain's order;
+backward  ``grad(w) = 0.0 + sample 0's x*g + sample 1's x*g + ...`` in the order backward()
+          visits the samples, and each input's grad ``0.0 + w*g`` over the neurons in the order
+          backward() visits them (read off the trace).
+
+Anything else -- a custom module's ops, weights shared inside the graph -- is replayed node by
+node by a :class:`~._graph.NodeProgram`, still exactly, just with more numpy calls.
+"""
+
+from __future__ import annotations
+
+import copy
+import operator
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import nn
+from ..engine import Value
+from . import _kernels as K
+from ._graph import NodeProgram, Parents, Tape, broadcast, linearize
+from ._trace import CompileError, TracedValue, recording, rng_snapshot
+
+__all__ = ["DenseProgram", "GenericModelProgram", "build_model_program", "trace_model"]
+
+ACTIVATIONS = {"ReLU": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+
+
+# ---- tracing -------------------------------------------------------------------------------------
+
+# The library's own forward pass: Neuron, Layer and MLP exactly as nn.py defines them. Their
+# __call__ methods compute with engine ops only -- no .data reads, no randomness, no state --
+# which tests/test_compile.py checks on their bytecode. A model built only from them is traced
+# once, at full speed; any other model is traced twice, watching what its code does.
+_PURE_CALLS = {nn.MLP: nn.MLP.__call__, nn.Layer: nn.Layer.__call__, nn.Neuron: nn.Neuron.__call__}
+_PURE_ACTIVATIONS = {name: pair[0] for name, pair in nn.ACTIVATIONS.items()}
+_PURE_HELPERS = (nn._check_inputs,)
+
+
+def library_modules(model: object) -> bool:
+    """True if ``model`` is an unmodified nn.MLP, Layer or Neuron, all the way down."""
+    if nn._check_inputs is not _PURE_HELPERS[0]:
+        return False
+    for cls, call in _PURE_CALLS.items():
+        if cls.__call__ is not call:
+            return False
+    stack = [model]
+    while stack:
+        module = stack.pop()
+        cls = type(module)
+        if cls not in _PURE_CALLS:
+            return False
+        if cls is nn.Neuron:
+            activation = module.activation  # type: ignore[attr-defined]
+            if (
+                not isinstance(activation, str)
+                or nn.ACTIVATIONS.get(activation, (None,))[0]
+                is not _PURE_ACTIVATIONS.get(activation)
+                or not isinstance(module.w, list)  # type: ignore[attr-defined]
+            ):
+                return False
+        else:
+            children = module.layers if cls is nn.MLP else module.neurons  # type: ignore[attr-defined]
+            if not isinstance(children, list):
+                return False
+            stack.extend(children)
+    return True
+
+
+def trace_model(
+    model: object, rows: np.ndarray, parameters: Sequence[Value]
+) -> tuple[Tape, object, list[Value]]:
+    """One sample's graph of ``model`` as a tape (leaves: the row's inputs and ``parameters``),
+    and the model and parameters to check the compiled step against (a copy, for a custom one).
+
+    An unmodified library model is traced once. Any other model is copied and the copy traced
+    on two different rows inside a recording: the two graphs must be the same op for op and
+    constant for constant (else data or hidden state is baked in), share nothing but
+    parameters, and the model must neither read ``.data`` nor draw random numbers meanwhile.
+    """
+    index = {p: i for i, p in enumerate(parameters)}
+    if library_modules(model):
+        inputs = [Value(float(v)) for v in rows[0]]
+        try:
+            out = model(list(inputs))  # type: ignore[operator]
+        except Exception as exc:
+            raise CompileError(
+                f"calling the model on a sample failed ({type(exc).__name__}: {exc})"
+            ) from exc
+        tape = linearize(
+            out, params=index, inputs={leaf: k for k, leaf in enumerate(inputs)}, traced=False
+        )
+        _check_leaves(tape, None)
+        return tape, model, list(parameters)
+    # trace a copy: a custom forward may change its module (a counter, a cache, its own random
+    # generator); the user's model then stays exactly as it was, for either engine
+    memo: dict[int, object] = {}
+    try:
+        clone = copy.deepcopy(model, memo)
+    except Exception as exc:
+        raise CompileError(f"cannot copy the model to trace it ({type(exc).__name__})") from exc
+    copies = [memo.get(id(p), p) for p in parameters]  # a parameter the model cannot reach stays
+    index = {p: i for i, p in enumerate(copies)}
+    snapshot = rng_snapshot(clone)
+    try:
+        with recording(copies) as rec:
+            samples = [[TracedValue(float(v)) for v in row] for row in rows[:2]]
+            outputs = [clone(list(x)) for x in samples]  # type: ignore[operator]
+    except CompileError:
+        raise
+    except Exception as exc:
+        raise CompileError(
+            f"calling the model on a traced sample failed ({type(exc).__name__}: {exc})"
+        ) from exc
+    finally:
+        changed = snapshot.changed()
+        snapshot.restore()  # a fallback then trains from the same random state as without us
+    if changed:
+        raise CompileError(
+            "the model draws random numbers while it computes (e.g. dropout): one traced graph "
+            "cannot stand for every step"
+        )
+    for out in outputs:
+        if not isinstance(out, Value):
+            raise CompileError(f"the model returned a {type(out).__name__}, not one Value score")
+    if rec.accesses:
+        first = rec.accesses[0]
+        raise CompileError(
+            f"the model {first.kind}s .data of a Value ({first.where()}): it may take another "
+            "branch for other samples or steps, which one traced graph cannot follow"
+        )
+    tapes = [
+        linearize(out, params=index, inputs={leaf: k for k, leaf in enumerate(sample)})
+        for out, sample in zip(outputs, samples)
+    ]
+    difference = tapes[0].first_difference(tapes[1])
+    if difference is not None:
+        where = tapes[0].describe(difference) if difference < len(tapes[0]) else "its end"
+        raise CompileError(
+            f"the model's graph differs between two samples (at node {difference}, {where}): "
+            "its structure or constants depend on the data or on hidden state"
+        )
+    _check_leaves(tapes[0], tapes[1])
+    return tapes[0], clone, copies
+
+
+def _check_leaves(tape: Tape, other: Tape | None) -> None:
+    """Refuse Values shared by every sample's graph that are not trainer parameters."""
+    if not isinstance(tape.nodes[-1], Value):
+        raise CompileError("the model did not return a Value")
+    if other is None:  # a library model: its only leaves are inputs and its own weights
+        if "const" not in tape.kind:
+            return
+        for kind, node in zip(tape.kind, tape.nodes):
+            if kind == "const":
+                raise CompileError(
+                    f"the model uses a Value that is not one of the trainer's parameters "
+                    f"({node!r}); its grad would grow with every step"
+                )
+        return
+    second = set(other.nodes)
+    for kind, node in zip(tape.kind, tape.nodes):
+        if kind != "param" and node in second:
+            if kind == "op":
+                raise CompileError("the model reuses one computed Value in every sample's graph")
+            raise CompileError(
+                f"the model uses a Value that is not one of the trainer's parameters "
+                f"({node!r}); its grad would grow with every step"
+            )
+
+
+# ---- recognising dense layers --------------------------------------------------------------------
+
+
+@dataclass
+class Unit:
+    """One neuron: a chain of ``+`` over a bias and ``w * x`` terms, maybe an activation."""
+
+    output: int  # position of the activation node, or of the chain's last "+"
+    activation: str | None  # "ReLU", "tanh", "sigmoid" or None
+    # per term, in the chain's order: (kind "bias" or "mul", parameter index, source position
+    # (-1 for the bias), position of the "*" node (-1 for the bias))
+    terms: list[tuple[str, int, int, int]]
+
+    def signature(self) -> tuple:
+        return (self.activation, tuple((kind, source) for kind, _, source, _ in self.terms))
+
+
+@dataclass
+class BlockPlan:
+    units: list[Unit]
+    sources: list[int]  # source positions of the mul terms, in term order
+    layout: list[int]  # per term: -1 for the bias, else the index into sources
+    producer: int | None = None  # index of the block whose outputs are the sources
+    consumer_order: np.ndarray | None = None  # backward's order over this block's units
+
+
+def _chain(tape: Tape, parents: Parents, top: int) -> tuple[list[int], list[int]]:
+    """(terms in chain order, each term's "+" node) of the left fold of "+" ending at ``top``."""
+    kind, op, a_, b_, only = tape.kind, tape.op, tape.a, tape.b, parents.only
+    node, adds, terms = top, [], []
+    while True:
+        terms.append(b_[node])
+        adds.append(node)
+        a = a_[node]
+        if op[a] == "+" and kind[a] == "op" and only[a] == node:
+            node = a
+            continue
+        terms.append(a)
+        adds.append(node)
+        break
+    terms.reverse()
+    adds.reverse()
+    return terms, adds
+
+
+def _units(tape: Tape, parents: Parents) -> list[Unit] | str:
+    """Every op node as part of a unit, or why the graph is not a stack of dense layers."""
+    kind, ops, a_, b_, arg, only = tape.kind, tape.op, tape.a, tape.b, tape.arg, parents.only
+    units: list[Unit] = []
+    claimed = [False] * len(tape)
+    for i in range(len(tape) - 1, -1, -1):
+        if claimed[i] or kind[i] != "op":
+            continue
+        op, activation, top = ops[i], None, i
+        if op in ACTIVATIONS:
+            top, activation = a_[i], op
+            if not (ops[top] == "+" and kind[top] == "op" and only[top] == i):
+                return f"a {op} node does not follow a neuron's sum"
+        elif op != "+":
+            return f"op {op!r} is not part of a neuron"
+        terms, adds = _chain(tape, parents, top)
+        described: list[tuple[str, int, int, int]] = []
+        biases = 0
+        for term, add in zip(terms, adds):
+            term_kind = kind[term]
+            if term_kind == "param":
+                described.append(("bias", arg[term], -1, -1))  # type: ignore[arg-type]
+                biases += 1
+                continue
+            if ops[term] != "*" or term_kind != "op":
+                return f"a neuron's sum adds a {tape.describe(term)} term"
+            if only[term] != add:
+                return "a product is used outside its neuron's sum"
+            a, b = a_[term], b_[term]
+            if kind[a] == "param" and kind[b] != "param":
+                param, source = a, b
+            elif kind[b] == "param" and kind[a] != "param":
+                param, source = b, a
+            else:
+                return "a product is not weight × input"
+            if kind[source] == "const":
+                return "a weight multiplies a constant"
+            described.append(("mul", arg[param], source, term))  # type: ignore[arg-type]
+            claimed[term] = True
+        if biases > 1:
+            return "a neuron's sum has two bias terms"
+        for add in adds:
+            claimed[add] = True
+        claimed[i] = True
+        units.append(Unit(i, activation, described))
+    return units
+
+
+def plan_dense(tape: Tape) -> list[BlockPlan] | str:
+    """The tape as a stack of dense blocks (input block first), or why it is not one."""
+    parents = tape.parents()
+    count = parents.count
+    if any(count[i] != 1 for i, kind in enumerate(tape.kind) if kind == "param"):
+        return "a parameter is used in more than one place"
+    units = _units(tape, parents)
+    if isinstance(units, str):
+        return units
+    groups: dict[tuple, list[Unit]] = {}
+    for unit in units:
+        groups.setdefault(unit.signature(), []).append(unit)
+    blocks: list[BlockPlan] = []
+    owner: dict[int, tuple[int, int]] = {}  # unit output position -> (block, column)
+    for members in groups.values():
+        members.sort(key=lambda u: min(param for _, param, _, _ in u.terms))
+        sources = [source for kind, _, source, _ in members[0].terms if kind == "mul"]
+        layout, j = [], 0
+        for kind, *_ in members[0].terms:
+            layout.append(-1 if kind == "bias" else j)
+            j += kind == "mul"
+        for column, unit in enumerate(members):
+            owner[unit.output] = (len(blocks), column)
+        blocks.append(BlockPlan(members, sources, layout))
+    root = len(tape) - 1
+    if root not in owner:
+        return "the score is not a neuron's output"
+    for block in blocks:
+        if all(tape.kind[s] == "input" for s in block.sources):
+            continue
+        producers = {owner[s][0] if s in owner else None for s in block.sources}
+        if len(producers) != 1 or None in producers:
+            return "a layer reads from more than one layer (or from inputs and a layer)"
+        producer = producers.pop()
+        outputs = [unit.output for unit in blocks[producer].units]  # type: ignore[index]
+        if block.sources != outputs:
+            return "a layer does not read all of the previous layer's outputs, in order"
+        block.producer = producer
+        # each output feeds one product in every neuron of this block, and nothing else
+        column_of_product = {
+            product: column
+            for column, unit in enumerate(block.units)
+            for kind, _, _, product in unit.terms
+            if kind == "mul"
+        }
+        order: list[int] | None = None
+        for output in outputs:
+            users = parents.users(output)
+            if len(users) != len(block.units) or any(u not in column_of_product for u in users):
+                return "a layer's output is used outside the next layer's products"
+            # backward() visits nodes in reverse topological order
+            sequence = [column_of_product[u] for u in sorted(users, reverse=True)]
+            if order is None:
+                order = sequence
+            elif sequence != order:
+                return "backward visits the next layer's neurons in different orders"
+        if order is not None and order != list(range(len(order))):
+            block.consumer_order = np.array(order)
+    # one chain from the input block to the score's block
+    chain, index, seen = [], owner[root][0], set()
+    while index is not None and index not in seen:
+        seen.add(index)
+        chain.append(index)
+        index = blocks[index].producer
+    if index is not None or len(chain) != len(blocks) or len(blocks[chain[0]].units) != 1:
+        return "the layers are not one stack ending in a single score"
+    renumber = {old: new for new, old in enumerate(reversed(chain))}
+    ordered = [blocks[old] for old in reversed(chain)]
+    for block in ordered:
+        if block.producer is not None:
+            block.producer = renumber[block.producer]
+    return ordered
+
+
+# ---- replaying the model over a batch ------------------------------------------------------------
+
+NAMES = {None: "none", "ReLU": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+
+
+class DenseBlock:
+    """One layer: ``width`` neurons over the same sources, as ``(width, batch)`` arrays."""
+
+    def __init__(self, plan: BlockPlan, tape: Tape) -> None:
+        self.width = len(plan.units)
+        self.terms = len(plan.layout)
+        self.activation = plan.units[0].activation
+        self.param_index = np.array(
+            [[param for _, param, _, _ in unit.terms] for unit in plan.units], dtype=np.intp
+        )
+        self.producer = plan.producer
+        self.consumer_order = plan.consumer_order
+        self.sources = len(plan.sources)
+        if plan.producer is None:  # rows of [1; x_0; x_1; ...]
+            rows = [0 if j < 0 else 1 + int(tape.arg[plan.sources[j]]) for j in plan.layout]  # type: ignore[call-overload]
+        else:  # rows of [1; the previous layer's outputs]
+            rows = [0 if j < 0 else 1 + j for j in plan.layout]
+        self.rows = np.array(rows, dtype=np.intp)
+        self.rows_in_order = rows == list(range(self.terms))
+        self.mul_terms = np.array([t for t, j in enumerate(plan.layout) if j >= 0], dtype=np.intp)
+        self.bias_first = plan.layout[0] == -1
+
+    def describe(self) -> str:
+        inputs = "inputs" if self.producer is None else "outputs of the layer below"
+        bias = " + bias" if self.sources < self.terms else ""
+        return (
+            f"{self.width} neuron{'s' * (self.width != 1)} × ({self.sources} {inputs}{bias}), "
+            f"{NAMES[self.activation]}"
+        )
+
+
+def _activate(activation: str | None, z: np.ndarray, out: np.ndarray, exact: bool) -> object:
+    """Write activation(z) into ``out``; return the local derivative (None for no activation)."""
+    if activation is None:
+        out[...] = z
+        return None
+    if activation == "ReLU":
+        # relu: 0.0 if z <= 0.0 else z. maximum keeps NaN; + 0.0 turns a -0.0 into 0.0
+        np.maximum(z, 0.0, out=out)
+        out += 0.0
+        return np.greater(z, 0.0).astype(np.float64)
+    unary = K.UNARY if exact else K.FAST_UNARY
+    value, slope = unary[activation](z)
+    out[...] = value
+    return slope
+
+
+class Scratch:
+    """Work arrays kept from step to step, by name and shape.
+
+    A step's big temporaries (every product of a layer, ~2.5 MB for the spiral's) would each be
+    fresh pages from the OS, page-faulted in on every step; reused, they stay mapped and warm.
+    Only temporaries live here -- nothing a later call still reads -- and a lock keeps two
+    threads from using them at once.
+    """
+
+    def __init__(self) -> None:
+        self.arrays: dict[tuple[str, int], np.ndarray] = {}
+        self.lock = threading.Lock()
+
+    def get(self, name: str, block: int, shape: tuple[int, ...]) -> np.ndarray:
+        array = self.arrays.get((name, block))
+        if array is None or array.shape != shape:
+            array = self.arrays[(name, block)] = np.empty(shape)
+        return array
+
+
+#: products from this many elements up go through einsum (below, its set-up costs more)
+EINSUM_FROM = 8192
+
+
+def _products_by_sample(G: np.ndarray, S: np.ndarray, scratch: Scratch, i: int) -> np.ndarray:
+    """``C[s, k, j] = G[k, s] * S[j, s]``, C-contiguous, samples first (to be summed in order).
+
+    Two layouts of the same products, whichever numpy runs faster for the shape: with few
+    terms, multiply with the batch innermost and transpose; else einsum on batch-major copies.
+    (einsum writes ``0 + g*x``, turning a -0.0 product into 0.0; a gradient sum starts at 0.0,
+    where that cannot change anything.)
+    """
+    width, terms, batch = len(G), len(S), G.shape[1]
+    C = scratch.get("C", i, (batch, width, terms))
+    if terms <= 4 or not K.EINSUM_PRODUCTS_EXACT:
+        products = scratch.get("CF", i, (width, terms, batch))
+        np.multiply(G[:, None, :], S[None, :, :], out=products)
+        np.copyto(C, products.transpose(2, 0, 1))
+        return C
+    if C.size < 100_000:
+        return np.einsum("ks,js->skj", G, S, out=C)
+    GT, ST = scratch.get("GT", i, (batch, width)), scratch.get("ST", i, (batch, terms))
+    np.copyto(GT, G.T)
+    np.copyto(ST, S.T)
+    return np.einsum("sk,sj->skj", GT, ST, out=C)
+
+
+class DenseProgram:
+    """A stack of dense blocks; exact: sums in the engine's order, else matrix multiplies."""
+
+    kind = "dense"
+
+    def __init__(self, plans: list[BlockPlan], tape: Tape, *, exact: bool) -> None:
+        self.blocks = [DenseBlock(plan, tape) for plan in plans]
+        self.exact = exact
+        self.nodes_per_sample = tape.op_count
+        self.scratch = Scratch()
+
+    def numpy_calls(self) -> int:
+        calls = 3  # the input rows
+        for block in self.blocks:
+            act = {None: 1, "ReLU": 4, "tanh": 5, "sigmoid": 9}[block.activation]
+            forward = 5 + act  # gather W, (rows), products, sum, buffer
+            backward = 5 + (2 if block.activation else 0)  # G, products, sum, scatter
+            if block.producer is not None:
+                backward += 3 + (block.consumer_order is not None)
+            calls += forward + backward
+        return calls
+
+    def forward(self, X: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, list]:
+        batch = len(X)
+        base = np.empty((X.shape[1] + 1, batch))
+        base[0] = 1.0
+        base[1:] = X.T
+        state = []
+        with self.scratch.lock:
+            for i, block in enumerate(self.blocks):
+                S = base if block.rows_in_order else base[block.rows]
+                W = theta[block.param_index]
+                if self.exact:
+                    # every w*x product, then each neuron's chain b + w0*x0 + w1*x1 + ... in order
+                    P = self.scratch.get("P", i, (block.terms, block.width, batch))
+                    if block.bias_first and P.size >= EINSUM_FROM and K.EINSUM_PRODUCTS_EXACT:
+                        # einsum (twice as fast here) writes a -0.0 product as 0.0; after the
+                        # first term no sum can tell the two apart, and the first is the bias
+                        np.copyto(P[0], W[:, :1])
+                        np.einsum("kj,js->jks", W[:, 1:], S[1:], out=P[1:])
+                    else:
+                        np.multiply(W.T[:, :, None], S[:, None, :], out=P)
+                    Z = K.sum_rows(P)
+                else:
+                    Z = W @ S
+                out = np.empty((block.width + 1, batch))
+                out[0] = 1.0
+                slope = _activate(block.activation, Z, out[1:], self.exact)
+                state.append((S, W, slope))
+                base = out
+        return base[1].copy(), state
+
+    def backward(
+        self, state: list, dscores: np.ndarray, order: np.ndarray | None, grads: np.ndarray
+    ) -> None:
+        """Add each parameter's contributions to ``grads`` (its start), samples in ``order``."""
+        d_out = dscores[None, :]
+        batch = len(dscores)
+        with self.scratch.lock:
+            for i in range(len(self.blocks) - 1, -1, -1):
+                block, (S, W, slope) = self.blocks[i], state[i]
+                # grad of each neuron's sum: 0.0 + local * grad of its output
+                G = d_out if slope is None else 0.0 + slope * d_out
+                index = block.param_index
+                if self.exact:
+                    # per sample, x * g for each weight (1.0 * g for the bias), summed over the
+                    # samples in backward's order, starting from what the parameter holds
+                    C = _products_by_sample(G, S, self.scratch, i)
+                    if order is not None:
+                        C = np.ascontiguousarray(C[order])
+                    if len(C):
+                        grads[index] = K.sum_rows(C, start=grads[index])
+                else:
+                    Gs, Ss = (G, S) if order is None else (G[:, order], S[:, order])
+                    grads[index] = grads[index] + Gs @ Ss.T
+                if block.producer is None:
+                    break
+                Wm = W[:, block.mul_terms]
+                if self.exact:
+                    # each input's grad: 0.0 + w*g over this layer's neurons, in backward's order
+                    D = self.scratch.get("D", i, (block.width, block.sources, batch))
+                    if D.size >= EINSUM_FROM and K.EINSUM_PRODUCTS_EXACT:  # (sums from 0.0:
+                        # there a zero's sign cannot matter)
+                        np.einsum("ki,ks->kis", Wm, G, out=D)
+                    else:
+                        np.multiply(Wm[:, :, None], G[:, None, :], out=D)
+                    if block.consumer_order is not None:
+                        D = np.ascontiguousarray(D[block.consumer_order])
+                    d_out = K.sum_rows(D, start=0.0)
+                else:
+                    d_out = Wm.T @ G
+
+    def describe(self) -> list[str]:
+        return [f"layer {i + 1}: {b.describe()}" for i, b in enumerate(self.blocks)]
+
+
+class GenericModelProgram:
+    """Any model the tape can express, replayed node by node (exact, more numpy calls)."""
+
+    kind = "nodes"
+
+    def __init__(self, tape: Tape, reason: str, *, exact: bool) -> None:
+        self.program = NodeProgram(tape, exact=exact)
+        self.reason = reason
+        self.nodes_per_sample = tape.op_count
+
+    def numpy_calls(self) -> int:
+        return self.program.numpy_calls + 2 * len(self.program.params)
+
+    def forward(self, X: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, object]:
+        columns = {k: np.ascontiguousarray(X[:, k]) for k in self.program.inputs}
+        replay = self.program.forward(columns, theta)
+        return broadcast(replay.value[-1], len(X)).copy(), replay
+
+    def backward(
+        self, state: object, dscores: np.ndarray, order: np.ndarray | None, grads: np.ndarray
+    ) -> None:
+        batch = len(dscores)
+        _, to_param = self.program.backward(state, dscores)  # type: ignore[arg-type]
+        for index, contributions in to_param.items():
+            # per sample its contributions in backward's order; samples in ``order``
+            stack = np.column_stack([broadcast(c, batch) for c in contributions])
+            if order is not None:
+                stack = stack[order]
+            if stack.size:
+                grads[index] = K.sum_sequence(stack.ravel(), start=float(grads[index]))
+
+    def describe(self) -> list[str]:
+        return [
+            f"no dense layers recognised ({self.reason}): "
+            f"{self.nodes_per_sample} ops replayed one by one"
+        ]
+
+
+def build_model_program(tape: Tape, *, exact: bool) -> DenseProgram | GenericModelProgram:
+    plans = plan_dense(tape)
+    if isinstance(plans, str):
+        return GenericModelProgram(tape, plans, exact=exact)
+    return DenseProgram(plans, tape, exact=exact)
+
+
+# ---- noticing that the model changed -------------------------------------------------------
+
+
+def _snapshot(obj: object, seen: set[int], budget: list[int]) -> object:
+    """What a custom module's forward could depend on: its attributes, all the way down."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise CompileError("the model is too large to watch for changes")
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes)):
+        return obj
+    if isinstance(obj, Value):
+        return ("Value", id(obj))
+    if id(obj) in seen:
+        return ("seen", id(obj))
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return ("array", obj.shape, obj.dtype.str, obj.tobytes())
+    if isinstance(obj, (list, tuple)):
+        return (type(obj), tuple(_snapshot(x, seen, budget) for x in obj))
+    if isinstance(obj, dict):
+        return (dict, tuple((k, _snapshot(v, seen, budget)) for k, v in obj.items()))
+    if (hasattr(obj, "__dict__") and not callable(obj)) or isinstance(obj, nn.Module):
+        return (type(obj), id(obj), _snapshot(vars(obj), seen, budget))
+    return (type(obj), id(obj))
+
+
+_ATTRIBUTES = operator.attrgetter("__dict__")
+
+
+def _copied(attributes: dict) -> dict:
+    """A module's attributes, with lists copied (so a replaced element shows up)."""
+    return {k: list(v) if isinstance(v, list) else v for k, v in attributes.items()}
+
+
+class ModelWatch:
+    """Notices when anything a traced forward pass depends on changes, cheaply, before a step.
+
+    For a library model: every module's attributes -- layers, activations, parameter objects
+    -- compared in one C-level pass (dict and list ``==`` check identity first); for a custom
+    module: every attribute it holds, all the way down (slower, and blind to global state its
+    forward may read).
+    """
+
+    def __init__(self, model: object) -> None:
+        self.model = model
+        self.library = library_modules(model)
+        if self.library:
+            self.calls = [cls.__call__ for cls in _PURE_CALLS]
+            self.modules: list[object] = []
+            stack = [model]
+            while stack:
+                module = stack.pop()
+                self.modules.append(module)
+                if type(module) is not nn.Neuron:
+                    stack.extend(module.layers if type(module) is nn.MLP else module.neurons)  # type: ignore[attr-defined]
+            self.attributes = [_copied(vars(module)) for module in self.modules]
+        else:
+            self.snapshot = _snapshot(model, set(), [100_000])
+
+    def unchanged(self, model: object) -> bool:
+        if model is not self.model:
+            return False
+        if not self.library:
+            return _snapshot(model, set(), [100_000]) == self.snapshot
+        if nn._check_inputs is not _PURE_HELPERS[0]:
+            return False
+        if [cls.__call__ for cls in _PURE_CALLS] != self.calls:
+            return False
+        for name, function in _PURE_ACTIVATIONS.items():
+            if nn.ACTIVATIONS.get(name, (None,))[0] is not function:
+                return False
+        return list(map(_ATTRIBUTES, self.modules)) == self.attributes
