@@ -373,6 +373,8 @@ def test_confusion_matrix_counts_true_against_predicted():
 def test_k_class_metrics_explain_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
 def test_check_rate_returns_a_float():
     assert losses.check_rate(0) == 0.0 and isinstance(losses.check_rate(1), float)
     assert losses.check_rate(np.float32(0.5)) == 0.5
