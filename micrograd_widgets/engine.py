@@ -122,6 +122,7 @@ class ChainRuleTerm:
 class Value:
     """A scalar that remembers how it was computed, so gradients can flow back through it.
 
+    >>> from micrograd_widgets import Value
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
     >>> L = a * b + a
     >>> L.backward()
@@ -380,6 +381,7 @@ _OP_WITH_NUMBER = re.compile(r"(\D+?)(-?\d.*)")  # "**3" -> ("**", "3")
 def derivative_text(op: str, out: str, inputs: Sequence[str], position: int) -> str:
     """d(out)/d(inputs[position]) of an ``op`` node, in words, from :attr:`Value.DERIVATIVE_TEXT`.
 
+    >>> from micrograd_widgets.engine import derivative_text
     >>> derivative_text("*", "e", ["a", "b"], 0)
     'b.data'
 

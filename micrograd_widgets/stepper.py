@@ -1,6 +1,7 @@
 """Backpropagation one node at a time, with the arithmetic of every chain-rule step in words.
 
 >>> from micrograd_widgets.engine import Value
+>>> from micrograd_widgets.stepper import BackwardStepper
 >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
 >>> out = a * b; out.label = "out"
 >>> stepper = BackwardStepper(out)
