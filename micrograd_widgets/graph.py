@@ -94,10 +94,14 @@ class GraphWidget(BaseWidget):
     """The computation graph behind ``root``, live in the notebook.
 
     ``GraphWidget(L)`` draws every Value (label, data, grad; coloured by grad) and every op.
-    ``refresh()`` redraws the numbers after Python changed them (e.g. another ``backward()``),
-    keeping the layout. ``step()`` / ``run()`` / ``reset_grads()`` walk backpropagation one
-    node at a time (also as buttons). ``model=`` groups nodes by module (neuron, layer);
-    ``max_nodes`` bounds what is drawn. ``save_svg(path)`` exports the current drawing.
+    An unlabelled node is called by its op and count (``tanh·3``: the third tanh from the
+    inputs), the same in the drawing, the step-through and the details. It opens on its output,
+    shrunk to the cell's width no further than readable text (scroll for the rest; Fit does the
+    same). ``refresh()`` redraws the numbers after Python changed them (e.g. another
+    ``backward()``), keeping the layout. ``step()`` / ``run()`` / ``reset_grads()`` walk
+    backpropagation one node at a time (also as buttons). ``model=`` groups nodes by module
+    (neuron, layer); ``max_nodes`` bounds what is drawn. ``save_svg(path)`` exports the current
+    drawing.
     """
 
     _esm = asset("graph.js")
@@ -190,7 +194,8 @@ class GraphWidget(BaseWidget):
         self._send_numbers()
 
     def step(self, n: int = 1) -> list[str]:
-        """Apply the next ``n`` chain-rule steps of backpropagation; return their arithmetic."""
+        """Apply the next ``n`` chain-rule steps of backpropagation (``n`` >= 1); return their
+        arithmetic."""
         lines = self._stepper.step(n)
         self._send_numbers_and_steps()
         return lines

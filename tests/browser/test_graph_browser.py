@@ -118,6 +118,17 @@ def test_python_step_and_refresh_update_numbers_without_relayout(notebook):
     wait_attr(nb, WIDGET, "el.dataset.layoutCount === '2'")
     names = set(graph_nodes(nb))
     assert names == {"a", "leaf·1", "*·1", "tanh·1"}  # unlabelled nodes: their op and count
+    # the same names in the step lines and in the detail panel
+    widget(nb).get_by_role("button", name="Step", exact=True).click()
+    wait_attr(nb, WIDGET, "el.dataset.stepDone === '1'")
+    lines = widget(nb).locator(".mgw-graph-lines").inner_text()
+    assert "tanh·1.grad = 1.0  (seed: ∂tanh·1/∂tanh·1 = 1)" in lines
+    assert "*·1.grad += (1 - tanh·1.data²) × tanh·1.grad" in lines
+    widget(nb).locator("g.mgw-gvalue", has_text="*·1").click()
+    details = widget(nb).locator(".mgw-graph-details")
+    details.get_by_text("∂*·1/∂a = leaf·1.data").wait_for()
+    assert details.locator(".mgw-graph-detail-title").inner_text() == "*·1"
+    assert "used by" in details.inner_text() and "tanh·1" in details.inner_text()
     nb.screenshot("new-root", widget(nb))
 
 
