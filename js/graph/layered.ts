@@ -84,11 +84,16 @@ export function assignRanks(n: number, succ: number[][]): Int32Array {
  * Nondecreasing (weighted) least-squares fit of `target` (pool adjacent violators), in place
  * into `out`. A heavy item moves less than a light one when two want the same place.
  */
-export function isotonic(target: Float64Array, out: Float64Array, itemWeight?: Float64Array): void {
-  const n = target.length;
-  const mean = new Float64Array(n);
-  const weight = new Float64Array(n);
-  const count = new Int32Array(n);
+export function isotonic(
+  target: Float64Array,
+  out: Float64Array,
+  itemWeight?: Float64Array,
+  n = target.length, // fit the first n items only (the arrays may be longer scratch buffers)
+): void {
+  if (blocksScratch.mean.length < n) {
+    blocksScratch = { mean: new Float64Array(n), weight: new Float64Array(n), count: new Int32Array(n) };
+  }
+  const { mean, weight, count } = blocksScratch;
   let blocks = 0;
   for (let i = 0; i < n; i++) {
     mean[blocks] = target[i];
@@ -106,6 +111,9 @@ export function isotonic(target: Float64Array, out: Float64Array, itemWeight?: F
   let i = 0;
   for (let b = 0; b < blocks; b++) for (let k = 0; k < count[b]; k++) out[i++] = mean[b];
 }
+
+// isotonic's pooled blocks, reused: a layout fits thousands of rows
+let blocksScratch = { mean: new Float64Array(0), weight: new Float64Array(0), count: new Int32Array(0) };
 
 // How strongly an item holds its place across the ranks: an input without inputs of its own (a
 // constant, a weight) gives way to the chain it feeds, so `(h * 0.9999).tanh() + 0.001`
@@ -194,11 +202,13 @@ export function layerItems(items: Item[], edges: LayeredEdge[], options: Layered
     const half = row.length ? offsets[r][row.length - 1] / 2 : 0;
     row.forEach((v, i) => (o[v] = offsets[r][i] - half));
   });
+  const widest = ranks.reduce((most, row) => Math.max(most, row.length), 0);
+  const target = new Float64Array(widest);
+  const rowWeight = new Float64Array(widest);
+  const fitted = new Float64Array(widest);
   const place = (r: number, neighbours: number[][], blend: number) => {
     const row = ranks[r];
     if (!row.length) return;
-    const target = new Float64Array(row.length);
-    const rowWeight = new Float64Array(row.length);
     row.forEach((v, i) => {
       const list = neighbours[v];
       let desired = o[v];
@@ -214,8 +224,7 @@ export function layerItems(items: Item[], edges: LayeredEdge[], options: Layered
       target[i] = desired - offsets[r][i];
       rowWeight[i] = weight[v];
     });
-    const fitted = new Float64Array(row.length);
-    isotonic(target, fitted, rowWeight);
+    isotonic(target, fitted, rowWeight, row.length);
     row.forEach((v, i) => (o[v] = fitted[i] + offsets[r][i]));
   };
   for (let s = 0; s < 6; s++) {
