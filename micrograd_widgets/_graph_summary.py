@@ -25,6 +25,7 @@ import numpy as np
 
 from .engine import Value
 from .nn import Module
+from .stepper import node_names
 
 #: Layout directions (Graphviz's rankdir), for GraphWidget and draw_dot alike: inputs left of
 #: the output ("LR", the default), above it ("TB"), right of it ("RL") or below it ("BT").
@@ -64,10 +65,11 @@ class GraphIndex:
     direct_cost: tuple[int, ...]  # per scope: drawn nodes of the values directly in it
     outside_cost: int  # drawn nodes of the values outside every module
     grouped_by_model: bool  # scopes come from a Module (else from parameter labels)
+    names: tuple[str, ...]  # per value: its label, or its op and count in its module (tanh·3)
 
     def name(self, i: int) -> str:
-        """How value ``i`` is called in the drawing and the step-through: its label or ``#i``."""
-        return self.values[i].label or f"#{i}"
+        """How value ``i`` is called in the drawing, the step-through and the details."""
+        return self.names[i]
 
     def name_of(self, value: Value) -> str:
         return self.name(self.index[value])
@@ -203,6 +205,8 @@ def index_graph(root: Value, model: Module | None = None) -> GraphIndex:
                 param_scope[v] = builder.scope_for([(path, path) for path in paths])
     scopes = builder.frozen()
     value_scope = _value_scopes(root, values, index, scopes, param_scope)
+    # an unlabelled node inside a module is counted there: "layers.0.neurons.3.tanh·1"
+    prefixes = [f"{scopes[s].path}." if s >= 0 and scopes[s].path else "" for s in value_scope]
     direct_cost = [0] * len(scopes)
     outside_cost = 0
     for v, sid in zip(values, value_scope):
@@ -219,6 +223,7 @@ def index_graph(root: Value, model: Module | None = None) -> GraphIndex:
         direct_cost=tuple(direct_cost),
         outside_cost=outside_cost,
         grouped_by_model=model is not None,
+        names=tuple(node_names(values, prefixes)),
     )
 
 

@@ -11,6 +11,11 @@ import traitlets
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("micrograd_widgets")
+#: What a front-end without the widget shows (GitHub, a saved notebook without widget state).
+TEXT_REPR = (
+    "{what} (live widget: run the cell to see it; to keep it in a saved notebook, turn on "
+    "Settings → Save Widget State Automatically in JupyterLab before saving)"
+)
 
 
 def asset(name: str) -> Path | str:
@@ -48,6 +53,17 @@ class BaseWidget(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.on_msg(self._route_message)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)  # (data, metadata), or None once closed
+        if bundle is not None:
+            # text/plain is all a front-end without the widget shows: say what would be here
+            bundle[0]["text/plain"] = TEXT_REPR.format(what=self._describe())
+        return bundle
+
+    def _describe(self) -> str:
+        """What this widget shows, in a few words, for its text repr."""
+        return type(self).__name__
 
     def _route_message(self, _widget: object, content: Any, buffers: list[bytes]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

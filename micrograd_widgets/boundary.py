@@ -1,5 +1,6 @@
 """DecisionBoundary: the model's score over the plane, animated while a Trainer runs.
 
+>>> from micrograd_widgets import MLP, DecisionBoundary, Trainer, datasets
 >>> trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(128, noise=0.1, seed=0))
 >>> DecisionBoundary(trainer)        # then press play, or trainer.start() / trainer.run(32)
 

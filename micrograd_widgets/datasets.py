@@ -3,10 +3,13 @@
 Every generator takes ``n`` (number of points), ``noise``, ``seed`` and ``test_size`` and returns a
 :class:`Dataset`:
 
+>>> from micrograd_widgets.datasets import moons
 >>> data = moons(128, noise=0.1, seed=1)
 >>> X, y = data                      # unpacks to the training split, like make_moons
 >>> data.X.shape, data.y[:3]
 ((128, 2), array([...]))
+
+>>> from micrograd_widgets.datasets import moons
 >>> split = moons(200, test_size=0.25, seed=1)
 >>> split.X.shape, split.X_test.shape
 ((150, 2), (50, 2))
@@ -22,6 +25,8 @@ Either way ``y`` is float64 (one dtype for every dataset and for points a user a
 the k-class values are whole numbers, ``y.astype(int)`` gives indices) and ``Dataset.classes``
 says how many classes there are, so nobody has to guess from the labels:
 
+>>> import numpy as np
+>>> from micrograd_widgets.datasets import spiral
 >>> data = spiral(300, classes=3, seed=0)
 >>> data.classes, np.unique(data.y)
 (3, array([0., 1., 2.]))

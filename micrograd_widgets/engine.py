@@ -122,6 +122,7 @@ class ChainRuleTerm:
 class Value:
     """A scalar that remembers how it was computed, so gradients can flow back through it.
 
+    >>> from micrograd_widgets import Value
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
     >>> L = a * b + a
     >>> L.backward()
@@ -347,18 +348,32 @@ class Value:
         leaves (inputs and parameters) *accumulate*, as in PyTorch, so a second ``backward()``
         doubles them: call ``zero_grad()`` between steps. The arithmetic is :meth:`propagate`'s,
         unrolled for speed.
-        """
-        order = self.topological_order()
-        _start_backward(self, order)
-        for node in reversed(order):
-            a = node._a
-            if a is not None:
-                out_grad = node.grad
-                a.grad += node._da * out_grad
-                b = node._b
-                if b is not None:
-                    b.grad += node._db * out_grad
 
+        Interrupted (Ctrl-C, the notebook's stop button), it raises a short
+        ``KeyboardInterrupt`` that says the grads are partial.
+        """
+        # An interrupt often lands on a loop's jump back, an instruction without a line number,
+        # and IPython then fails to format its traceback (a wall of its own errors). Raised
+        # afresh from the `except` line, it is a short KeyboardInterrupt with a line to show.
+        try:
+            order = self.topological_order()
+            _start_backward(self, order)
+            for node in reversed(order):
+                a = node._a
+                if a is not None:
+                    out_grad = node.grad
+                    a.grad += node._da * out_grad
+                    b = node._b
+                    if b is not None:
+                        b.grad += node._db * out_grad
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(INTERRUPTED_BACKWARD) from None
+
+
+INTERRUPTED_BACKWARD = (
+    "backward() was interrupted: the grads are partial. "
+    "Call zero_grad() before the next backward()."
+)
 
 _OP_WITH_NUMBER = re.compile(r"(\D+?)(-?\d.*)")  # "**3" -> ("**", "3")
 
@@ -366,6 +381,7 @@ _OP_WITH_NUMBER = re.compile(r"(\D+?)(-?\d.*)")  # "**3" -> ("**", "3")
 def derivative_text(op: str, out: str, inputs: Sequence[str], position: int) -> str:
     """d(out)/d(inputs[position]) of an ``op`` node, in words, from :attr:`Value.DERIVATIVE_TEXT`.
 
+    >>> from micrograd_widgets.engine import derivative_text
     >>> derivative_text("*", "e", ["a", "b"], 0)
     'b.data'
 

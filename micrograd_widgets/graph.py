@@ -16,6 +16,7 @@ their state, turns it into traits and handles the view's messages.
 
 from __future__ import annotations
 
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,34 @@ from .stepper import BackwardStepper
 __all__ = ["GraphWidget", "SvgExport"]
 
 _MAX_SVG_CHARS = 50_000_000
+#: the drawing area's maximum height, in pixels (it scrolls beyond that)
+MIN_HEIGHT, MAX_HEIGHT = 100, 5000
+# traits the widget itself keeps: not something to pass in
+_INTERNAL_TRAITS = {"topology", "numbers", "step_state", "selected", "error"}
+
+
+def _check_whole(name: str, value: object, low: int, high: int | None, meaning: str) -> int:
+    """``value`` if it is a whole number from ``low`` to ``high``; else a ValueError saying so."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        expected = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} is {meaning}: a whole number {expected}; got {value!r}")
+    return int(value)
+
+
+class _Whole(traitlets.Int):
+    """An Int trait that refuses floats, bools and numbers out of range with a clear ValueError."""
+
+    def __init__(self, default: int, low: int, high: int, meaning: str) -> None:
+        super().__init__(default)
+        self.low, self.high, self.meaning = low, high, meaning
+
+    def validate(self, obj: Any, value: Any) -> int:
+        return _check_whole(str(self.name), value, self.low, self.high, self.meaning)
 
 
 @dataclass
@@ -65,10 +94,14 @@ class GraphWidget(BaseWidget):
     """The computation graph behind ``root``, live in the notebook.
 
     ``GraphWidget(L)`` draws every Value (label, data, grad; coloured by grad) and every op.
-    ``refresh()`` redraws the numbers after Python changed them (e.g. another ``backward()``),
-    keeping the layout. ``step()`` / ``run()`` / ``reset_grads()`` walk backpropagation one
-    node at a time (also as buttons). ``model=`` groups nodes by module (neuron, layer);
-    ``max_nodes`` bounds what is drawn. ``save_svg(path)`` exports the current drawing.
+    An unlabelled node is called by its op and count (``tanh·3``: the third tanh from the
+    inputs), the same in the drawing, the step-through and the details. It opens on its output,
+    shrunk to the cell's width no further than readable text (scroll for the rest; Fit does the
+    same). ``refresh()`` redraws the numbers after Python changed them (e.g. another
+    ``backward()``), keeping the layout. ``step()`` / ``run()`` / ``reset_grads()`` walk
+    backpropagation one node at a time (also as buttons). ``model=`` groups nodes by module
+    (neuron, layer); ``max_nodes`` bounds what is drawn. ``save_svg(path)`` exports the current
+    drawing.
     """
 
     _esm = asset("graph.js")
@@ -80,9 +113,11 @@ class GraphWidget(BaseWidget):
     #: the node shown in the detail panel (index into topology["units"]), -1 for none
     selected = traitlets.Int(-1).tag(sync=True)
     rankdir = traitlets.Enum(RANKDIRS, default_value="LR").tag(sync=True)
-    font_size = traitlets.Int(13).tag(sync=True)
+    font_size = _Whole(13, 6, 48, "the text size in pixels").tag(sync=True)
     #: maximum height of the drawing area in pixels (it scrolls / pans beyond that)
-    height = traitlets.Int(520).tag(sync=True)
+    height = _Whole(520, MIN_HEIGHT, MAX_HEIGHT, "the drawing's maximum height in pixels").tag(
+        sync=True
+    )
 
     def __init__(
         self,
@@ -97,21 +132,37 @@ class GraphWidget(BaseWidget):
     ) -> None:
         if rankdir not in RANKDIRS:
             raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-        if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 10:
-            raise ValueError(f"max_nodes must be an integer >= 10, got {max_nodes!r}")
-        if (
-            isinstance(font_size, bool)
-            or not isinstance(font_size, int)
-            or not 6 <= font_size <= 48
-        ):
-            raise ValueError(f"font_size must be an integer from 6 to 48, got {font_size!r}")
-        super().__init__(rankdir=rankdir, font_size=font_size, height=height, **kwargs)
+        # a misspelt option (heigth=300) would otherwise be ignored without a word
+        unknown = sorted((set(kwargs) - set(self.trait_names())) | (set(kwargs) & _INTERNAL_TRAITS))
+        if unknown:
+            raise TypeError(
+                f"GraphWidget got unexpected keyword argument(s) {', '.join(unknown)}; expected "
+                "model, max_nodes, rankdir, font_size, height (or ipywidgets' layout)"
+            )
         self.max_nodes = max_nodes
+        super().__init__(rankdir=rankdir, font_size=font_size, height=height, **kwargs)
         self._svg_requests: dict[int, SvgExport] = {}
         self._next_request = 0
         #: the file the last save_svg() wrote (None until a view has answered)
         self.last_saved_svg: Path | None = None
         self.set_root(root, model=model)
+
+    @traitlets.validate("selected")
+    def _valid_selected(self, proposal: dict) -> int:
+        summary = getattr(self, "_summary", None)
+        count = len(summary.units) if summary is not None else 0
+        return _check_whole(
+            "selected", proposal["value"], -1, count - 1, "a node index, -1 for none"
+        )
+
+    @property
+    def max_nodes(self) -> int:
+        """The most nodes drawn for a new root (groups opened by hand may draw more)."""
+        return self._max_nodes
+
+    @max_nodes.setter
+    def max_nodes(self, value: int) -> None:
+        self._max_nodes = _check_whole("max_nodes", value, 10, None, "how many nodes to draw")
 
     # ---- public API ----------------------------------------------------------------------
 
@@ -143,7 +194,8 @@ class GraphWidget(BaseWidget):
         self._send_numbers()
 
     def step(self, n: int = 1) -> list[str]:
-        """Apply the next ``n`` chain-rule steps of backpropagation; return their arithmetic."""
+        """Apply the next ``n`` chain-rule steps of backpropagation (``n`` >= 1); return their
+        arithmetic."""
         lines = self._stepper.step(n)
         self._send_numbers_and_steps()
         return lines
@@ -173,12 +225,20 @@ class GraphWidget(BaseWidget):
 
     def expand(self, scope: str) -> None:
         """Open the group of module ``scope`` (e.g. ``"layers.0.neurons.3"``); re-lays out."""
-        self._show(*self._summary.opened(self._graph.scope_id(scope)))
+        self._show(*self._summary.opened(self._scope_id("expand", scope)))
 
     def collapse(self, scope: str) -> None:
         """Fold the nodes of module ``scope`` into one box; re-lays out."""
-        sid = self._graph.scope_id(scope)
+        sid = self._scope_id("collapse", scope)
         self._show(self._summary.collapsed | {sid}, self._summary.budget)
+
+    def _scope_id(self, method: str, scope: object) -> int:
+        if not isinstance(scope, str):
+            raise TypeError(
+                f"{method}(scope): scope is a module's dotted name such as "
+                f"'layers.0.neurons.3' (see .scopes), got {type(scope).__name__}: {scope!r}"
+            )
+        return self._graph.scope_id(scope)
 
     @property
     def scopes(self) -> list[str]:
@@ -194,7 +254,11 @@ class GraphWidget(BaseWidget):
         object's ``written`` then turns True. The toolbar's "Save SVG" button downloads the same
         file from the browser.
         """
+        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+            raise TypeError(f"save_svg(path): path must be a file name (str or Path), got {path!r}")
         target = Path(path).expanduser().resolve()
+        if target.is_dir():
+            raise IsADirectoryError(f"cannot save the SVG: {target} is a folder; give a file name")
         if not target.parent.is_dir():
             raise FileNotFoundError(f"cannot save the SVG: folder {target.parent} does not exist")
         request = self._next_request
@@ -202,6 +266,10 @@ class GraphWidget(BaseWidget):
         export = self._svg_requests[request] = SvgExport(target)
         self.send({"type": "export_svg", "request": request})
         return export
+
+    def _describe(self) -> str:
+        graph = self._graph
+        return f"GraphWidget of {graph.name(len(graph.values) - 1)}, {len(graph.values):,} nodes"
 
     # ---- messages from the view ----------------------------------------------------------
 

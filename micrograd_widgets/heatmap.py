@@ -1,7 +1,13 @@
 """GradientHeatmap: every layer's parameters as a neurons × (inputs + bias) matrix of colours.
 
->>> GradientHeatmap(trainer)   # updates live while the trainer trains
->>> GradientHeatmap(model)     # a snapshot; call .refresh() after loss.backward()
+>>> from micrograd_widgets import MLP, GradientHeatmap, Trainer, datasets
+>>> trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(128, noise=0.1, seed=0))
+>>> GradientHeatmap(trainer)   # updates live while the trainer trains (trainer.start())
+
+>>> from micrograd_widgets import MLP, GradientHeatmap
+>>> model = MLP(2, [4, 1], seed=0)
+>>> model([0.5, -1.0]).backward()
+>>> GradientHeatmap(model)     # a snapshot; call .refresh() after the next loss.backward()
 
 Three views of the same matrices (toggle in the widget or set ``mode``): the gradients, the
 weights, and the last update applied (``-lr · grad`` from a Trainer; the change since the last

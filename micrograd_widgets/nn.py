@@ -175,8 +175,19 @@ class MLP(Module):
         rng: random.Random | None = None,
     ) -> None:
         self.nin = _check_size("nin", nin)
-        if isinstance(nouts, (int, np.integer)) or len(nouts) == 0:
-            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
+        if isinstance(nouts, (int, np.integer)):
+            raise ValueError(
+                f"nouts must be a list of layer widths, got the number {nouts!r} "
+                f"(for one layer of that width write [{nouts!r}])"
+            )
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, (Sequence, np.ndarray)):
+            raise ValueError(
+                f"nouts must be a list of layer widths, e.g. [16, 16, 1]; got {nouts!r}"
+            )
+        if len(nouts) == 0:
+            raise ValueError(
+                "nouts must be a non-empty list of layer widths, e.g. [16, 16, 1]; got []"
+            )
         sizes = [self.nin] + [_check_size("layer width", n) for n in nouts]
         _check_activation(activation)
         _check_activation(output_activation)

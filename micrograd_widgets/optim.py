@@ -3,11 +3,12 @@
 The seed's update is one line per parameter, ``p.data -= learning_rate * p.grad``. An optimizer
 is that line with a memory of past gradients:
 
->>> from micrograd_widgets import MLP, optim
+>>> from micrograd_widgets import MLP, datasets, losses, optim
+>>> data = datasets.spiral(60, classes=3, seed=0)
 >>> model = MLP(2, [16, 16, 3], seed=0)
 >>> opt = optim.Adam(model.parameters(), lr=0.01)
->>> for k in range(100):
-...     loss = ...                 # a Value, e.g. losses.cross_entropy_loss(...)
+>>> for k in range(20):
+...     loss = losses.cross_entropy_loss([model(list(x)) for x in data.X], data.y)
 ...     opt.zero_grad()            # the same as model.zero_grad()
 ...     loss.backward()
 ...     opt.step()                 # reads every p.grad, writes every p.data

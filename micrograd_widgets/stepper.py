@@ -1,6 +1,7 @@
 """Backpropagation one node at a time, with the arithmetic of every chain-rule step in words.
 
 >>> from micrograd_widgets.engine import Value
+>>> from micrograd_widgets.stepper import BackwardStepper
 >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
 >>> out = a * b; out.label = "out"
 >>> stepper = BackwardStepper(out)
@@ -17,13 +18,46 @@ Exhausting the steps leaves every grad as ``root.backward()`` does (on zeroed gr
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 
 from .engine import ChainRuleTerm, Value, derivative_text
 
-__all__ = ["BackwardStepper"]
+__all__ = ["BackwardStepper", "node_names"]
 
 COMPLETE = "Backward pass complete: every grad is final. Reset grads to start again."
+#: what an unlabelled node without an op (an input or a constant) is called
+LEAF = "leaf"
+
+
+def node_names(values: Sequence[Value], prefixes: Sequence[str] | None = None) -> list[str]:
+    """A name for each of ``values`` (in topological order): its label, or else its op and count.
+
+    An unlabelled node is called ``<op>·<k>``: ``tanh·3`` is the third tanh, counted from the
+    inputs (``leaf·k`` for an unlabelled input or constant). ``prefixes[i]`` (e.g.
+    ``"layers.0.neurons.3."``) puts node ``i`` in a module: there the count restarts, so the
+    neuron's activation reads ``layers.0.neurons.3.tanh·1``.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    names = []
+    for i, v in enumerate(values):
+        if v.label:
+            names.append(v.label)
+            continue
+        prefix = prefixes[i] if prefixes is not None else ""
+        key = (prefix, v._op or LEAF)
+        counts[key] = k = counts.get(key, 0) + 1
+        names.append(f"{prefix}{key[1]}·{k}")
+    return names
+
+
+def check_step_count(n: object) -> int:
+    """``n`` for ``step(n)``: a whole number of steps, at least 1."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(
+            f"step(n): n is how many chain-rule steps to apply, a whole number >= 1; got {n!r}"
+        )
+    return int(n)
 
 
 def format_number(x: float) -> str:
@@ -40,7 +74,8 @@ class BackwardStepper:
     Args:
         root: the output node; its grad is seeded with 1.0 by the first step.
         values: ``root.topological_order()``, if the caller has it already (one sort per graph).
-        name: how a node is called in the text (default: its label, or ``#<index>`` in ``values``).
+        name: how a node is called in the text (default: :func:`node_names`, its label or e.g.
+            ``tanh·3``).
     """
 
     def __init__(
@@ -52,11 +87,7 @@ class BackwardStepper:
         self.root = root
         self.values = root.topological_order() if values is None else values
         if name is None:
-            index = {v: i for i, v in enumerate(self.values)}
-
-            def name(v: Value) -> str:
-                return v.label or f"#{index[v]}"
-
+            name = dict(zip(self.values, node_names(self.values))).__getitem__
         self.name = name
         #: the nodes whose chain rule is applied, in the order backward() applies them
         self.steps: list[Value] = [v for v in reversed(self.values) if v._a is not None]
@@ -81,6 +112,7 @@ class BackwardStepper:
 
     def step(self, n: int = 1) -> list[str]:
         """Apply the next ``n`` steps; return (and keep, in ``lines``) their arithmetic."""
+        n = check_step_count(n)
         lines: list[str] = []
         active: Value | None = None
         for _ in range(n):

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+import traitlets
 from helpers import lecture_expression
 
 from micrograd_widgets import MLP, GraphWidget, Neuron, Value
@@ -202,6 +203,118 @@ def test_bad_arguments_are_explained():
         GraphWidget(L, model="mlp")
     with pytest.raises(KeyError, match="no module scope"):
         GraphWidget(L).expand("layers.9")
+
+
+@pytest.mark.parametrize("n", [0, -3, 1.5, "2", True, None])
+def test_step_needs_a_whole_number_of_steps_and_does_nothing_otherwise(n):
+    L = lecture_expression()
+    w = GraphWidget(L)
+    state = dict(w.step_state)
+    with pytest.raises(
+        ValueError, match=r"step\(n\): n is how many chain-rule steps.*whole number >= 1"
+    ):
+        w.step(n)
+    assert w.step_state == state and L.grad == 0.0  # not "Backward pass complete"
+    assert w.step(1)[0].startswith("L.grad = 1.0")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"height": -5},
+            "height is the drawing's maximum height in pixels: a whole number from 100",
+        ),
+        ({"height": 0}, "height"),
+        ({"height": 10**6}, "height"),
+        ({"height": 300.5}, "height"),
+        ({"height": "400px"}, "height"),
+        ({"height": True}, "height"),
+        ({"font_size": 0}, "font_size is the text size in pixels: a whole number from 6 to 48"),
+        ({"font_size": 12.5}, "font_size"),
+        ({"max_nodes": 9}, "max_nodes is how many nodes to draw: a whole number >= 10"),
+        ({"max_nodes": 300.0}, "max_nodes"),
+        ({"max_nodes": None}, "max_nodes"),
+    ],
+)
+def test_bad_sizes_are_refused_with_what_was_expected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GraphWidget(lecture_expression(), **kwargs)
+
+
+def test_sizes_set_later_are_checked_too():
+    w = GraphWidget(lecture_expression(), height=300)
+    for name, bad in (("height", -5), ("font_size", 100), ("max_nodes", 0), ("selected", 99)):
+        before = getattr(w, name)
+        with pytest.raises(ValueError, match=name):
+            setattr(w, name, bad)
+        assert getattr(w, name) == before
+    w.height, w.font_size, w.max_nodes = 200, 16, 50
+    assert (w.height, w.font_size, w.max_nodes) == (200, 16, 50)
+    w.selected = 2
+    assert w.selected_value is not None
+    with pytest.raises(traitlets.TraitError, match="rankdir"):
+        w.rankdir = "diagonal"
+
+
+def test_misspelt_or_internal_options_are_refused_not_ignored():
+    L = lecture_expression()
+    with pytest.raises(TypeError, match=r"unexpected keyword argument.*heigth"):
+        GraphWidget(L, heigth=300)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument.*topology"):
+        GraphWidget(L, topology={})
+    w = GraphWidget(L, layout={"width": "50%"})  # ipywidgets' own options still work
+    assert w.layout.width == "50%"
+
+
+def test_bad_scopes_and_paths_say_what_was_expected(tmp_path):
+    m = MLP(2, [3, 1], seed=0)
+    w = GraphWidget(m([1.0, 2.0]), model=m)
+    for method in (w.expand, w.collapse):
+        with pytest.raises(TypeError, match=r"scope is a module's dotted name.*got int: 0"):
+            method(0)
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        w.save_svg(tmp_path)
+    with pytest.raises(TypeError, match="path must be a file name"):
+        w.save_svg(None)
+    with pytest.raises(TypeError, match="path must be a file name"):
+        w.save_svg("")
+
+
+def test_unnamed_nodes_are_named_by_op_and_count_everywhere():
+    h = Value(0.5, label="h")
+    for _ in range(40):
+        h = (h * 0.9999).tanh() + 0.001
+    w = GraphWidget(h, max_nodes=400)
+    names = [u["name"] for u in w.topology["units"]]
+    assert not any(name.startswith("#") for name in names)
+    assert {"tanh·1", "tanh·40", "*·40", "+·40", "leaf·80", "h"} <= set(names)
+    assert len(set(names)) == len(names) == 201  # one name per node
+    # the root is the 40th "+": the step lines and the text repr say so too
+    assert names[w.topology["root"]] == "+·40"
+    first = w.step()
+    assert first[0] == "+·40.grad = 1.0  (seed: ∂+·40/∂+·40 = 1)"
+    assert first[1].startswith("tanh·40.grad += 1 × +·40.grad = ")
+    assert w.step_state["next"] == "tanh·40"
+    assert w.step()[0].startswith("*·40.grad += (1 - tanh·40.data²) × tanh·40.grad = ")
+    # each edge's derivative text names the nodes the same way
+    assert any(text == "(1 - tanh·40.data²)" for *_, text in w.topology["edges"])
+
+
+def test_inside_a_module_unnamed_nodes_are_counted_there():
+    m = MLP(2, [2, 1], seed=0)
+    x = [Value(1.0, label="x1"), Value(-2.0, label="x2")]
+    out = m(x)
+    w = GraphWidget(out, model=m)
+    units = [u for u in w.topology["units"] if u["kind"] == "value"]
+    names = {u["name"]: u for u in units}
+    # the first neuron's activation, its sums and products: counted inside the neuron
+    assert "layers.0.neurons.0.ReLU·1" in names
+    assert "layers.0.neurons.1.ReLU·1" in names
+    assert {"layers.0.neurons.0.*·1", "layers.0.neurons.0.*·2"} <= set(names)
+    # drawn inside the neuron's box as just "ReLU·1"
+    assert names["layers.0.neurons.0.ReLU·1"]["short"] == "ReLU·1"
+    assert len(set(names)) == len(units)
 
 
 def test_labels_are_sent_verbatim_for_the_view_to_show_as_text():

@@ -145,8 +145,23 @@ def test_bad_sizes_are_rejected():
         MLP(2, [3, 0])
     with pytest.raises(ValueError, match="non-empty list"):
         MLP(2, [])
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(
+        ValueError, match=r"nouts must be a list of layer widths, got the number 3 .*\[3\]"
+    ):
         MLP(2, 3)
+
+
+@pytest.mark.parametrize("nouts", [None, "16", 2.5, {16: 1}.keys()])
+def test_nouts_that_is_not_a_list_says_so(nouts):
+    with pytest.raises(
+        ValueError, match=r"nouts must be a list of layer widths, e\.g\. \[16, 16, 1\]; got "
+    ):
+        MLP(2, nouts)
+
+
+def test_nouts_may_be_a_tuple_or_an_array():
+    assert MLP(2, (3, 1), seed=0).nout == 1
+    assert MLP(2, np.array([3, 2]), seed=0).nout == 2
 
 
 def test_seed_and_rng_make_models_reproducible():

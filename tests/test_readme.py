@@ -43,3 +43,23 @@ def test_contributing_maps_every_module_and_the_readme_points_to_it() -> None:
         assert f"`{module}`" in contributing, f"CONTRIBUTING.md does not say what {module} holds"
     development = README.read_text().split("## Development", 1)[1].split("\n## ", 1)[0]
     assert "(CONTRIBUTING.md)" in development
+
+
+def test_readme_examples_and_text_repr_say_how_to_keep_widgets_in_a_saved_notebook() -> None:
+    """JupyterLab saves no widget state by default: say so where users look (the setting is
+    checked to exist, and to work, in tests/browser/test_saved_state_browser.py)."""
+    import nbformat
+
+    from micrograd_widgets import _widget
+
+    setting = "Settings → Save Widget State Automatically"
+    section = README.read_text().split("## Saving notebooks with live widgets\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    assert setting in section and "model not found" in section
+    for widget in ("GraphWidget", "DecisionBoundary", "GradientHeatmap"):  # a saved size each
+        assert re.search(rf"\| `{widget}` \| \d+ KB", section), widget
+    assert "bench/saved_widget_state.py" in section  # how the sizes were measured
+    for name in ("02_computation_graph.ipynb", "03_train_moons.ipynb"):  # those with widgets
+        first = nbformat.read(README.parent / "examples" / name, as_version=4).cells[0]
+        assert setting in first.source, name
+    assert setting in _widget.TEXT_REPR  # what a front-end without the widget shows

@@ -4,7 +4,7 @@ import pytest
 from helpers import lecture_expression
 
 from micrograd_widgets import GraphWidget, Value
-from micrograd_widgets.stepper import COMPLETE, BackwardStepper, format_number
+from micrograd_widgets.stepper import COMPLETE, BackwardStepper, format_number, node_names
 
 
 def grads(root):
@@ -81,17 +81,40 @@ def test_a_leaf_root_is_seeded_and_done():
     assert stepper.finished and x.grad == 1.0
 
 
-def test_unlabelled_nodes_are_named_by_position_or_by_the_callers_names():
-    a = Value(2.0)
+def test_unlabelled_nodes_are_named_by_op_and_count_or_by_the_callers_names():
+    a = Value(2.0, label="a")
     out = (a * 3.0).tanh()
     values = out.topological_order()
     lines = BackwardStepper(out, values).step()
-    n = {v: f"#{i}" for i, v in enumerate(values)}
-    assert lines[0] == f"{n[out]}.grad = 1.0  (seed: ∂{n[out]}/∂{n[out]} = 1)"
-    assert lines[1].startswith(f"{n[out._prev[0]]}.grad += (1 - {n[out]}.data²) × ")
+    assert lines[0] == "tanh·1.grad = 1.0  (seed: ∂tanh·1/∂tanh·1 = 1)"
+    assert lines[1].startswith("*·1.grad += (1 - tanh·1.data²) × tanh·1.grad = ")
     named = BackwardStepper(out, values, name=lambda v: "out" if v is out else "z")
     named.reset()
     assert named.step()[1].startswith("z.grad += (1 - out.data²) × out.grad")
+
+
+def test_node_names_count_each_op_from_the_inputs_and_restart_inside_a_module():
+    x = Value(1.0, label="x")
+    h1 = (x * 2.0).tanh()
+    h2 = (h1 * 3.0).tanh()
+    values = h2.topological_order()
+    names = dict(zip(values, node_names(values)))
+    assert [names[v] for v in (x, h1._a, h1, h2._a, h2)] == ["x", "*·1", "tanh·1", "*·2", "tanh·2"]
+    assert sorted(names[v] for v in values if not v._prev and not v.label) == ["leaf·1", "leaf·2"]
+    prefixes = ["n1." if v in (h2, h2._a) else "" for v in values]
+    scoped = dict(zip(values, node_names(values, prefixes)))
+    assert (scoped[h2], scoped[h2._a], scoped[h1]) == ("n1.tanh·1", "n1.*·1", "tanh·1")
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.0, "1", True, None])
+def test_step_takes_a_whole_number_of_steps(n):
+    L = lecture_expression()
+    stepper = BackwardStepper(L)
+    with pytest.raises(
+        ValueError, match=r"n is how many chain-rule steps to apply, a whole number >= 1"
+    ):
+        stepper.step(n)
+    assert (stepper.done, stepper.seeded, stepper.lines, L.grad) == (0, False, [], 0.0)
 
 
 def test_the_text_of_each_derivative_comes_from_the_engines_table(monkeypatch):

@@ -110,3 +110,20 @@ def test_imports_point_one_way_engine_to_widgets():
             continue
         for name in used & set(layer_of):
             assert layer_of[name] < layer_of[path.stem], f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_the_text_repr_says_it_is_a_live_widget_and_how_to_keep_it(index):
+    """text/plain is what GitHub, or JupyterLab without saved widget state, shows instead."""
+    widget = widgets()[index]
+    data, _metadata = widget._repr_mimebundle_()
+    text = data["text/plain"]
+    assert text.startswith(type(widget).__name__)
+    assert "live widget: run the cell to see it" in text
+    assert "Settings → Save Widget State Automatically" in text
+    assert "application/vnd.jupyter.widget-view+json" in data  # the view itself is unchanged
+
+
+def test_the_graph_widgets_text_repr_names_its_output():
+    data, _ = widgets()[0]._repr_mimebundle_()
+    assert data["text/plain"].startswith("GraphWidget of *·1, 3 nodes (live widget")

@@ -65,8 +65,8 @@ describe("detailContent", () => {
     const panel = document.createElement("div");
     panel.append(...detailContent(topology, numbers, 1));
     const text = panel.textContent!;
-    expect(text).toContain("∂#1/∂a = a.data = 3");
-    expect(text.match(/∂#1\/∂a/g)).toHaveLength(2); // a * a: two input edges
+    expect(text).toContain("∂*·1/∂a = a.data = 3");
+    expect(text.match(/∂\*·1\/∂a/g)).toHaveLength(2); // a * a: two input edges
     expect(text).toContain("used by");
   });
   it("shows a hint when nothing is selected and labels as text", () => {

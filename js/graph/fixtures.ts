@@ -7,7 +7,7 @@ export const topology: Topology = {
   version: 1,
   units: [
     { kind: "value", name: "a", label: "a", op: "", box: -1 },
-    { kind: "value", name: "#1", label: "", op: "*", box: -1 },
+    { kind: "value", name: "*·1", label: "", op: "*", box: -1 },
     { kind: "value", name: XSS, label: XSS, op: "", box: -1 },
     { kind: "value", name: "out", label: "out", op: "+", box: -1 },
   ],

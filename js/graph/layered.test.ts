@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assignRanks, isotonic, layered, type LayeredEdge, type LayeredNode, type Rect } from "./layered";
+import { layoutGraph, metricsFor } from "./layout";
+import type { Topology, Unit } from "./types";
 
 const options = { rankdir: "LR", rankSep: 30, nodeSep: 10, boxPad: 6, boxTitle: 20 };
 
@@ -43,7 +45,29 @@ describe("isotonic", () => {
     isotonic(Float64Array.from([3, 2, 1, 0]), out);
     expect(Array.from(out)).toEqual([1.5, 1.5, 1.5, 1.5]);
   });
+  it("moves a heavy item less than a light one", () => {
+    const out = new Float64Array(2);
+    isotonic(Float64Array.from([0, -10]), out, Float64Array.from([9, 1]));
+    expect(Array.from(out)).toEqual([-1, -1]);
+  });
 });
+
+/** `h = (h * 0.9999).tanh() + 0.001`, `steps` times, as GraphWidget sends it. */
+function chainTopology(steps: number): Topology {
+  const units: Unit[] = [{ kind: "value", name: "h", label: "h", op: "", box: -1 }];
+  const edges: [number, number, string][] = [];
+  let h = 0;
+  const add = (op: string, inputs: number[]) => {
+    units.push({ kind: "value", name: `${op || "leaf"}·${units.length}`, label: "", op, box: -1 });
+    inputs.forEach((input) => edges.push([input, units.length - 1, ""]));
+    return units.length - 1;
+  };
+  for (let k = 0; k < steps; k++) {
+    const times = add("*", [h, add("", [])]);
+    h = add("+", [add("tanh", [times]), add("", [])]);
+  }
+  return { version: 1, units, edges, boxes: [], root: h, total: units.length, shown: units.length, note: "" };
+}
 
 describe("layered", () => {
   it("places inputs left of outputs and never overlaps nodes", () => {
@@ -96,6 +120,15 @@ describe("layered", () => {
     for (const outside of [0, 5]) expect(overlap(layer, result.nodes[outside])).toBe(false);
     expect(result.nodes[0].x).toBeLessThan(layer.x - layer.width / 2);
     expect(result.nodes[5].x).toBeGreaterThan(layer.x + layer.width / 2);
+  });
+
+  it("runs a long chain with constants on the side straight, not drifting across rows", () => {
+    const m = metricsFor(13);
+    const layout = layoutGraph(chainTopology(40), m);
+    const rowHeight = m.fontSize * 1.5 + m.pad;
+    // the chain plus one row of constants beside it (drifting, it was ~1,200 px tall)
+    expect(layout.height).toBeLessThan(4 * rowHeight);
+    expect(layout.width).toBeGreaterThan(20_000);
   });
 
   it("lays out 2,000 nodes quickly", () => {

@@ -80,26 +80,45 @@ export function assignRanks(n: number, succ: number[][]): Int32Array {
   return rank;
 }
 
-/** Nondecreasing least-squares fit of `target` (pool adjacent violators), in place into `out`. */
-export function isotonic(target: Float64Array, out: Float64Array): void {
-  const n = target.length;
-  const mean = new Float64Array(n);
-  const weight = new Int32Array(n);
+/**
+ * Nondecreasing (weighted) least-squares fit of `target` (pool adjacent violators), in place
+ * into `out`. A heavy item moves less than a light one when two want the same place.
+ */
+export function isotonic(
+  target: Float64Array,
+  out: Float64Array,
+  itemWeight?: Float64Array,
+  n = target.length, // fit the first n items only (the arrays may be longer scratch buffers)
+): void {
+  if (blocksScratch.mean.length < n) {
+    blocksScratch = { mean: new Float64Array(n), weight: new Float64Array(n), count: new Int32Array(n) };
+  }
+  const { mean, weight, count } = blocksScratch;
   let blocks = 0;
   for (let i = 0; i < n; i++) {
     mean[blocks] = target[i];
-    weight[blocks] = 1;
+    weight[blocks] = itemWeight ? itemWeight[i] : 1;
+    count[blocks] = 1;
     blocks++;
     while (blocks > 1 && mean[blocks - 2] > mean[blocks - 1]) {
       const w = weight[blocks - 2] + weight[blocks - 1];
       mean[blocks - 2] = (mean[blocks - 2] * weight[blocks - 2] + mean[blocks - 1] * weight[blocks - 1]) / w;
       weight[blocks - 2] = w;
+      count[blocks - 2] += count[blocks - 1];
       blocks--;
     }
   }
   let i = 0;
-  for (let b = 0; b < blocks; b++) for (let k = 0; k < weight[b]; k++) out[i++] = mean[b];
+  for (let b = 0; b < blocks; b++) for (let k = 0; k < count[b]; k++) out[i++] = mean[b];
 }
+
+// isotonic's pooled blocks, reused: a layout fits thousands of rows
+let blocksScratch = { mean: new Float64Array(0), weight: new Float64Array(0), count: new Int32Array(0) };
+
+// How strongly an item holds its place across the ranks: an input without inputs of its own (a
+// constant, a weight) gives way to the chain it feeds, so `(h * 0.9999).tanh() + 0.001`
+// repeated runs straight instead of drifting half a row per constant.
+const LEAF_WEIGHT = 0.001;
 
 export interface Item {
   width: number;
@@ -169,6 +188,8 @@ export function layerItems(items: Item[], edges: LayeredEdge[], options: Layered
   }
 
   // coordinates across ranks: pulled toward neighbours, order and gaps kept
+  const weight = new Float64Array(n);
+  for (let v = 0; v < n; v++) weight[v] = pred[v].length || !succ[v].length ? 1 : LEAF_WEIGHT;
   const o = new Float64Array(n);
   const offsets = ranks.map((row) => {
     const off = new Float64Array(row.length);
@@ -181,22 +202,29 @@ export function layerItems(items: Item[], edges: LayeredEdge[], options: Layered
     const half = row.length ? offsets[r][row.length - 1] / 2 : 0;
     row.forEach((v, i) => (o[v] = offsets[r][i] - half));
   });
+  const widest = ranks.reduce((most, row) => Math.max(most, row.length), 0);
+  const target = new Float64Array(widest);
+  const rowWeight = new Float64Array(widest);
+  const fitted = new Float64Array(widest);
   const place = (r: number, neighbours: number[][], blend: number) => {
     const row = ranks[r];
     if (!row.length) return;
-    const target = new Float64Array(row.length);
     row.forEach((v, i) => {
       const list = neighbours[v];
       let desired = o[v];
       if (list.length) {
         let sum = 0;
-        for (const u of list) sum += o[u];
-        desired = blend * (sum / list.length) + (1 - blend) * o[v];
+        let total = 0;
+        for (const u of list) {
+          sum += weight[u] * o[u];
+          total += weight[u];
+        }
+        desired = blend * (sum / total) + (1 - blend) * o[v];
       }
       target[i] = desired - offsets[r][i];
+      rowWeight[i] = weight[v];
     });
-    const fitted = new Float64Array(row.length);
-    isotonic(target, fitted);
+    isotonic(target, fitted, rowWeight, row.length);
     row.forEach((v, i) => (o[v] = fitted[i] + offsets[r][i]));
   };
   for (let s = 0; s < 6; s++) {

@@ -113,7 +113,9 @@ export class GraphDrawing {
         else pendingOps.set(node.unit, g);
         continue;
       }
-      const g = svg("g", { class: `mgw-gnode mgw-g${node.kind}`, "data-unit": node.unit });
+      // the output is marked (tests and screenshots find it; a thicker outline for readers)
+      const output = node.unit === topology.root ? " is-output" : "";
+      const g = svg("g", { class: `mgw-gnode mgw-g${node.kind}${output}`, "data-unit": node.unit });
       const body = svg("rect", { x, y, width: node.width, height: node.height, rx: 3, class: "mgw-gbody" });
       g.append(body);
       const elements: UnitElements = { group: g, body, texts: [] };

@@ -2,7 +2,7 @@
 
 export interface ValueUnit {
   kind: "value";
-  name: string; // the label, or "#<index>" for an unlabelled node
+  name: string; // the label, or the op and its count for an unlabelled node ("tanh·3")
   short?: string; // the name as drawn inside its module's box ("w.1" for "layers.0.neurons.3.w.1")
   label: string;
   op: string; // "" for a leaf

@@ -8,14 +8,14 @@ import { button, formatCount, formatNumber, h, showText } from "../shared/dom";
 import { mountView } from "../shared/view";
 import { detailContent } from "./details";
 import { download, standaloneSvg } from "./export";
+import { fitZoom, outputScroll, readableZoom } from "./framing";
 import { layoutGraph, metricsFor, unitId } from "./layout";
 import { GraphDrawing } from "./render";
 import { splitNumbers, type GraphState, type Numbers, type Topology } from "./types";
 
+// The zoom buttons go this far (an overview); opening and Fit stop at a readable zoom.
 const MIN_ZOOM = 0.1;
 const MAX_ZOOM = 4;
-// Fitting a wide graph to the cell shrinks it; below this it is unreadable, so pan instead.
-const MIN_READABLE_ZOOM = 0.7;
 
 const render: Render<GraphState> = ({ model, el }) => {
   const { root, redraw, onChange, on, cleanup } = mountView(model, el, { className: "mgw-graph", draw: drawNow });
@@ -23,9 +23,15 @@ const render: Render<GraphState> = ({ model, el }) => {
   const stepButton = button("Step", () => sendAction(model, "step"), { title: "Apply the next node's chain rule" });
   const runButton = button("Run", () => sendAction(model, "run"), { title: "Apply all remaining steps" });
   const resetButton = button("Reset grads", () => sendAction(model, "reset"), { title: "Set every grad to 0" });
-  const zoomOut = button("−", () => setZoom(zoom / 1.25), { title: "Zoom out (or Ctrl + wheel)", "aria-label": "zoom out" });
-  const zoomIn = button("+", () => setZoom(zoom * 1.25), { title: "Zoom in (or Ctrl + wheel)", "aria-label": "zoom in" });
-  const fitButton = button("Fit", () => fit(), { title: "Fit the graph to the width" });
+  const zoomBy = (factor: number) => {
+    autoFramed = false;
+    setZoom(zoom * factor);
+  };
+  const zoomOut = button("−", () => zoomBy(1 / 1.25), { title: "Zoom out (or Ctrl + wheel)", "aria-label": "zoom out" });
+  const zoomIn = button("+", () => zoomBy(1.25), { title: "Zoom in (or Ctrl + wheel)", "aria-label": "zoom in" });
+  const fitButton = button("Fit", () => fit(), {
+    title: "Fit the graph to the width (never below a readable size: scroll for the rest) and show its output",
+  });
   const saveButton = button("Save SVG", () => download(currentSvg(), "computation-graph.svg"), {
     title: "Download the drawing as a standalone SVG",
   });
@@ -67,6 +73,8 @@ const render: Render<GraphState> = ({ model, el }) => {
   let hovered = -1;
   let layoutCount = 0;
   let focusScope: number | null = null; // the group the user just opened or folded
+  let framePending = false; // a new graph waits for the canvas to have a size to be framed
+  let autoFramed = false; // framed by fit() and not moved since: a resize frames it again
   let numbersCount = 0;
   // Python sends topology, numbers and step_state in one message: draw them in one frame, each
   // once (a new layout draws the numbers into the new drawing too).
@@ -87,19 +95,40 @@ const render: Render<GraphState> = ({ model, el }) => {
     root.dataset.zoom = zoom.toFixed(3);
   }
 
-  function fit(minZoom = MIN_ZOOM): void {
+  /** As much of the graph as fits the width at a readable size, scrolled to its output. */
+  function fit(): void {
     if (!drawing) return;
     const available = canvas.clientWidth - 4;
-    if (available > 0 && drawing.layout.width > 0) {
-      setZoom(Math.max(minZoom, Math.min(1, available / drawing.layout.width)));
+    if (available <= 0) {
+      framePending = true; // not laid out in the page yet (a hidden tab): frame when it is
+      return;
     }
+    framePending = false;
+    autoFramed = true;
+    setZoom(fitZoom(drawing.layout.width, available, fontSize()));
+    showOutput();
+    root.dataset.framed = String(Number(root.dataset.framed || 0) + 1);
+  }
+
+  /** Scroll so the output is in view, at the far end, with its inputs filling the rest. */
+  function showOutput(): void {
+    const output = drawing?.layout.nodes.find((n) => n.id === unitId(topology.root));
+    if (!output) return;
+    const rankdir = model.get("rankdir") || "LR";
+    const scroll = outputScroll(output, zoom, rankdir, canvas.clientWidth, canvas.clientHeight);
+    canvas.scrollLeft = scroll.left;
+    canvas.scrollTop = scroll.top;
+  }
+
+  function fontSize(): number {
+    return model.get("font_size") || 13;
   }
 
   function relayout(): void {
     topology = model.get("topology");
     if (!topology?.units) return;
     const start = performance.now();
-    const metrics = metricsFor(model.get("font_size") || 13);
+    const metrics = metricsFor(fontSize());
     const laidOut = layoutGraph(topology, metrics, model.get("rankdir") || "LR");
     const layoutOnlyMs = performance.now() - start;
     drawing = new GraphDrawing(topology, laidOut, metrics, {
@@ -122,17 +151,15 @@ const render: Render<GraphState> = ({ model, el }) => {
       layoutOnlyMs: layoutOnlyMs.toFixed(1), // without building the SVG
       layoutNodes: String(laidOut.nodes.length),
       layoutCount: String(++layoutCount),
+      readableZoom: readableZoom(fontSize()).toFixed(3),
     });
     if (focusScope === null) {
-      // a new graph: natural size, shrunk (within reason) when it is wider than the cell, which
-      // has its width here: this runs in an animation frame, after the view is in the page
+      // a new graph opens on its output: natural size, or shrunk to the width down to a
+      // readable size, scrolled so the output is in view and its inputs fill the rest
       setZoom(1);
-      if (laidOut.width > canvas.clientWidth) fit(MIN_READABLE_ZOOM);
-      // start at the inputs (left), level with the output, so a tall graph opens on content
-      const output = laidOut.nodes.find((n) => n.id === unitId(topology.root));
-      if (output) canvas.scrollTop = Math.max(0, output.y * zoom - canvas.clientHeight / 2);
-      canvas.scrollLeft = 0;
+      fit();
     } else {
+      autoFramed = false;
       setZoom(zoom); // the user opened or folded a group: keep the zoom, show that group
       scrollToScope(laidOut, focusScope);
       focusScope = null;
@@ -221,7 +248,7 @@ const render: Render<GraphState> = ({ model, el }) => {
     (event) => {
       if (!(event.ctrlKey || event.metaKey)) return;
       event.preventDefault();
-      setZoom(zoom * (event.deltaY < 0 ? 1.1 : 1 / 1.1));
+      zoomBy(event.deltaY < 0 ? 1.1 : 1 / 1.1);
     },
     { passive: false },
   );
@@ -242,8 +269,17 @@ const render: Render<GraphState> = ({ model, el }) => {
   onChange(["step_state", "selected"], redraw);
   onChange(["height", "font_size"], applySize);
   applySize();
+  // a view rendered before it has a size (a hidden tab, an output scrolled away) is framed once
+  // it gets one; one framed automatically follows the cell's width until the user moves it
+  for (const event of ["pointerdown", "wheel", "keydown"]) canvas.addEventListener(event, () => (autoFramed = false));
+  const resizes =
+    typeof ResizeObserver === "undefined" ? null : new ResizeObserver(() => (framePending || autoFramed) && fit());
+  resizes?.observe(canvas);
   redraw();
-  return cleanup;
+  return () => {
+    resizes?.disconnect();
+    cleanup();
+  };
 };
 
 export default { render };

@@ -117,7 +117,18 @@ def test_python_step_and_refresh_update_numbers_without_relayout(notebook):
     nb.execute("w.root = (a * 3.0).tanh()")
     wait_attr(nb, WIDGET, "el.dataset.layoutCount === '2'")
     names = set(graph_nodes(nb))
-    assert "a" in names and len(names) == 4 and all(n.startswith("#") for n in names - {"a"})
+    assert names == {"a", "leaf·1", "*·1", "tanh·1"}  # unlabelled nodes: their op and count
+    # the same names in the step lines and in the detail panel
+    widget(nb).get_by_role("button", name="Step", exact=True).click()
+    wait_attr(nb, WIDGET, "el.dataset.stepDone === '1'")
+    lines = widget(nb).locator(".mgw-graph-lines").inner_text()
+    assert "tanh·1.grad = 1.0  (seed: ∂tanh·1/∂tanh·1 = 1)" in lines
+    assert "*·1.grad += (1 - tanh·1.data²) × tanh·1.grad" in lines
+    widget(nb).locator("g.mgw-gvalue", has_text="*·1").click()
+    details = widget(nb).locator(".mgw-graph-details")
+    details.get_by_text("∂*·1/∂a = leaf·1.data").wait_for()
+    assert details.locator(".mgw-graph-detail-title").inner_text() == "*·1"
+    assert "used by" in details.inner_text() and "tanh·1" in details.inner_text()
     nb.screenshot("new-root", widget(nb))
 
 
@@ -178,10 +189,12 @@ def test_layout_time_300_and_2000_nodes(notebook):
     print(f"layout+draw of {nodes_2000} nodes: {ms_2000:.0f} ms (layout alone {dagre_2000:.0f} ms)")
     assert nodes_2000 >= 2000
     big.screenshot("2000-nodes")
+    # Fit shrinks to the width only down to readable text (9 px), then scrolls: 2,000 nodes
+    # fitted to the width would be unreadable dots
+    framed = widget(big).get_attribute("data-framed")
     widget(big).get_by_role("button", name="Fit").click()
-    big.page.wait_for_function(
-        "() => Number(document.querySelector('.mgw-graph').dataset.zoom) < 0.5"
-    )
+    wait_attr_change(big, WIDGET, "data-framed", framed)
+    assert float(widget(big).get_attribute("data-zoom")) == pytest.approx(9 / 13, abs=1e-3)
     big.screenshot("2000-nodes-fit")
 
 
@@ -315,3 +328,111 @@ def test_full_batch_loss_graph_is_summarised_and_stays_fast(notebook):
     more = widget(nb).locator("g.mgw-gmore")
     assert more.count() == 1 and "more nodes" in more.text_content()
     nb.screenshot("summarised", widget(nb))
+
+
+# ---- opening on content: the output in view, readable (issue 7, item 5) --------------------------
+
+CHAIN = """
+from micrograd_widgets import Value, GraphWidget
+h = Value(0.5, label="h")
+for _ in range(40):
+    h = (h * 0.9999).tanh() + 0.001
+chain = GraphWidget(h)
+chain
+"""
+
+NEURON = """
+x1 = Value(2.0, label="x1"); x2 = Value(0.0, label="x2")
+w1 = Value(-3.0, label="w1"); w2 = Value(1.0, label="w2")
+b = Value(6.8813735870195432, label="b")
+x1w1 = x1 * w1; x1w1.label = "x1*w1"
+x2w2 = x2 * w2; x2w2.label = "x2*w2"
+n = x1w1 + x2w2 + b; n.label = "n"
+o = n.tanh(); o.label = "o"
+o.backward()
+neuron = GraphWidget(o)
+neuron
+"""
+
+SEED_LOSS = """
+from micrograd_widgets import MLP, datasets
+X, y = datasets.moons(128, noise=0.1, seed=0)
+model = MLP(2, [16, 16, 1], seed=0)
+scores = [model([Value(x) for x in row]) for row in X]
+losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+loss.backward()
+seed_loss = GraphWidget(loss, model=model)
+seed_loss
+"""
+
+# Where the output node is, against the part of the canvas one can see (without its scrollbars).
+OUTPUT_IN_VIEW = """([index, unit]) => {
+    const root = document.querySelectorAll('.mgw-graph')[index];
+    const canvas = root && root.querySelector('.mgw-graph-canvas');
+    const node = canvas && canvas.querySelector(`g.mgw-gnode[data-unit="${unit}"]`);
+    if (!node) return null;
+    const c = canvas.getBoundingClientRect(), n = node.getBoundingClientRect();
+    const view = {left: c.left + canvas.clientLeft, top: c.top + canvas.clientTop};
+    view.right = view.left + canvas.clientWidth;
+    view.bottom = view.top + canvas.clientHeight;
+    const inside = n.width > 0 && n.left >= view.left - 0.5 && n.right <= view.right + 0.5
+        && n.top >= view.top - 0.5 && n.bottom <= view.bottom + 0.5;
+    return {inside, node: [n.left, n.top, n.right, n.bottom],
+            view: [view.left, view.top, view.right, view.bottom],
+            zoom: Number(root.dataset.zoom), scroll: [canvas.scrollLeft, canvas.scrollTop]};
+}"""
+
+# what the lecture's graphs are called in the kernel, in the order they are displayed
+OPENING_GRAPHS = ("chain", "neuron", "seed_loss")
+MIN_READABLE_PX = 9  # js/graph/framing.ts: text is never shrunk below this
+
+
+def output_in_view(nb, index: int, name: str) -> dict:
+    """Scroll graph ``index`` into the page, wait (10 s at most) for its output node to be inside
+    the canvas's visible rect, and return where it is (fails with the positions if it never is)."""
+    unit = int(nb.eval(f"{name}.topology['root']"))
+    widget(nb, index).scroll_into_view_if_needed()
+    try:
+        nb.page.wait_for_function(
+            f"(arg) => {{ const r = ({OUTPUT_IN_VIEW})(arg); return r && r.inside; }}",
+            arg=[index, unit],
+            timeout=10_000,
+        )
+    except Exception:
+        where = nb.page.evaluate(OUTPUT_IN_VIEW, [index, unit])
+        raise AssertionError(f"{name}: its output is not in view after opening: {where}") from None
+    return nb.page.evaluate(OUTPUT_IN_VIEW, [index, unit])
+
+
+@pytest.mark.parametrize("width", [1280, 700])
+def test_graphs_open_with_their_output_in_view_at_a_readable_zoom(notebook, width):
+    nb = notebook(
+        [CHAIN, NEURON, SEED_LOSS], name=f"opening-{width}", viewport=(width, 900), timeout_s=240
+    )
+    wait_attr(nb, WIDGET, "Number(el.dataset.layoutCount) >= 1", index=2)
+    readable = MIN_READABLE_PX / 13  # the default font_size
+    for index, name in enumerate(OPENING_GRAPHS):
+        where = output_in_view(nb, index, name)
+        assert where["zoom"] >= readable - 1e-3, (name, where)
+        # the drawing is not blank: nodes are painted inside the visible part of the canvas
+        painted = widget(nb, index).evaluate(
+            """(root) => { const c = root.querySelector('.mgw-graph-canvas').getBoundingClientRect();
+                return [...root.querySelectorAll('g.mgw-gnode')].filter(g => {
+                    const r = g.getBoundingClientRect();
+                    return r.right > c.left && r.left < c.right && r.bottom > c.top && r.top < c.bottom;
+                }).length; }"""
+        )
+        assert painted >= 2, (name, painted)  # the output and at least one of its inputs
+        nb.screenshot(f"{name}-light", widget(nb, index))
+        # Fit: as much as fits the width, never below readable text, output still in view
+        widget(nb, index).get_by_role("button", name="Fit").click()
+        where = output_in_view(nb, index, name)
+        assert where["zoom"] >= readable - 1e-3, (name, "after Fit", where)
+    assert float(widget(nb, 0).get_attribute("data-zoom")) == pytest.approx(readable, abs=1e-3)
+    nb.set_theme("JupyterLab Dark")
+    nb.page.wait_for_selector("#jupyterlab-splash", state="detached")
+    for index, name in enumerate(OPENING_GRAPHS):
+        widget(nb, index).scroll_into_view_if_needed()
+        nb.screenshot(f"{name}-dark", widget(nb, index))
+    nb.set_theme("JupyterLab Light")
