@@ -21,10 +21,16 @@ the compiler does not know. A loss that reads ``.data`` (the log loss branches o
 overflow) or a custom loss function is run on the scalar engine each step with the compiled
 scores as leaves -- exact, because a score's gradient comes from the loss alone.
 
->>> step = compile_step(model, model.parameters(), X, loss="svm", regularization="l2")
->>> step                       # what was compiled, for teaching
->>> out = step.forward(X, y, theta)
->>> out.loss, out.scores, out.backward()     # loss, scores, every gradient
+>>> from micrograd_widgets import MLP, datasets
+>>> from micrograd_widgets.compiled import compile_step
+>>> data = datasets.moons(100, noise=0.1, seed=0)
+>>> model = MLP(2, [16, 16, 1], seed=1)
+>>> step = compile_step(model, model.parameters(), data.X, loss="svm", regularization="l2")
+>>> out = step.forward(data.X, data.y)   # at the model's current weights
+>>> round(out.loss, 6), out.scores.shape, out.backward().shape   # loss, scores, every gradient
+(0.893125, (100,), (337,))
+
+``repr(step)`` says what was compiled (ops per sample, the layers as arrays, numpy calls per step).
 """
 
 from __future__ import annotations
