@@ -149,4 +149,37 @@ describe("mountView", () => {
     expect(needsKernel.disabled).toBe(true);
     expect(local.disabled).toBe(false); // scrubbing works without Python
   });
+
+  it("also notices a kernel shut down or dead, through the widget manager's kernel connection", () => {
+    const slots = { disposed: [] as (() => void)[], status: [] as ((k: unknown, s: string) => void)[] };
+    const signal = <T>(list: T[]) => ({
+      connect: (slot: T) => void list.push(slot),
+      disconnect: (slot: T) => void list.splice(list.indexOf(slot), 1),
+    });
+    const kernel = { isDisposed: false, disposed: signal(slots.disposed), statusChanged: signal(slots.status) };
+    const mountWith = () => {
+      const model = fakeModel<TestState>({ error: "", step: 0 });
+      model.widget_manager = { kernel };
+      const el = document.createElement("div");
+      document.body.append(el);
+      const shell = mountView<TestState>(model, el, { className: "mgw-test", draw: vi.fn() });
+      cleanups.push(shell.cleanup);
+      return shell;
+    };
+    const shutDown = mountWith();
+    expect([slots.disposed.length, slots.status.length]).toEqual([1, 1]);
+    for (const slot of [...slots.status]) slot(kernel, "busy");
+    expect(shutDown.kernelLost()).toBe(false);
+    for (const slot of [...slots.disposed]) slot();
+    expect([shutDown.kernelLost(), shutDown.root.dataset.kernel]).toEqual([true, "lost"]);
+    shutDown.cleanup();
+    expect([slots.disposed.length, slots.status.length]).toEqual([0, 0]);
+
+    const died = mountWith();
+    for (const slot of [...slots.status]) slot(kernel, "dead");
+    expect(died.kernelLost()).toBe(true);
+    died.cleanup();
+    kernel.isDisposed = true; // a view rendered after its kernel went
+    expect(mountWith().kernelLost()).toBe(true);
+  });
 });

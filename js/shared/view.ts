@@ -5,8 +5,10 @@
 // It also reports the view's life to Python ({type: "view", event: "attached" | "detached"}), so
 // a widget whose views are all gone stops computing frames, and shows when the kernel is gone:
 // ipywidgets fires `comm_live_update` on the model when the kernel restarts (the only change of
-// comm_live after a model is made is to false), and the shell then disables every control marked
-// with `data-needs-kernel` (what works without Python, scrubbing, hover and zoom, stays on).
+// comm_live after a model is made is to false); a shutdown fires nothing there, but the kernel
+// connection that JupyterLab's widget manager exposes (`widget_manager.kernel`) is then disposed.
+// Either way the shell disables every control marked with `data-needs-kernel` (what works without
+// Python, scrubbing, hover and zoom, stays on).
 import { onChange, type AnyModel } from "./anywidget";
 import { h, showText } from "./dom";
 
@@ -16,6 +18,46 @@ export const NEEDS_KERNEL = "data-needs-kernel";
 export const KERNEL_LOST_TEXT =
   "The kernel is gone (restarted or shut down): this shows the last state it sent, and the " +
   "controls that need Python are off. Run the cell again to get a live widget.";
+
+/** The slice of a Lumino signal used here. */
+interface Signal<Args extends unknown[]> {
+  connect(slot: (...args: Args) => void): unknown;
+  disconnect(slot: (...args: Args) => void): unknown;
+}
+
+/** What JupyterLab's kernel connection (IKernelConnection) offers that the shell watches. */
+interface KernelConnection {
+  isDisposed?: boolean;
+  disposed?: Signal<[unknown]>;
+  statusChanged?: Signal<[unknown, string]>;
+}
+
+/**
+ * Call `onLost` when the kernel behind `model` is shut down, dies or restarts, where the
+ * front-end's widget manager exposes its kernel connection (JupyterLab, Notebook 7). Returns a
+ * function that stops watching.
+ */
+function watchKernel(model: AnyModel<any>, onLost: () => void): () => void {
+  const manager = model.widget_manager as { kernel?: KernelConnection | null } | undefined;
+  let kernel: KernelConnection | null | undefined;
+  try {
+    kernel = manager?.kernel;
+  } catch {
+    kernel = null; // a manager whose kernel getter fails: rely on comm_live_update alone
+  }
+  if (!kernel) return () => {};
+  if (kernel.isDisposed) onLost();
+  const onStatus = (_: unknown, status: string) => {
+    if (status === "dead" || status === "restarting" || status === "autorestarting") onLost();
+  };
+  const onDisposed = () => onLost();
+  kernel.statusChanged?.connect(onStatus);
+  kernel.disposed?.connect(onDisposed);
+  return () => {
+    kernel.statusChanged?.disconnect(onStatus);
+    kernel.disposed?.disconnect(onDisposed);
+  };
+}
 
 let viewCount = 0;
 
@@ -80,6 +122,7 @@ export function mountView<State extends { error: string }>(
     });
   };
   const onKernelLost = () => {
+    if (lost) return;
     lost = true;
     root.dataset.kernel = "lost";
     kernelNotice.hidden = false;
@@ -89,7 +132,9 @@ export function mountView<State extends { error: string }>(
   const showError = () => showText(banner, model.get("error") || "");
   showError();
   model.on("comm_live_update", onKernelLost);
+  const stopWatchingKernel = watchKernel(model, onKernelLost);
   const cleanups = [
+    stopWatchingKernel,
     () => cancelAnimationFrame(frame),
     onThemeChange(redraw),
     onChange(model, ["error"], showError),
