@@ -104,6 +104,9 @@ describe("boundary view", () => {
     scrubTo(el, 1);
     frames.run();
     expect(label.textContent).toBe("step 2 · loss 0.4 · accuracy 90.0%");
+    // while a replay shows, the panel describes that picture, not the live model
+    const panel = el.querySelector(".mgw-boundary-metrics") as HTMLElement;
+    expect(panel.textContent!.split("\n")[0]).toBe("picture: step 2 (replay): loss 0.4 · accuracy 90.0%");
     const note = el.querySelector(".mgw-boundary-recording-note") as HTMLElement;
     expect(note.hidden).toBe(true);
     model.set("recording_start", 20);

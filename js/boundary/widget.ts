@@ -266,8 +266,11 @@ const render: Render<BoundaryState> = ({ model, el }) => {
     const lastStep = step - 1;
     // two sets of numbers, labelled: the model as the picture shows it, and the last step's
     // metrics, which (as in the seed's loop) are measured before that step's update
+    const replay = scrubIndex !== null && scrubIndex < recorded.length ? recorded[scrubIndex] : null;
     metricsText.textContent =
-      `now: loss ${number(current.loss)} · accuracy ${percent(current.accuracy)}\n` +
+      (replay
+        ? `picture: step ${replay.step} (replay): loss ${number(replay.loss)} · accuracy ${percent(replay.accuracy)}\n`
+        : `now: loss ${number(current.loss)} · accuracy ${percent(current.accuracy)}\n`) +
       (lastStep >= 0
         ? `step ${lastStep}, before its update: loss ${number(metrics.loss)} · accuracy ${percent(metrics.accuracy)}\n`
         : "") +

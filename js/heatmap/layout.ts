@@ -59,7 +59,7 @@ export function columnLabel(col: number, cols: number): string {
 }
 
 /** Room left between two neighbouring column labels, px. */
-export const LABEL_GAP = 3;
+export const LABEL_GAP = 2;
 
 /**
  * The columns to label so that no two labels (centred on their columns, `width(text)` px wide)

@@ -68,7 +68,7 @@ const render: Render<HeatmapState> = ({ model, el }) => {
   let updates: Float32Array = new Float32Array(0);
   let dead: Uint8Array = new Uint8Array(0);
   let hovered: { layer: number; row: number; col: number } | null = null;
-  let normSeries: Series[] = []; // log10 gradient norm per layer, by step
+  let normSeries: Series[] = []; // gradient norm per layer, by step (drawn on a log scale)
 
   const currentMode = (): string => localMode ?? model.get("mode");
   const shown = (): Float32Array => {
@@ -199,14 +199,15 @@ const render: Render<HeatmapState> = ({ model, el }) => {
     const cols = columns(model.get("norms"), layers.length + 1);
     normSeries = layers.map((_, i) => ({
       xs: cols[0],
-      ys: cols[i + 1].map((v) => (v > 0 ? Math.log10(v) : Number.NaN)),
+      ys: cols[i + 1],
       color: seriesColor(i),
     }));
   }
 
   function drawNorms(colors: ThemePalette): void {
     drawChart(normChart, NORM_WIDTH, NORM_HEIGHT, normSeries, {
-      title: "log10 |gradient| per layer, by step",
+      title: "|gradient| per layer, by step (log scale)",
+      yLog: true,
       axisColor: colors.border,
       textColor: colors.muted,
     });
