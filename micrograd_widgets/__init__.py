@@ -25,6 +25,7 @@ _LAZY = {
     "draw_dot": "viz",
     "GraphWidget": "graph",
     "Trainer": "train",
+    "stop_all": "train",
     "DecisionBoundary": "boundary",
     "GradientHeatmap": "heatmap",
     "datasets": None,

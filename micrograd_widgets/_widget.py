@@ -45,13 +45,24 @@ class BaseWidget(anywidget.AnyWidget):
 
     One rule for the banner, in every widget: it shows the latest failure until the next view
     message is handled without one, which clears it. Handlers never clear ``error`` themselves.
+
+    Views report their life: the view shell (js/shared/view.ts) sends ``{"type": "view", "event":
+    "attached" | "detached", "view": <id>}`` when it renders and when it is removed (its cell
+    re-run or cleared, the widget closed). The widget keeps the set of live views
+    (:attr:`live_views`) and whether it ever had one (:attr:`ever_viewed`); subclasses react in
+    :meth:`_views_changed`. These messages are not user actions: they leave the banner alone.
     """
 
     #: Text shown in the widget's error banner ("" hides it).
     error = traitlets.Unicode("").tag(sync=True)
 
+    #: message types that are not user actions, so they neither set nor clear the banner
+    _LIFECYCLE_MESSAGES = frozenset({"view"})
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._live_views: set[str] = set()
+        self._ever_viewed = False
         self.on_msg(self._route_message)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -65,6 +76,16 @@ class BaseWidget(anywidget.AnyWidget):
         """What this widget shows, in a few words, for its text repr."""
         return type(self).__name__
 
+    @property
+    def live_views(self) -> frozenset[str]:
+        """Ids of the views of this widget currently on a page."""
+        return frozenset(self._live_views)
+
+    @property
+    def ever_viewed(self) -> bool:
+        """True once a view of this widget has been shown."""
+        return self._ever_viewed
+
     def _route_message(self, _widget: object, content: Any, buffers: list[bytes]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         handler = getattr(self, f"_on_{kind}", None) if isinstance(kind, str) else None
@@ -76,7 +97,27 @@ class BaseWidget(anywidget.AnyWidget):
         except Exception as exc:  # shown in the widget; the kernel and its state stay intact
             self._show_error(f"{kind} handler", exc)
         else:
-            self.error = ""  # the user's last action worked: an older failure no longer applies
+            if kind not in self._LIFECYCLE_MESSAGES:
+                self.error = ""  # the user's last action worked: an older failure no longer applies
+
+    def _on_view(self, content: dict, buffers: list[bytes]) -> None:
+        event, view = content.get("event"), content.get("view")
+        if event not in ("attached", "detached") or not isinstance(view, str):
+            raise ValueError(
+                "a view message needs event 'attached' or 'detached' and a view id, "
+                f"got {content!r:.120}"
+            )
+        if event == "attached":
+            self._live_views.add(view)
+            self._ever_viewed = True
+        elif view in self._live_views:
+            self._live_views.discard(view)
+        else:
+            return  # a view we never heard of (e.g. from before a page reload): nothing changed
+        self._views_changed(event)
+
+    def _views_changed(self, event: str) -> None:
+        """Called after a view attached or detached (``event``); :attr:`live_views` is updated."""
 
     def _show_error(self, where: str, exc: Exception) -> None:
         """Log ``exc`` (with its traceback) and show it in the banner."""

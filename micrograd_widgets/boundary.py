@@ -14,6 +14,15 @@ A run is recorded: every ``record_every``-th step a small uint8 copy of the grid
 recording always spans the whole run). It lives in the ``recording`` trait, synced when training
 pauses or stops and every few seconds while it runs, so the slider scrubs through training in a
 live kernel and in a saved notebook (about ``max_recorded × recording_resolution²`` bytes).
+Recording starts when the widget is made: a boundary made after ``trainer.run(20)`` records from
+step 20 (``recording_start``; earlier steps have curves only), and the view says so. Each
+recorded frame carries the loss and accuracy at its own weights.
+
+The panel shows two sets of numbers, labelled: ``current`` -- loss and accuracy at the weights the
+picture shows, computed with a numpy forward pass every frame -- and ``metrics``, the last step's,
+measured before its update (as in the seed's loop). ``next_lr`` is the rate the next step will
+use; every ``set_lr`` from the view is answered with a ``{"type": "lr"}`` message holding the
+rate Python keeps, so the box shows it even when a value was refused.
 """
 
 from __future__ import annotations
@@ -80,8 +89,13 @@ class DecisionBoundary(TrainerWidget):
     labels = traitlets.Bytes(b"").tag(sync=True)
     test_points = traitlets.Bytes(b"").tag(sync=True)
     test_labels = traitlets.Bytes(b"").tag(sync=True)
-    #: loss, accuracy, test_loss, test_accuracy, lr of the latest step (None = not available)
+    #: loss, accuracy, test_loss, test_accuracy, lr of the latest step, measured before its update
+    #: (None = not available)
     metrics = traitlets.Dict({}).tag(sync=True)
+    #: loss and accuracy at the current weights (what the picture shows; None = not available)
+    current = traitlets.Dict({}).tag(sync=True)
+    #: the learning rate the next step will use
+    next_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
     #: float32 rows (step, loss, accuracy, test_loss, test_accuracy), ≤ MAX_CURVE_POINTS rows
     curves = traitlets.Bytes(b"").tag(sync=True)
     #: the constant learning rate, or None while the default schedule is used
@@ -94,6 +108,8 @@ class DecisionBoundary(TrainerWidget):
     #: float32 rows (steps done, scale, loss, accuracy of the last step), one per recorded frame
     recording_meta = traitlets.Bytes(b"").tag(sync=True)
     recording_resolution = traitlets.Int(40).tag(sync=True)
+    #: the step the recording starts at (steps before it have curves, no pictures)
+    recording_start = traitlets.Int(0).tag(sync=True)
 
     def __init__(
         self,
@@ -140,9 +156,7 @@ class DecisionBoundary(TrainerWidget):
         self._send_points()
         self._send_frame()
         self._initial_record_every = record_every
-        if trainer.steps_done == 0:
-            self._record(0, math.nan, math.nan)  # the untrained model: where scrubbing starts
-            self._sync_recording()
+        self._start_recording()
         self._follow_trainer()
 
     # ---- computing frames --------------------------------------------------------------------
@@ -200,6 +214,8 @@ class DecisionBoundary(TrainerWidget):
             last = history[-1] if len(history) else None
             curves = self._curves()
             steps_done, status, message = trainer.steps_done, trainer.status, trainer.message
+            now = trainer.evaluate()
+            next_lr = trainer.learning_rate()
         finite = bool(np.all(np.isfinite(scores)))
         with self._send_lock, self.hold_sync():
             if finite:  # a diverged model keeps its last good picture; the message explains
@@ -210,6 +226,8 @@ class DecisionBoundary(TrainerWidget):
                 key: (_nan_to_none(last[key]) if last else None)
                 for key in ("loss", "accuracy", "test_loss", "test_accuracy", "lr")
             }
+            self.current = {key: _nan_to_none(value) for key, value in now.items()}
+            self.next_lr = _nan_to_none(next_lr)
             self.curves = curves
             self.status = status
             self.message = message or (
@@ -220,13 +238,26 @@ class DecisionBoundary(TrainerWidget):
 
     # ---- recording -------------------------------------------------------------------------
 
-    def _record(self, steps_done: int, loss: float, accuracy: float) -> None:
-        """Keep a small copy of the current picture, labelled with the step counter."""
-        if steps_done % self._record_every:
+    def _start_recording(self) -> None:
+        """The first recorded frame: where scrubbing starts (the untrained model, or the model
+        as it is when the widget is made after some training)."""
+        self._recorded, self._recorded_meta = [], []
+        self._record_every = self._initial_record_every
+        self.recording_start = self.trainer.steps_done
+        self._record(self.trainer.steps_done, force=True)
+        self._sync_recording()
+
+    def _record(self, steps_done: int, force: bool = False) -> None:
+        """Keep a small copy of the current picture, labelled with the step counter and the
+        loss and accuracy at those weights."""
+        if steps_done % self._record_every and not force:
             return
-        scores = self._scores(self._small_grid)
+        with self.trainer.lock:
+            scores = self._scores_locked(self._small_grid)
+            now = self.trainer.evaluate()
         if not np.all(np.isfinite(scores)):
             return
+        loss, accuracy = now["loss"], now["accuracy"]
         scale = _colour_scale(scores)
         quantized = np.clip(np.round(scores / scale * 127), -127, 127) + 128
         # under the send lock: a pause on the kernel's thread may sync the recording meanwhile,
@@ -250,8 +281,7 @@ class DecisionBoundary(TrainerWidget):
 
     def _handle_trainer_event(self, event: TrainerEvent) -> None:
         if event.kind == "step" and event.record is not None:
-            record = event.record
-            self._record(int(record["step"]) + 1, record["loss"], record["accuracy"])
+            self._record(int(event.record["step"]) + 1)
             self._throttle()
             if time.monotonic() - self._recording_synced_at > RECORDING_SYNC_S:
                 self._sync_recording()
@@ -259,11 +289,8 @@ class DecisionBoundary(TrainerWidget):
             self._send_points()
             self._throttle()
         elif event.kind == "reset":
-            self._recorded, self._recorded_meta = [], []
-            self._record_every = self._initial_record_every
-            self._record(0, math.nan, math.nan)
+            self._start_recording()
             self._throttle.flush()
-            self._sync_recording()
         else:  # status: started, paused, stopped, diverged
             self._throttle.flush()
             if event.trainer.status != "running":
@@ -304,16 +331,28 @@ class DecisionBoundary(TrainerWidget):
         self.trainer.reset()
 
     def _on_set_lr(self, content: dict, buffers: list[bytes]) -> None:
-        value = content.get("value")
-        if value is None or value == "":
-            self.trainer.lr = None
-        else:
-            try:
-                rate = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"learning rate must be a number > 0, got {value!r}") from None
-            self.trainer.lr = rate
+        try:
+            value = content.get("value")
+            if value is None or value == "":
+                self.trainer.lr = None
+            else:
+                try:
+                    rate = float(value)
+                except (TypeError, ValueError):
+                    raise ValueError(f"learning rate must be a number > 0, got {value!r}") from None
+                self.trainer.lr = rate
+            self._throttle.flush()
+        finally:  # applied or refused: the view's box shows what Python holds
+            self._reply_lr()
+
+    def _reply_lr(self) -> None:
+        lr = self.trainer.lr
+        self.send({"type": "lr", "value": lr if isinstance(lr, float) else None})
+
+    def _refresh_view(self) -> None:
+        self._send_points()
         self._throttle.flush()
+        self._sync_recording()
 
     @staticmethod
     def _click_xy(action: str, content: dict) -> tuple[float, float]:

@@ -52,6 +52,32 @@ def _check_inputs(who: str, x: object, nin: int) -> None:
         raise ValueError(f"{who} expected {nin} inputs, got {len(x)}")
 
 
+def _as_batch(who: str, X: object, nin: int) -> np.ndarray:
+    """``X`` as a float64 ``(n, nin)`` array, or a clear error saying what shape was expected."""
+    A = np.asarray(X, dtype=np.float64)
+    if A.ndim == 1 and nin == A.shape[0]:
+        raise ValueError(
+            f"{who} expects a 2-D array of shape (n, {nin}); got one row of shape "
+            f"{A.shape} — use X.reshape(1, -1)"
+        )
+    if A.ndim != 2 or A.shape[1] != nin:
+        raise ValueError(f"{who} expects an array of shape (n, {nin}), got {A.shape}")
+    return A
+
+
+def _parameter_matrix(neurons: Sequence[Neuron], attr: str) -> np.ndarray:
+    """``(len(neurons), nin + 1)`` array of each neuron's ``w`` then ``b``."""
+    if attr not in ("data", "grad"):
+        raise ValueError(f"attr must be 'data' or 'grad', got {attr!r}")
+    return np.array([[getattr(p, attr) for p in (*n.w, n.b)] for n in neurons], dtype=np.float64)
+
+
+def _layer_forward(A: np.ndarray, Wb: np.ndarray, activation: str) -> tuple[np.ndarray, np.ndarray]:
+    """One layer on a batch: its pre-activations ``A·Wᵀ + b`` and its outputs, ``(n, nout)``."""
+    pre = A @ Wb[:, :-1].T + Wb[:, -1]
+    return pre, ACTIVATIONS[activation][1](pre)
+
+
 def _make_rng(seed: int | None, rng: random.Random | None) -> random.Random:
     if seed is not None and rng is not None:
         raise ValueError("pass either seed= or rng=, not both")
@@ -108,10 +134,29 @@ class Neuron(Module):
             act = act + wi * xi  # xi may be a number or a Value
         return ACTIVATIONS[self.activation][0](act)
 
+    @property
+    def nout(self) -> int:
+        """One output: a Neuron can stand wherever a one-output model is expected."""
+        return 1
+
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for i, wi in enumerate(self.w):
             yield f"w.{i}", wi
         yield "b", self.b
+
+    def parameter_matrix(self, attr: str = "data") -> np.ndarray:
+        """``(1, nin + 1)`` array of ``w`` then ``b`` (``attr``: data or grad), like a Layer's."""
+        return _parameter_matrix([self], attr)
+
+    def preactivations(self, X: np.ndarray | Sequence[Sequence[float]]) -> list[np.ndarray]:
+        """``[w · x + b]`` for every row of ``X`` (one ``(n, 1)`` array), before the activation."""
+        A = _as_batch("Neuron.preactivations", X, self.nin)
+        return [_layer_forward(A, self.parameter_matrix(), self.activation)[0]]
+
+    def predict(self, X: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+        """Vectorized numpy forward pass over an ``(n, nin)`` array: shape ``(n,)``; no graph."""
+        A = _as_batch("Neuron.predict", X, self.nin)
+        return _layer_forward(A, self.parameter_matrix(), self.activation)[1][:, 0]
 
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r})"
@@ -151,11 +196,18 @@ class Layer(Module):
 
     def parameter_matrix(self, attr: str = "data") -> np.ndarray:
         """``(nout, nin + 1)`` array of each neuron's ``w`` then ``b`` (``attr``: data or grad)."""
-        if attr not in ("data", "grad"):
-            raise ValueError(f"attr must be 'data' or 'grad', got {attr!r}")
-        return np.array(
-            [[getattr(p, attr) for p in (*n.w, n.b)] for n in self.neurons], dtype=np.float64
-        )
+        return _parameter_matrix(self.neurons, attr)
+
+    def preactivations(self, X: np.ndarray | Sequence[Sequence[float]]) -> list[np.ndarray]:
+        """Every neuron's ``w · x + b`` for every row of ``X``: one ``(n, nout)`` array."""
+        A = _as_batch("Layer.preactivations", X, self.nin)
+        return [_layer_forward(A, self.parameter_matrix(), self.activation)[0]]
+
+    def predict(self, X: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+        """Vectorized numpy forward pass; shape ``(n,)`` for one neuron, ``(n, nout)`` otherwise."""
+        A = _as_batch("Layer.predict", X, self.nin)
+        out = _layer_forward(A, self.parameter_matrix(), self.activation)[1]
+        return out[:, 0] if self.nout == 1 else out
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
@@ -227,18 +279,24 @@ class MLP(Module):
 
         Returns shape ``(n,)`` for one output, ``(n, nout)`` otherwise.
         """
-        A = np.asarray(X, dtype=np.float64)
-        if A.ndim == 1 and self.nin == A.shape[0]:
-            raise ValueError(
-                f"predict expects a 2-D array of shape (n, {self.nin}); got one row of shape "
-                f"{A.shape} — use X.reshape(1, -1)"
-            )
-        if A.ndim != 2 or A.shape[1] != self.nin:
-            raise ValueError(f"predict expects an array of shape (n, {self.nin}), got {A.shape}")
+        A = _as_batch("predict", X, self.nin)
         for layer in self.layers:
-            Wb = layer.parameter_matrix()
-            A = ACTIVATIONS[layer.activation][1](A @ Wb[:, :-1].T + Wb[:, -1])
+            A = _layer_forward(A, layer.parameter_matrix(), layer.activation)[1]
         return A[:, 0] if A.shape[1] == 1 else A
+
+    def preactivations(self, X: np.ndarray | Sequence[Sequence[float]]) -> list[np.ndarray]:
+        """Each layer's pre-activations ``w · x + b`` (before its activation) for every row of
+        ``X``: one ``(n, nout)`` array per layer, computed with numpy (no graph).
+
+        A ReLU neuron whose column is ``<= 0`` for every row of the training data is dead: it
+        outputs 0 and passes no gradient back for any of those points.
+        """
+        A = _as_batch("preactivations", X, self.nin)
+        result = []
+        for layer in self.layers:
+            pre, A = _layer_forward(A, layer.parameter_matrix(), layer.activation)
+            result.append(pre)
+        return result
 
     def __repr__(self) -> str:
         widths = [layer.nout for layer in self.layers]

@@ -24,9 +24,13 @@ from a click (or any other change of the model or data) lands between two steps.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import math
 import numbers
+import os
+import signal
+import sys
 import threading
 import time
 import warnings
@@ -52,6 +56,7 @@ __all__ = [
     "TrainerEvent",
     "TrainingDiverged",
     "default_schedule",
+    "stop_all",
 ]
 
 log = logging.getLogger("micrograd_widgets")
@@ -220,6 +225,8 @@ def _as_points(X: object, name: str) -> np.ndarray:
     A = np.array(X, dtype=np.float64)
     if A.ndim != 2 or A.shape[1] < 1:
         raise ValueError(f"{name} must be a 2-D array of shape (n, features), got shape {A.shape}")
+    if len(A) == 0:
+        raise ValueError(f"{name} is empty (shape {A.shape}): training needs at least one point")
     if not np.all(np.isfinite(A)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return A
@@ -263,6 +270,16 @@ class Trainer:
             ~1e-12 relative instead of bit for bit.
         speed: steps per second for :meth:`start` and :meth:`run` (e.g. 1, 10, 30), or None /
             "max" for as fast as possible. Changeable at any time: ``trainer.speed = 5``.
+
+    Lifetime of background training (re-running cells makes new trainers while old ones live on):
+
+    * one trainer per model: making a Trainer for a model that another trainer is training in
+      the background stops the older one (its widgets say why);
+    * a trainer nobody can see or reach stops: once it has been shown in a widget, when none of
+      its widgets has a view left and no name in the notebook refers to it (directly, inside a
+      list/tuple/set/dict, or as the ``.trainer`` of a named object), it is stopped with a
+      message saying why. A trainer never shown in a widget is freed with its last reference;
+    * ``micrograd_widgets.stop_all()`` stops every background trainer.
     """
 
     def __init__(
@@ -361,6 +378,17 @@ class Trainer:
         if engine != "scalar":
             with self.lock:
                 self._ensure_engine(stacklevel=4)  # a fallback warns here, at construction
+        self._stop_older_trainers()
+
+    def _stop_older_trainers(self) -> None:
+        """One trainer per model: two trainers updating the same weights corrupt each other, so
+        making a trainer for a model stops any other trainer training it in the background."""
+        for other in list(_LIVE_TRAINERS):
+            if other is not self and other.model is self.model and other.is_running:
+                other.stop(
+                    reason="Stopped: a new Trainer was made for this model (one trainer per "
+                    "model: two would update the same weights)."
+                )
 
     # ---- configuration -----------------------------------------------------------------------
 
@@ -550,6 +578,30 @@ class Trainer:
             scores = np.array([v.data for v in values])
         return data_loss + self._penalty_value(), losses.accuracy(scores, self.y_test)
 
+    def evaluate(
+        self, X: np.ndarray | None = None, y: np.ndarray | None = None
+    ) -> dict[str, float]:
+        """Loss and accuracy at the *current* weights, on ``X``, ``y`` (default: the training
+        set), by a numpy forward pass (no graph): ``{"loss": ..., "accuracy": ...}``.
+
+        The history's metrics are each step's, measured before its update; these describe the
+        model as it is now (what a picture of its decision boundary shows). The loss is the data
+        loss plus the penalty, NaN for a custom loss (it has no numpy twin) or when the scores
+        are not finite.
+        """
+        with self.lock:
+            X = self.X if X is None else X
+            y = self.y if y is None else y
+            scores = self._scores(X)
+            penalty = self._penalty_value()
+        finite = bool(np.all(np.isfinite(scores)))
+        loss = math.nan
+        if finite and self.loss is losses.DATA_LOSSES.get(self.loss_name):
+            with np.errstate(over="ignore"):
+                loss = losses.numpy_data_loss(self.loss_name, scores, y) + penalty
+        accuracy = losses.accuracy(scores, y) if finite else math.nan
+        return {"loss": float(loss), "accuracy": float(accuracy)}
+
     def _diverge(self, k: int, what: str, lr: float) -> None:
         message = (
             f"Training diverged at step {k}: {what} (learning rate {lr:.4g}). "
@@ -558,7 +610,7 @@ class Trainer:
         self._set_status("diverged", message)
         if not self._warned:
             self._warned = True
-            warnings.warn(message, RuntimeWarning, stacklevel=3)
+            warnings.warn(message, RuntimeWarning, stacklevel=_stacklevel_outside_package())
 
     def step(self) -> dict[str, float]:
         """One SGD step on the Value engine; returns its history record.
@@ -678,21 +730,43 @@ class Trainer:
         if self.status == "diverged":
             raise TrainingDiverged(self.message + " (call reset() to start again)")
         self._set_status("running", "")
+        interrupted = _Interrupted()
         try:
-            for _ in range(int(steps)):
-                wait = self._until_next_step()
-                while wait > 0:  # paced by trainer.speed
-                    time.sleep(min(wait, PACE_SLICE_S))
+            with _interrupts_between_steps(interrupted):
+                for _ in range(int(steps)):
                     wait = self._until_next_step()
-                self._last_step_at = time.monotonic()
-                self.step()
+                    while wait > 0 and not interrupted.is_set():  # paced by trainer.speed
+                        time.sleep(min(wait, PACE_SLICE_S))
+                        wait = self._until_next_step()
+                    if interrupted.is_set():
+                        raise KeyboardInterrupt
+                    self._last_step_at = time.monotonic()
+                    self.step()
+                    if interrupted.is_set():
+                        raise KeyboardInterrupt
         except TrainingDiverged:
             return self.history
-        except BaseException:  # KeyboardInterrupt included: the model stays as after a whole step
+        except KeyboardInterrupt:
+            # one short line instead of a traceback into the engine's internals
+            self._set_status("stopped")
+            raise KeyboardInterrupt(self._interrupt_message(interrupted)) from None
+        except BaseException:
             self._set_status("stopped")
             raise
         self._set_status("stopped")
         return self.history
+
+    def _interrupt_message(self, interrupted: _Interrupted) -> str:
+        k = self.steps_done
+        if interrupted.cut_short:
+            return (
+                f"Trainer.run interrupted twice, inside the step after step {k}: that step was "
+                "cut short, so its update may be partly applied (reset() starts again)"
+            )
+        return (
+            f"Trainer.run stopped after step {k}: the model is as after that step "
+            "(run() or start() goes on from there)"
+        )
 
     # ---- background training --------------------------------------------------------------
 
@@ -748,8 +822,12 @@ class Trainer:
         self._run_event.set()
         self._set_status("running")
 
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """Stop the background thread and wait (up to ``timeout`` s) for it to end."""
+    def stop(self, timeout: float = STOP_TIMEOUT_S, *, reason: str = "") -> None:
+        """Stop the background thread and wait (up to ``timeout`` s) for it to end.
+
+        ``reason``, if given, becomes :attr:`message` (widgets show it), e.g. why the package
+        stopped a trainer nobody could see any more.
+        """
         thread = self._thread
         self._stop_event.set()
         self._run_event.set()  # wake a paused thread so it sees the stop
@@ -757,8 +835,11 @@ class Trainer:
             thread.join(timeout)
             if thread.is_alive():
                 log.warning("micrograd-widgets: training thread still busy after %.1f s", timeout)
-        if thread is not None and self.status in ("running", "paused"):
-            self._set_status("stopped")
+        # the thread marks itself stopped as it ends: the reason is still ours to give
+        if thread is not None and (
+            self.status in ("running", "paused") or (reason and self.status == "stopped")
+        ):
+            self._set_status("stopped", reason or None)
         self._thread = None if thread is None or not thread.is_alive() else thread
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -827,6 +908,64 @@ class Trainer:
         )
 
 
+class _Interrupted(threading.Event):
+    """Set by the first interrupt (SIGINT) during :meth:`Trainer.run`; ``cut_short`` once a
+    second one raised inside a step."""
+
+    cut_short = False
+
+
+@contextlib.contextmanager
+def _interrupts_between_steps(interrupted: _Interrupted) -> Iterator[None]:
+    """While training in the cell, an interrupt ("Interrupt kernel", Ctrl-C) lands between two
+    steps: the first only sets the event and the step in flight finishes (so the model is as
+    after a whole step); a second one raises at once, for a step that takes too long.
+
+    Only in the main thread, and only over a Python-level SIGINT handler (as in IPython and
+    ipykernel while a cell runs); elsewhere interrupts behave as usual.
+    """
+    previous = signal.getsignal(signal.SIGINT) if _in_main_thread() else None
+    if not callable(previous):
+        yield
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if interrupted.is_set():
+            interrupted.cut_short = True
+            signal.signal(signal.SIGINT, previous)
+            raise KeyboardInterrupt
+        interrupted.set()
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _stacklevel_outside_package() -> int:
+    """``warnings.warn``'s stacklevel, for the caller of this function, that points at the first
+    frame outside this package: the user's cell, not train.py. Level 1 (the warning's own
+    line) when no such frame calls in, as on the background training thread."""
+    frame = sys._getframe(1)  # the function that calls warnings.warn: stacklevel 1
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _PACKAGE_DIR + os.sep
+    ):
+        frame = frame.f_back
+        level += 1
+    if frame is None or frame.f_code.co_filename == threading.__file__:
+        return 1
+    return level
+
+
 def _training_loop(
     trainer_ref: weakref.ref[Trainer], stop: threading.Event, run: threading.Event
 ) -> None:
@@ -871,11 +1010,18 @@ _LIVE_TRAINERS: weakref.WeakSet[Trainer] = weakref.WeakSet()
 _hooks_installed = False
 
 
-def stop_all(timeout: float = 2.0) -> None:
-    """Stop every trainer that trains in the background."""
+def stop_all(timeout: float = 2.0) -> int:
+    """Stop every trainer that trains in the background (in this kernel); returns how many.
+
+    For trainers you lost the name of, e.g. after re-running cells:
+    ``micrograd_widgets.stop_all()``. Each waits up to ``timeout`` seconds for its current step.
+    """
+    stopped = 0
     for trainer in list(_LIVE_TRAINERS):
         if trainer.is_running:
-            trainer.stop(timeout)
+            trainer.stop(timeout, reason="Stopped by stop_all().")
+            stopped += 1
+    return stopped
 
 
 atexit.register(stop_all)

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
-from micrograd_widgets import MLP, DecisionBoundary, Trainer, datasets
+from micrograd_widgets import MLP, DecisionBoundary, Neuron, Trainer, datasets
 from micrograd_widgets.train import default_schedule
 
 
@@ -131,7 +131,7 @@ def test_recording_is_bounded_and_spans_the_run():
     assert np.all(np.diff(meta[:, 0]) > 0)
     # a recorded picture holds the model's signs (128 = score 0)
     w._record_every = 1
-    w._record(trainer.steps_done, 0.0, 1.0)
+    w._record(trainer.steps_done)
     scale = w._recorded_meta[-1][1]
     shot = np.frombuffer(w._recorded[-1], dtype=np.uint8).astype(int) - 128
     expected = np.round(np.clip(trainer.model.predict(w._small_grid) / scale, -1, 1) * 127)
@@ -179,3 +179,93 @@ def test_the_schedule_label_follows_the_schedule():
     assert w.lr_schedule == "0.5^k"
     w._route_message(w, {"type": "set_lr", "value": None}, [])
     assert w.lr_schedule == default_schedule.description
+
+
+def replies(widget):
+    """The custom messages the widget sends to its views."""
+    sent = []
+    widget.send = lambda content, buffers=None: sent.append(content)
+    return sent
+
+
+def test_every_set_lr_is_answered_with_the_rate_python_holds_and_shown_at_once():
+    trainer, w = make()
+    answers = replies(w)
+    trainer.run(2)
+    w._route_message(w, {"type": "set_lr", "value": 0.05}, [])
+    assert w.next_lr == 0.05  # the panel names the next step's rate before any step
+    assert w.metrics["lr"] == pytest.approx(default_schedule(1))  # the last step's, labelled so
+    w._route_message(w, {"type": "set_lr", "value": -1}, [])
+    assert "lr must be a finite number > 0" in w.error
+    w._route_message(w, {"type": "set_lr", "value": "fast"}, [])
+    w._route_message(w, {"type": "set_lr", "value": None}, [])
+    assert answers == [
+        {"type": "lr", "value": 0.05},
+        {"type": "lr", "value": 0.05},  # -1 refused: the box goes back to 0.05
+        {"type": "lr", "value": 0.05},
+        {"type": "lr", "value": None},  # the schedule
+    ]
+    assert w.next_lr == pytest.approx(default_schedule(2))
+
+
+def test_after_a_wrecking_step_the_panel_describes_the_picture():
+    """lr 1e6: the step's own metrics (before its update) say 100 %; the picture is wrecked."""
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(64, noise=0.1, seed=0))
+    w = DecisionBoundary(trainer, resolution=20)
+    trainer.run(60)
+    trainer.lr = 1e6
+    trainer.step()
+    w._throttle.flush()
+    assert w.metrics["accuracy"] == 1.0  # measured before the update
+    now = trainer.evaluate()
+    assert w.current["accuracy"] == now["accuracy"] < 0.9
+    assert w.current["loss"] == pytest.approx(now["loss"]) and now["loss"] > 1e3
+    scores = trainer.model.predict(trainer.X)
+    assert now["accuracy"] == np.mean((scores > 0) == (trainer.y > 0))
+
+
+def test_a_boundary_made_after_training_records_from_that_step_and_says_so():
+    trainer = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0))
+    trainer.run(20)
+    w = DecisionBoundary(trainer, resolution=10)
+    assert w.recording_start == 20
+    meta = np.frombuffer(w.recording_meta, dtype=np.float32).reshape(-1, 4)
+    assert meta[:, 0].tolist() == [20]
+    now = trainer.evaluate()
+    assert meta[0, 2] == pytest.approx(now["loss"], rel=1e-6)
+    assert meta[0, 3] == pytest.approx(now["accuracy"])
+    trainer.run(2)
+    w._sync_recording()
+    meta = np.frombuffer(w.recording_meta, dtype=np.float32).reshape(-1, 4)
+    assert meta[:, 0].tolist() == [20, 21, 22]
+    trainer.reset()
+    assert w.recording_start == 0
+
+
+def test_recorded_frames_carry_the_loss_and_accuracy_at_their_own_weights():
+    trainer, w = make()
+    first = np.frombuffer(w.recording_meta, dtype=np.float32).reshape(-1, 4)
+    assert np.all(np.isfinite(first))  # the untrained frame: no NaN label
+    untrained = trainer.evaluate()
+    trainer.run(3)
+    w._sync_recording()
+    meta = np.frombuffer(w.recording_meta, dtype=np.float32).reshape(-1, 4)
+    assert meta[0, 2] == pytest.approx(untrained["loss"], rel=1e-6)
+    assert meta[-1, 2] == pytest.approx(trainer.evaluate()["loss"], rel=1e-6)
+    # step 1's frame shows the weights after step 0: its loss is step 1's pre-update loss
+    assert meta[1, 2] == pytest.approx(trainer.history[1]["loss"], rel=1e-6)
+
+
+def test_a_single_neuron_gets_a_decision_boundary():
+    data = datasets.moons(32, seed=0)
+    trainer = Trainer(Neuron(2, activation="tanh", seed=0), data.X, data.y, lr=0.1)
+    w = DecisionBoundary(trainer, resolution=12)
+    trainer.run(3)
+    frame = np.frombuffer(w.frame, dtype=np.float32)
+    np.testing.assert_allclose(frame, trainer.model.predict(w._grid), rtol=1e-6)
+    assert w.step == 3 and w.current["accuracy"] is not None
+
+
+def test_an_empty_dataset_never_reaches_the_boundary():
+    with pytest.raises(ValueError, match="X is empty"):
+        Trainer(MLP(2, [3, 1], seed=0), np.zeros((0, 2)), np.zeros(0))

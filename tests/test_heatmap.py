@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from micrograd_widgets import MLP, GradientHeatmap, Trainer, Value, datasets
+from micrograd_widgets import MLP, GradientHeatmap, Layer, Neuron, Trainer, Value, datasets
 
 
 def floats(data):
@@ -47,22 +47,86 @@ def test_last_update_is_minus_lr_times_grad():
 
 
 @pytest.mark.parametrize("regularization", ["l2", "l1", None])
-def test_dead_relu_neurons_are_marked_despite_regularization(regularization):
+def test_dead_relu_neurons_are_marked_at_once_despite_regularization(regularization):
     trainer = trainer_with_a_dead_neuron(regularization=regularization)
-    h = GradientHeatmap(trainer, dead_window=3)
-    trainer.run(2)
-    h._throttle.flush()
-    assert not np.frombuffer(h.dead, dtype=np.uint8).any()  # not yet: 2 < dead_window
-    trainer.run(1)
-    h._throttle.flush()
+    h = GradientHeatmap(trainer)
     dead = np.frombuffer(h.dead, dtype=np.uint8)
     assert dead.shape == (4 + 3 + 1,)
-    assert dead[1] == 1  # layers.0.neurons.1
-    # every neuron marked dead really never fires on the data
+    assert dead[1] == 1  # layers.0.neurons.1, before any step: its weights say so
+    trainer.run(3)
+    h._throttle.flush()
+    dead = np.frombuffer(h.dead, dtype=np.uint8)
+    # every neuron marked dead really never fires on the data, and every other one does
     for i, neuron in enumerate(trainer.model.layers[0].neurons):
         pre = trainer.X @ np.array([w.data for w in neuron.w]) + neuron.b.data
         assert bool(dead[i]) == bool(np.all(pre <= 0))
     assert dead[-1] == 0  # the linear output is never "dead"
+    assert "pre-activation ≤ 0 for every training point" in h.dead_note
+
+
+def value_preactivations(model, X):
+    """Each ReLU layer's pre-activations w·x + b, by the Value engine (the reference)."""
+    columns, inputs = [], [list(row) for row in X.tolist()]
+    for layer in model.layers:
+        pre = [[(sum((w * x for w, x in zip(n.w, row)), n.b)).data for n in layer.neurons]
+               for row in inputs]  # fmt: skip
+        columns.append(np.array(pre))
+        inputs = [[max(z, 0.0) if layer.activation == "relu" else z for z in row] for row in pre]
+    return columns
+
+
+def test_the_issue_case_marks_the_neurons_that_never_fire_4_and_2():
+    """Issue 7: after run(100) the old "no gradient for 10 steps" rule marked 12 and 11."""
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(128, noise=0.1, seed=0))
+    h = GradientHeatmap(trainer)
+    trainer.run(100)
+    h._throttle.flush()
+    dead = np.frombuffer(h.dead, dtype=np.uint8).astype(bool)
+    reference = value_preactivations(trainer.model, trainer.X)
+    for pre, column in zip(trainer.model.preactivations(trainer.X), reference):
+        np.testing.assert_allclose(pre, column, rtol=1e-12, atol=1e-12)
+    never_fire = [np.flatnonzero(np.all(column <= 0, axis=0)) for column in reference[:2]]
+    assert [len(n) for n in never_fire] == [4, 2]
+    assert np.flatnonzero(dead[:16]).tolist() == never_fire[0].tolist()
+    assert np.flatnonzero(dead[16:32]).tolist() == never_fire[1].tolist()
+    assert not dead[32:].any()
+
+
+def test_a_bare_model_marks_dead_relus_only_with_data():
+    model = MLP(2, [3, 1], seed=0)
+    neuron = model.layers[0].neurons[2]
+    for p in neuron.w:
+        p.data = 0.0
+    neuron.b.data = -0.5
+    bare = GradientHeatmap(model)
+    assert not np.frombuffer(bare.dead, dtype=np.uint8).any()
+    assert "GradientHeatmap(model, X=X)" in bare.dead_note
+    with_data = GradientHeatmap(model, X=datasets.moons(16, seed=0).X)
+    assert np.frombuffer(with_data.dead, dtype=np.uint8).tolist() == [0, 0, 1, 0]
+    assert with_data.dead_note.startswith("dead ReLU")
+    with pytest.raises(ValueError, match=r"shape \(n, 2\) with n >= 1, got shape \(0, 2\)"):
+        GradientHeatmap(model, X=np.zeros((0, 2)))
+    with pytest.raises(ValueError, match=r"got shape \(4, 3\)"):
+        GradientHeatmap(model, X=np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="X is for a bare model"):
+        GradientHeatmap(Trainer(model, datasets.moons(16, seed=0)), X=np.zeros((4, 2)))
+    tanh = GradientHeatmap(MLP(2, [3, 1], seed=0, activation="tanh"))
+    assert tanh.dead_note == ""  # nothing can die
+
+
+def test_a_neuron_or_a_layer_is_shown_as_one_layer():
+    data = datasets.moons(16, seed=0)
+    neuron = Neuron(2, activation="tanh", seed=0)
+    h = GradientHeatmap(Trainer(neuron, data))
+    assert h.layers == [{"name": "neuron", "nin": 2, "nout": 1, "activation": "tanh"}]
+    assert h.param_names == ["w.0", "w.1", "b"]
+    h.trainer.run(2)
+    np.testing.assert_allclose(floats(h.grads), [p.grad for p in neuron.parameters()], rtol=1e-6)
+    layer = Layer(2, 3, seed=0)
+    bare = GradientHeatmap(layer, X=data.X)
+    assert bare.layers == [{"name": "layer", "nin": 2, "nout": 3, "activation": "relu"}]
+    expected = [bool(np.all(z <= 0)) for z in layer.preactivations(data.X)[0].T]
+    assert np.frombuffer(bare.dead, dtype=np.uint8).astype(bool).tolist() == expected
 
 
 def test_gradient_norms_per_layer_per_step():
@@ -83,7 +147,7 @@ def test_mode_toggle_by_message_and_validation():
     assert "mode must be one of" in h.error and h.mode == "weights"
     with pytest.raises(ValueError, match="mode must be one of"):
         GradientHeatmap(MLP(2, [2, 1], seed=0), mode="gradient")
-    with pytest.raises(TypeError, match="needs a Trainer or an MLP"):
+    with pytest.raises(TypeError, match="needs a Trainer, or an MLP, Layer or Neuron"):
         GradientHeatmap([1, 2])
 
 

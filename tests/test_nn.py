@@ -230,6 +230,45 @@ def test_predict_builds_no_graph_and_checks_its_input():
         model.predict(np.zeros(2))
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "none"])
+def test_a_neuron_and_a_layer_predict_like_their_value_forward_pass(activation):
+    X = np.random.default_rng(1).uniform(-3, 3, size=(30, 3))
+    neuron = Neuron(3, activation=activation, seed=4)
+    assert neuron.nout == 1
+    assert neuron.parameter_matrix().shape == (1, 4)
+    np.testing.assert_allclose(
+        neuron.predict(X), [neuron(list(row)).data for row in X], rtol=0, atol=1e-12
+    )
+    wide, single = Layer(3, 4, activation=activation, seed=4), Layer(3, 1, seed=4)
+    assert wide.predict(X).shape == (30, 4) and single.predict(X).shape == (30,)
+    expected = np.array([[v.data for v in wide(list(row))] for row in X])
+    np.testing.assert_allclose(wide.predict(X), expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match=r"Neuron.predict expects an array of shape \(n, 3\)"):
+        neuron.predict(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="reshape"):
+        wide.predict(np.zeros(3))
+
+
+def test_preactivations_are_each_layers_w_x_plus_b_before_its_activation():
+    model = MLP(2, [5, 4, 1], seed=7)
+    X = np.random.default_rng(2).uniform(-2, 2, size=(25, 2))
+    pre = model.preactivations(X)
+    assert [z.shape for z in pre] == [(25, 5), (25, 4), (25, 1)]
+    for row, x in enumerate(X.tolist()):
+        inputs = x
+        for layer, z in zip(model.layers, pre):
+            acts = [sum((w * xi for w, xi in zip(n.w, inputs)), n.b) for n in layer.neurons]
+            np.testing.assert_allclose(z[row], [a.data for a in acts], rtol=0, atol=1e-12)
+            inputs = [a.relu() if layer.activation == "relu" else a for a in acts]
+    np.testing.assert_allclose(pre[-1][:, 0], model.predict(X), rtol=0, atol=1e-12)  # linear out
+    neuron = Neuron(2, seed=1)
+    [z] = neuron.preactivations(X)
+    np.testing.assert_allclose(np.maximum(z[:, 0], 0), neuron.predict(X), rtol=0, atol=1e-12)
+    assert Layer(2, 3, seed=1).preactivations(X)[0].shape == (25, 3)
+    with pytest.raises(ValueError, match=r"preactivations expects an array of shape \(n, 2\)"):
+        model.preactivations(np.zeros((3, 4)))
+
+
 def test_sgd_steps_reduce_the_seed_loss():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(32, 2))

@@ -1,5 +1,7 @@
 import gc
 import math
+import os
+import signal
 import statistics
 import threading
 import time
@@ -135,6 +137,28 @@ def test_bad_arguments_are_explained():
         Trainer(model, data).run(-1)
 
 
+def test_an_empty_dataset_is_refused_up_front():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"X is empty \(shape \(0, 2\)\): training needs at least"):
+        Trainer(model, np.zeros((0, 2)), np.zeros(0))
+    nothing = np.zeros((0, 2))
+    empty = datasets.Dataset(nothing, np.zeros(0), nothing, np.zeros(0), "empty", 2)
+    with pytest.raises(ValueError, match="X is empty"):
+        Trainer(model, empty)
+
+
+def test_a_single_neuron_or_layer_trains_and_predicts():
+    from micrograd_widgets import Layer, Neuron
+
+    data = datasets.moons(32, seed=0)
+    for model in (Neuron(2, activation="tanh", seed=0), Layer(2, 1, activation="tanh", seed=0)):
+        trainer = Trainer(model, data, lr=0.1)
+        trainer.run(3)
+        scores = model.predict(data.X)
+        assert scores.shape == (32,)
+        np.testing.assert_allclose(scores, [model(list(row)).data for row in data.X], rtol=1e-12)
+
+
 def test_divergence_stops_training_with_a_clear_message():
     trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(64, seed=0), lr=100.0)
     with pytest.warns(RuntimeWarning, match="Training diverged at step"):
@@ -153,6 +177,15 @@ def test_divergence_stops_training_with_a_clear_message():
     assert trainer.status == "diverged"
     trainer.reset()
     assert trainer.status == "idle" and trainer.steps_done == 0 and len(trainer.history) == 0
+
+
+def test_the_divergence_warning_points_at_the_callers_line():
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(64, seed=0), lr=100.0)
+    with pytest.warns(RuntimeWarning, match="Training diverged") as caught:
+        trainer.run(20)  # the line the warning must name
+    assert caught[0].filename == __file__
+    with open(__file__) as source:
+        assert "trainer.run(20)" in source.read().splitlines()[caught[0].lineno - 1]
 
 
 def test_nan_loss_is_divergence():
@@ -200,11 +233,41 @@ def test_keyboard_interrupt_in_run_leaves_a_consistent_model():
             raise KeyboardInterrupt
 
     trainer._observers.append(interrupt)  # _notify swallows Exception, not KeyboardInterrupt
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="stopped after step 2: the model is as after"):
         trainer.run(10)
     assert trainer.steps_done == 2 and len(trainer.history) == 2
     assert trainer.status == "stopped"
     assert not trainer.lock._is_owned()
+
+
+def test_an_interrupt_during_run_lets_the_step_finish_and_says_where_it_stopped():
+    trainer = tiny()
+    reference = tiny()
+
+    def interrupt(event, times=1):
+        if event.kind == "step" and event.record["step"] == 2:
+            for _ in range(times):
+                os.kill(os.getpid(), signal.SIGINT)  # what "Interrupt kernel" sends
+
+    trainer.observe(interrupt)
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt) as info:
+        trainer.run(10)
+    assert str(info.value) == (
+        "Trainer.run stopped after step 3: the model is as after that step "
+        "(run() or start() goes on from there)"
+    )
+    assert info.value.__suppress_context__ and info.value.__cause__ is None
+    assert signal.getsignal(signal.SIGINT) is handler  # put back
+    reference.run(3)
+    assert [p.data for p in trainer.parameters] == [p.data for p in reference.parameters]
+    assert trainer.status == "stopped" and len(trainer.history) == 3
+
+    twice = tiny()
+    twice.observe(lambda event: interrupt(event, times=2))
+    with pytest.raises(KeyboardInterrupt, match="interrupted twice"):
+        twice.run(10)
+    assert signal.getsignal(signal.SIGINT) is handler
 
 
 # ---- background training ---------------------------------------------------------------------
@@ -371,3 +434,60 @@ def test_a_multi_output_model_is_refused_with_a_clear_error():
     data = datasets.moons(16, seed=0)
     with pytest.raises(ValueError, match=r"one output .* got a model with 2 outputs"):
         Trainer(MLP(2, [3, 2], seed=0), data)
+
+
+def test_interrupting_run_in_a_real_kernel_gives_one_short_line():
+    """ipykernel's "Interrupt kernel" during trainer.run(): a short KeyboardInterrupt saying where
+    it stopped, not a traceback wall through the engine, and the model as after that step."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=60)
+    try:
+        setup = (
+            "from micrograd_widgets import MLP, Trainer, datasets\n"
+            "data = datasets.moons(64, noise=0.1, seed=0)\n"
+            "trainer = Trainer(MLP(2, [8, 8, 1], seed=1), data)\n"
+            "trainer.observe(lambda e: print('training', flush=True)\n"
+            "                if e.kind == 'step' and e.record['step'] == 3 else None)\n"
+        )
+        assert client.execute_interactive(setup, timeout=60)["content"]["status"] == "ok"
+        msg_id = client.execute("trainer.run(100_000)")
+        error, printed = None, ""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            msg = client.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream" and "training" in content["text"] and not printed:
+                printed = content["text"]
+                time.sleep(0.5)  # let it train a few more steps, then interrupt mid-run
+                manager.interrupt_kernel()
+            elif kind == "error":
+                error = content
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+        assert printed and error is not None
+        assert error["ename"] == "KeyboardInterrupt"
+        assert error["evalue"].startswith("Trainer.run stopped after step ")
+        assert "the model is as after that step" in error["evalue"]
+        traceback = "\n".join(error["traceback"])
+        assert len(traceback) < 2000, traceback  # a few lines, not the engine's internals
+        assert "engine.py" not in traceback
+        check = (
+            "replay = Trainer(MLP(2, [8, 8, 1], seed=1), data)\n"
+            "replay.run(trainer.steps_done)\n"
+            "print(trainer.steps_done, len(trainer.history), trainer.status,\n"
+            "      [p.data for p in trainer.parameters] == [p.data for p in replay.parameters])\n"
+        )
+        out = []
+        client.execute_interactive(
+            check, timeout=120, output_hook=lambda m: out.append(m["content"].get("text", ""))
+        )
+        steps, history, status, same = "".join(out).split()
+        stopped_at = int(error["evalue"].split("after step ")[1].split(":")[0])
+        assert int(steps) == int(history) == stopped_at >= 4
+        assert (status, same) == ("stopped", "True")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

@@ -1,10 +1,20 @@
 """_trainer_widget: what DecisionBoundary and GradientHeatmap share (TrainerWidget)."""
 
+import types
+
 import numpy as np
 import pytest
 from helpers import wait_for
 
-from micrograd_widgets import MLP, DecisionBoundary, GradientHeatmap, Trainer, datasets
+import micrograd_widgets
+from micrograd_widgets import (
+    MLP,
+    DecisionBoundary,
+    GradientHeatmap,
+    Trainer,
+    _trainer_widget,
+    datasets,
+)
 from micrograd_widgets._trainer_widget import MAX_CURVE_POINTS, TrainerWidget, downsample_rows
 
 
@@ -98,3 +108,170 @@ def test_a_bad_max_fps_is_refused_before_the_widget_exists(monkeypatch):
     with pytest.raises(ValueError, match="max_fps must be in"):
         GradientHeatmap(trainer, max_fps=31)
     assert opened == [] and trainer._observers == []
+
+
+# ---- lifetime: views, orphan trainers, one trainer per model, stop_all ---------------------------
+
+
+def view(widget, event, view_id):
+    """What the view shell sends when a view renders or is removed."""
+    widget._route_message(widget, {"type": "view", "event": event, "view": view_id}, [])
+
+
+@pytest.fixture
+def notebook_names(monkeypatch):
+    """A stand-in for the notebook's namespace (IPython's user_ns)."""
+    names = {}
+    monkeypatch.setattr(_trainer_widget, "_user_namespace", lambda: names)
+    return names
+
+
+def test_views_are_tracked_and_lifecycle_messages_leave_the_banner_alone():
+    trainer = tiny()
+    widget = DecisionBoundary(trainer, resolution=5)
+    assert widget.live_views == frozenset() and not widget.ever_viewed
+    widget.error = "ValueError: an earlier failure"
+    view(widget, "attached", "a")
+    view(widget, "attached", "b")
+    assert widget.live_views == {"a", "b"} and widget.ever_viewed
+    view(widget, "detached", "a")
+    view(widget, "detached", "never-seen")  # e.g. from before a page reload: ignored
+    assert widget.live_views == {"b"}
+    assert widget.error == "ValueError: an earlier failure"  # not a user action
+    widget._route_message(widget, {"type": "view", "event": "shown"}, [])
+    assert "attached" in widget.error
+
+
+def test_a_widget_without_views_computes_nothing_and_a_returning_view_gets_a_fresh_frame(
+    notebook_names,
+):
+    notebook_names["trainer"] = trainer = tiny()
+    widget = DecisionBoundary(trainer, resolution=5)
+    view(widget, "attached", "v1")
+    trainer.run(2)
+    assert widget.step == 2 and len(trainer._observers) == 1
+    view(widget, "detached", "v1")  # its cell was re-run or cleared
+    assert trainer._observers == [] and not widget.subscribed
+    sent = widget.frames_sent
+    trainer.run(3)
+    assert widget.frames_sent == sent and widget.step == 2  # computed nothing
+    view(widget, "attached", "v2")  # shown again (e.g. `widget` in a new cell)
+    assert widget.subscribed and len(trainer._observers) == 1
+    assert widget.step == 5 and widget.frames_sent == sent + 1  # a fresh frame at once
+    trainer.run(1)
+    assert widget.step == 6
+
+
+def test_rerunning_a_widget_cell_leaves_observers_only_for_visible_widgets(notebook_names):
+    """`db = DecisionBoundary(trainer); db` run three times, a heatmap beside it."""
+    notebook_names["trainer"] = trainer = tiny()
+    heatmap = GradientHeatmap(trainer)
+    view(heatmap, "attached", "h")
+    for run in range(3):
+        if run:
+            view(notebook_names["db"], "detached", f"db{run - 1}")  # the re-run clears the output
+        notebook_names["db"] = db = DecisionBoundary(trainer, resolution=5)
+        view(db, "attached", f"db{run}")
+    assert len(trainer._observers) == 2  # the visible boundary and the heatmap
+    trainer.run(1)
+    assert db.step == heatmap.step == 1
+
+
+def test_an_unseen_unnamed_trainer_stops_and_its_widgets_say_why(notebook_names):
+    notebook_names["trainer"] = trainer = tiny()
+    boundary = DecisionBoundary(trainer, resolution=5)
+    heatmap = GradientHeatmap(trainer)
+    view(boundary, "attached", "b")
+    view(heatmap, "attached", "h")
+    trainer.start()
+    view(boundary, "detached", "b")
+    assert trainer.is_running  # the heatmap still shows it
+    del notebook_names["trainer"]  # the cell rebinds the name to a new trainer
+    view(heatmap, "detached", "h")
+    assert not trainer.is_running and trainer.status == "stopped"
+    assert trainer.message == _trainer_widget.ORPHAN_MESSAGE
+    view(boundary, "attached", "b2")  # a view coming back shows why it stopped
+    assert boundary.status == "stopped" and boundary.message == _trainer_widget.ORPHAN_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        lambda t: t,
+        lambda t: [1, t],
+        lambda t: (t,),
+        lambda t: {"mine": t},
+        lambda t: {t},
+        lambda t: types.SimpleNamespace(trainer=t),
+    ],
+    ids=["name", "list", "tuple", "dict", "set", "attribute"],
+)
+def test_a_named_trainer_keeps_training_without_views(notebook_names, holder):
+    trainer = tiny()
+    notebook_names["kept"] = holder(trainer)
+    widget = DecisionBoundary(trainer, resolution=5)
+    view(widget, "attached", "v")
+    trainer.start()
+    view(widget, "detached", "v")
+    assert trainer.is_running and not widget.subscribed
+    notebook_names.clear()
+    _trainer_widget._stop_orphans_after_cell()  # the check after every cell
+    assert not trainer.is_running and trainer.message == _trainer_widget.ORPHAN_MESSAGE
+
+
+def test_history_names_do_not_keep_a_trainer(notebook_names):
+    trainer = tiny()
+    widget = DecisionBoundary(trainer, resolution=5)
+    notebook_names.update({"_": widget, "_7": trainer, "Out": {7: trainer}, "__": trainer})
+    assert not _trainer_widget.trainer_is_named(trainer)
+    notebook_names["w"] = widget  # a widget named by the user carries its trainer
+    assert _trainer_widget.trainer_is_named(trainer)
+
+
+def test_a_trainer_never_shown_or_outside_a_notebook_is_not_touched(notebook_names, monkeypatch):
+    trainer = tiny()
+    DecisionBoundary(trainer, resolution=5)  # made, never displayed
+    trainer.start()
+    _trainer_widget._stop_orphans_after_cell()
+    assert trainer.is_running
+    trainer.stop()
+    monkeypatch.setattr(_trainer_widget, "_user_namespace", lambda: None)  # plain Python
+    assert _trainer_widget.trainer_is_named(tiny())
+
+
+def test_closing_a_widget_stops_an_unseen_unnamed_trainer_behind_the_others(notebook_names):
+    trainer = tiny()
+    shown, hidden = DecisionBoundary(trainer, resolution=5), GradientHeatmap(trainer)
+    view(shown, "attached", "s")
+    trainer.start()
+    hidden.close()
+    assert trainer.is_running  # the other widget is on screen
+    view(shown, "detached", "s")
+    assert not trainer.is_running
+
+
+def test_a_new_trainer_for_the_same_model_stops_the_older_one():
+    older = tiny()
+    widget = DecisionBoundary(older, resolution=5)
+    older.start()
+    newer = Trainer(older.model, datasets.moons(16, seed=0))
+    assert not older.is_running and older.status == "stopped"
+    assert "a new Trainer was made for this model" in older.message
+    assert widget.status == "stopped" and "new Trainer" in widget.message
+    other = tiny()  # a different model: untouched
+    other.start()
+    Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0))
+    assert other.is_running
+    other.stop()
+    assert newer.status == "idle"
+
+
+def test_stop_all_stops_every_background_trainer():
+    trainers = [tiny() for _ in range(3)]
+    for t in trainers[:2]:
+        t.start()
+    assert micrograd_widgets.stop_all() == 2
+    assert not any(t.is_running for t in trainers)
+    assert [t.status for t in trainers] == ["stopped", "stopped", "idle"]
+    assert trainers[0].message == "Stopped by stop_all()."
+    assert "stop_all" in micrograd_widgets.__all__

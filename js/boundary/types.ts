@@ -19,7 +19,9 @@ export interface BoundaryState {
   test_points: DataView | null;
   test_labels: DataView | null;
   step: number;
-  metrics: Metrics;
+  metrics: Metrics; // the last step's, measured before its update
+  current: { loss?: number | null; accuracy?: number | null }; // at the current weights
+  next_lr: number | null; // the rate the next step will use
   curves: DataView | null; // float32 rows: step, loss, accuracy, test loss, test accuracy
   status: string;
   message: string;
@@ -28,5 +30,6 @@ export interface BoundaryState {
   recording: DataView | null; // uint8 grids, see decodeRecording
   recording_meta: DataView | null;
   recording_resolution: number;
+  recording_start: number; // the step the recording starts at
   error: string;
 }

@@ -1,5 +1,5 @@
 // The boundary view in jsdom (no canvas drawing there): controls and clicks become messages,
-// and Python's message is shown as text.
+// Python's numbers are shown as text, and what needs Python stops once the kernel is gone.
 import { describe, expect, it } from "vitest";
 import { renderView } from "../shared/testing";
 import type { BoundaryState } from "./types";
@@ -16,16 +16,29 @@ const state = (): BoundaryState => ({
   test_labels: null,
   step: 3,
   metrics: { loss: 0.5, accuracy: 0.75, lr: 0.9 },
+  current: { loss: 0.25, accuracy: 1 },
+  next_lr: 0.88,
   curves: null,
   status: "paused",
   message: "",
   lr: null,
   lr_schedule: "1 − 0.9·k/100",
-  recording: null,
-  recording_meta: null,
+  // two recorded 2 × 2 frames: the first with NaN metrics (as an older widget recorded it)
+  recording: new DataView(new Uint8Array([255, 1, 255, 1, 1, 255, 1, 255]).buffer),
+  recording_meta: new DataView(new Float32Array([0, 1, Number.NaN, Number.NaN, 2, 1, 0.4, 0.9]).buffer),
   recording_resolution: 2,
+  recording_start: 0,
   error: "",
 });
+
+const buttonNamed = (el: HTMLElement, text: string) =>
+  [...el.querySelectorAll("button")].find((b) => b.textContent === text)!;
+
+function scrubTo(el: HTMLElement, index: number) {
+  const slider = el.querySelector(".mgw-boundary-slider") as HTMLInputElement;
+  slider.value = String(index);
+  slider.dispatchEvent(new Event("input"));
+}
 
 describe("boundary view", () => {
   it("sends clicks as add_point / remove_point in data coordinates", () => {
@@ -42,6 +55,14 @@ describe("boundary view", () => {
     ]);
   });
 
+  it("maps clicks on a shrunk canvas (a narrow window) to the same data coordinates", () => {
+    const { model, el } = renderView(view, state());
+    const canvas = el.querySelector("canvas.mgw-boundary-canvas") as HTMLCanvasElement;
+    canvas.getBoundingClientRect = () => ({ left: 10, top: 0, width: 180, height: 180 }) as DOMRect;
+    canvas.dispatchEvent(new MouseEvent("click", { clientX: 10 + 45, clientY: 45 }));
+    expect(model.sent).toEqual([{ type: "add_point", x: 1, y: 1.5, label: 1 }]);
+  });
+
   it("maps buttons to messages and shows state as data attributes", () => {
     const { model, el } = renderView(view, state());
     const root = el.querySelector(".mgw-boundary") as HTMLElement;
@@ -50,6 +71,127 @@ describe("boundary view", () => {
     expect(root.dataset.framesDrawn).toBe("1");
     for (const b of el.querySelectorAll("button")) b.click();
     expect(model.sent.map((m) => m.type)).toEqual(["play", "step", "reset"]); // pause is disabled
+  });
+
+  it("Play, Step, Reset and a click on the plane return a scrubbed view to live", () => {
+    const { el, frames } = renderView(view, state());
+    const root = el.querySelector(".mgw-boundary") as HTMLElement;
+    const canvas = el.querySelector("canvas.mgw-boundary-canvas") as HTMLCanvasElement;
+    canvas.getBoundingClientRect = () => ({ left: 0, top: 0, width: 360, height: 360 }) as DOMRect;
+    const actionsToTry: (() => void)[] = [
+      () => buttonNamed(el, "▶ Play").click(),
+      () => buttonNamed(el, "Step").click(),
+      () => buttonNamed(el, "Reset").click(),
+      () => canvas.dispatchEvent(new MouseEvent("click", { clientX: 90, clientY: 90 })),
+    ];
+    for (const act of actionsToTry) {
+      scrubTo(el, 1);
+      frames.run();
+      expect(root.dataset.scrubStep).toBe("2");
+      act();
+      frames.run();
+      expect(root.dataset.scrubStep).toBeUndefined();
+      expect((el.querySelector(".mgw-boundary-slider") as HTMLInputElement).value).toBe("2");
+    }
+  });
+
+  it("labels a recorded frame without NaN, and says where a late recording starts", () => {
+    const { model, el, frames } = renderView(view, state());
+    scrubTo(el, 0);
+    frames.run();
+    const label = el.querySelector(".mgw-boundary-scrub .mgw-mono") as HTMLElement;
+    expect(label.textContent).toBe("step 0 · loss – · accuracy –");
+    scrubTo(el, 1);
+    frames.run();
+    expect(label.textContent).toBe("step 2 · loss 0.4 · accuracy 90.0%");
+    // while a replay shows, the panel describes that picture, not the live model
+    const panel = el.querySelector(".mgw-boundary-metrics") as HTMLElement;
+    expect(panel.textContent!.split("\n")[0]).toBe("picture: step 2 (replay): loss 0.4 · accuracy 90.0%");
+    const note = el.querySelector(".mgw-boundary-recording-note") as HTMLElement;
+    expect(note.hidden).toBe(true);
+    model.set("recording_start", 20);
+    frames.run();
+    expect(note.hidden).toBe(false);
+    expect(note.textContent).toBe("Recording starts at step 20: earlier steps have curves only.");
+  });
+
+  it("shows the numbers at the current weights beside the last step's, and the next rate", () => {
+    const { el } = renderView(view, state());
+    const panel = (el.querySelector(".mgw-boundary-metrics") as HTMLElement).textContent!;
+    expect(panel.split("\n")).toEqual([
+      "now: loss 0.25 · accuracy 100.0%",
+      "step 2, before its update: loss 0.5 · accuracy 75.0%",
+      "next step's learning rate 0.88 (schedule 1 − 0.9·k/100)",
+      "1 training points",
+    ]);
+  });
+
+  it("keeps the learning-rate box pending until Python answers, then shows what Python holds", () => {
+    const { model, el, frames } = renderView(view, state());
+    const root = el.querySelector(".mgw-boundary") as HTMLElement;
+    const box = el.querySelector(".mgw-boundary-lr") as HTMLInputElement;
+    box.value = "-1";
+    box.dispatchEvent(new Event("change"));
+    expect(model.sent).toEqual([{ type: "set_lr", value: -1 }]);
+    frames.run();
+    expect([root.dataset.lrPending, box.classList.contains("mgw-pending")]).toEqual(["true", true]);
+    model.set("step", 4); // a frame while waiting does not overwrite what the user typed
+    frames.run();
+    expect(box.value).toBe("-1");
+    model.emit("msg:custom", { type: "lr", value: null }); // refused: Python kept the schedule
+    frames.run();
+    expect([box.value, root.dataset.lrPending, box.classList.contains("mgw-pending")]).toEqual(["", "false", false]);
+    box.value = "0.05";
+    box.dispatchEvent(new Event("change"));
+    model.emit("msg:custom", { type: "lr", value: 0.05 });
+    model.update({ lr: 0.05, next_lr: 0.05 });
+    frames.run();
+    expect(box.value).toBe("0.05");
+    expect(root.dataset.nextLr).toBe("0.05");
+  });
+
+  it("has a legend for training and test points, and a log scale for the loss", () => {
+    const { model, el, frames } = renderView(view, state());
+    const root = el.querySelector(".mgw-boundary") as HTMLElement;
+    const keys = [...el.querySelectorAll(".mgw-boundary-key")] as HTMLElement[];
+    expect(keys.map((k) => k.textContent)).toEqual([
+      "training points",
+      "test points",
+      "+1 −1 (colour: the model's score)",
+      "score 0",
+    ]);
+    expect(keys[1].hidden).toBe(true); // no test split
+    model.update({
+      test_points: new DataView(new Float32Array([2, 1]).buffer),
+      test_labels: new DataView(new Int8Array([-1]).buffer),
+    });
+    frames.run();
+    expect(keys[1].hidden).toBe(false);
+    const log = buttonNamed(el, "log scale");
+    expect(root.dataset.lossScale).toBe("linear");
+    log.click();
+    frames.run();
+    expect([root.dataset.lossScale, log.getAttribute("aria-pressed")]).toEqual(["log", "true"]);
+  });
+
+  it("once the kernel is gone: no running claim, controls off, scrubbing still works", () => {
+    const { model, el, frames } = renderView(view, { ...state(), status: "running" });
+    const root = el.querySelector(".mgw-boundary") as HTMLElement;
+    model.emit("comm_live_update");
+    frames.run();
+    expect(root.dataset.kernel).toBe("lost");
+    expect(el.querySelector(".mgw-boundary-status")!.textContent).toBe("no kernel");
+    for (const name of ["▶ Play", "❚❚ Pause", "Step", "Reset", "Remove points"]) {
+      expect(buttonNamed(el, name).disabled).toBe(true);
+    }
+    expect((el.querySelector(".mgw-boundary-lr") as HTMLInputElement).disabled).toBe(true);
+    const canvas = el.querySelector("canvas.mgw-boundary-canvas") as HTMLCanvasElement;
+    canvas.dispatchEvent(new MouseEvent("click", { clientX: 9, clientY: 9 }));
+    expect(model.sent).toEqual([]);
+    scrubTo(el, 0);
+    frames.run();
+    expect(root.dataset.scrubStep).toBe("0");
+    expect(buttonNamed(el, "Live").disabled).toBe(false);
   });
 
   it("shows Python's message as text, never as HTML", () => {
@@ -69,12 +211,13 @@ describe("boundary view", () => {
     expect(root.dataset.step).toBe("3");
     frames.run();
     expect([root.dataset.step, root.dataset.status, root.dataset.framesDrawn]).toEqual(["4", "running", "2"]);
-    const pause = [...el.querySelectorAll("button")].find((b) => b.textContent === "❚❚ Pause")!;
+    const pause = buttonNamed(el, "❚❚ Pause");
     expect(pause.disabled).toBe(false);
 
     model.set("step", 5);
     cleanup();
     expect(model.listenerCount()).toBe(0);
     expect(frames.pending).toBe(0);
+    expect(model.lifecycle.map((m) => m.event)).toEqual(["attached", "detached"]);
   });
 });

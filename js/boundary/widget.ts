@@ -7,7 +7,7 @@ import { drawHeatmap, fitCanvas, zeroContour } from "../shared/canvas";
 import { drawChart } from "../shared/chart";
 import { cssColor, diverging, maxAbs, themePalette } from "../shared/colors";
 import { button, formatNumber, h, showText } from "../shared/dom";
-import { mountView } from "../shared/view";
+import { mountView, NEEDS_KERNEL } from "../shared/view";
 import {
   canvasToData,
   dataToCanvas,
@@ -30,37 +30,69 @@ function byteLength(view: DataView | null): number {
   return view ? view.byteLength : 0;
 }
 
+/** Not available (None from Python, or not a finite number, e.g. NaN from an old recording). */
+function missing(x: number | null | undefined): x is null | undefined {
+  return x == null || !Number.isFinite(x);
+}
+
 function percent(x: number | null | undefined): string {
-  return x == null ? "–" : `${(x * 100).toFixed(1)}%`;
+  return missing(x) ? "–" : `${(x * 100).toFixed(1)}%`;
 }
 
 function number(x: number | null | undefined): string {
-  return x == null ? "–" : formatNumber(x);
+  return missing(x) ? "–" : formatNumber(x);
 }
 
+const needsKernel = { [NEEDS_KERNEL]: true };
+
 const render: Render<BoundaryState> = ({ model, el }) => {
-  const { root, redraw, onChange, cleanup } = mountView(model, el, { className: "mgw-boundary", draw: drawNow });
+  const shell = mountView(model, el, { className: "mgw-boundary", draw: drawNow });
+  const { root, redraw, onChange, on, cleanup } = shell;
 
   // ---- toolbar ----
   const send = (type: string, payload: object = {}) => sendAction(model, type, payload);
-  const play = button("▶ Play", () => send("play"), { title: "Train in the background" });
-  const pause = button("❚❚ Pause", () => send("pause"), { title: "Pause after the current step" });
-  const stepButton = button("Step", () => send("step"), { title: "One training step" });
-  const reset = button("Reset", () => send("reset"), { title: "Back to the initial weights" });
+  // an action on the model shows the live model: leave a scrubbed-back picture first
+  const act = (type: string) => () => {
+    goLive();
+    send(type);
+  };
+  const play = button("▶ Play", act("play"), { title: "Train in the background", ...needsKernel });
+  const pause = button("❚❚ Pause", () => send("pause"), { title: "Pause after the current step", ...needsKernel });
+  const stepButton = button("Step", act("step"), { title: "One training step", ...needsKernel });
+  const reset = button("Reset", act("reset"), { title: "Back to the initial weights", ...needsKernel });
   const removeMode = button("Remove points", () => {
     removing = !removing;
     removeMode.setAttribute("aria-pressed", String(removing));
-  }, { "aria-pressed": "false", title: "While on, a click removes the nearest point (or alt-click)" });
+  }, { "aria-pressed": "false", title: "While on, a click removes the nearest point (or alt-click)", ...needsKernel });
   const lrInput = h("input", {
     type: "number",
     min: "0",
     step: "any",
     class: "mgw-boundary-lr",
     "aria-label": "learning rate",
+    ...needsKernel,
   });
+  // Python answers every set_lr with the rate it holds ({type: "lr"}): until then the box is
+  // pending, and then it shows that rate, also when the typed one was refused.
+  let lrPending = false;
+  const showLr = (value: number | null) => {
+    lrInput.value = value == null ? "" : String(value);
+  };
   lrInput.addEventListener("change", () => {
     const text = lrInput.value.trim();
+    lrPending = true;
+    lrInput.dataset.pending = "";
+    lrInput.title = "sent: waiting for the kernel";
     send("set_lr", { value: text === "" ? null : Number(text) });
+    redraw();
+  });
+  on("msg:custom", (content: { type?: string; value?: number | null }) => {
+    if (content?.type !== "lr") return;
+    lrPending = false;
+    delete lrInput.dataset.pending;
+    lrInput.title = "";
+    showLr(content.value ?? null);
+    redraw();
   });
   const stepLabel = h("span", { class: "mgw-boundary-step mgw-mono" });
   const statusLabel = h("span", { class: "mgw-muted mgw-boundary-status" });
@@ -79,10 +111,36 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   const canvas = h("canvas", { class: "mgw-boundary-canvas", "aria-label": "decision boundary" });
   const overlay = h("div", { class: "mgw-boundary-overlay", role: "status", hidden: true });
   const plot = h("div", { class: "mgw-boundary-plot" }, [canvas, overlay]);
+  const testKey = h("span", { class: "mgw-boundary-key" }, [h("i", { class: "mgw-boundary-square" }), "test points"]);
+  const legend = h("div", { class: "mgw-boundary-legend mgw-muted" }, [
+    h("span", { class: "mgw-boundary-key" }, [h("i", { class: "mgw-boundary-dot" }), "training points"]),
+    testKey,
+    h("span", { class: "mgw-boundary-key" }, [
+      h("i", { class: "mgw-boundary-swatch", style: `background: ${POSITIVE}` }),
+      "+1 ",
+      h("i", { class: "mgw-boundary-swatch", style: `background: ${NEGATIVE}` }),
+      "−1 (colour: the model's score)",
+    ]),
+    h("span", { class: "mgw-boundary-key" }, [h("i", { class: "mgw-boundary-line" }), "score 0"]),
+  ]);
+  const plotColumn = h("div", { class: "mgw-boundary-plot-column" }, [plot, legend]);
   const lossChart = h("canvas", { class: "mgw-boundary-chart", "aria-label": "loss curve" });
+  let logLoss = false; // this view's choice: one early spike would flatten a linear curve
+  const logToggle = button("log scale", () => {
+    logLoss = !logLoss;
+    logToggle.setAttribute("aria-pressed", String(logLoss));
+    root.dataset.lossScale = logLoss ? "log" : "linear";
+    redraw();
+  }, { "aria-pressed": "false", class: "mgw-button mgw-boundary-log", title: "Loss on a log scale" });
+  root.dataset.lossScale = "linear";
   const accuracyChart = h("canvas", { class: "mgw-boundary-chart", "aria-label": "accuracy curve" });
   const metricsText = h("div", { class: "mgw-boundary-metrics mgw-mono" });
-  const side = h("div", { class: "mgw-boundary-side" }, [lossChart, accuracyChart, metricsText]);
+  const side = h("div", { class: "mgw-boundary-side" }, [
+    h("div", { class: "mgw-boundary-chart-tools" }, [logToggle]),
+    lossChart,
+    accuracyChart,
+    metricsText,
+  ]);
   const slider = h("input", {
     type: "range",
     min: "0",
@@ -92,16 +150,13 @@ const render: Render<BoundaryState> = ({ model, el }) => {
     "aria-label": "scrub through the recorded run",
   });
   const scrubLabel = h("span", { class: "mgw-muted mgw-mono" }, ["live"]);
-  const live = button("Live", () => {
-    scrubIndex = null;
-    slider.value = slider.max;
-    redraw();
-  });
+  const live = button("Live", goLive);
+  const recordingNote = h("div", { class: "mgw-muted mgw-boundary-recording-note", hidden: true });
   const scrub = h("div", { class: "mgw-toolbar mgw-boundary-scrub" }, ["recorded run ", slider, live, scrubLabel]);
   const hint = h("div", { class: "mgw-muted mgw-boundary-hint" }, [
     "click: add a + point · shift-click: add a − point · alt-click or “Remove points”: remove the nearest point",
   ]);
-  root.append(toolbar, h("div", { class: "mgw-boundary-body" }, [plot, side]), scrub, hint);
+  root.append(toolbar, h("div", { class: "mgw-boundary-body" }, [plotColumn, side]), scrub, recordingNote, hint);
 
   // ---- view state (what to draw; the model state lives in Python) ----
   let removing = false;
@@ -113,6 +168,13 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   let curves: Float32Array[] = columns(null, 5); // steps, loss, accuracy, test loss, test accuracy
   let framesDrawn = 0;
   let frameDirty = false;
+
+  /** Show the live picture again (the slider at its end). */
+  function goLive(): void {
+    scrubIndex = null;
+    slider.value = slider.max;
+    redraw();
+  }
 
   const extent = (): Extent => {
     const e = model.get("extent");
@@ -163,7 +225,8 @@ const render: Render<BoundaryState> = ({ model, el }) => {
       { xs: steps, ys: test, color, dashed: true },
     ];
     drawChart(lossChart, CHART_WIDTH, CHART_HEIGHT, curve(loss, testLoss, palette.accent), {
-      title: "loss (dashed: test)",
+      title: logLoss ? "loss, log scale (dashed: test)" : "loss (dashed: test)",
+      yLog: logLoss,
       ...style,
     });
     drawChart(accuracyChart, CHART_WIDTH, CHART_HEIGHT, curve(accuracy, testAccuracy, ACCURACY_COLOR), {
@@ -176,7 +239,9 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   function drawNow(): void {
     const status = model.get("status");
     const metrics = model.get("metrics") ?? {};
+    const current = model.get("current") ?? {};
     const message = model.get("message");
+    const kernelLost = shell.kernelLost();
     if (scrubIndex !== null && scrubIndex < recorded.length) {
       const shot = recorded[scrubIndex];
       const res = model.get("recording_resolution");
@@ -194,29 +259,43 @@ const render: Render<BoundaryState> = ({ model, el }) => {
       delete root.dataset.scrubStep;
     }
     drawCharts();
-    stepLabel.textContent = `step ${model.get("step")}`;
-    statusLabel.textContent = status;
-    const lr = metrics.lr ?? null;
+    const step = model.get("step");
+    stepLabel.textContent = `step ${step}`;
+    statusLabel.textContent = kernelLost ? "no kernel" : status;
     const schedule = model.get("lr_schedule");
+    const lastStep = step - 1;
+    // two sets of numbers, labelled: the model as the picture shows it, and the last step's
+    // metrics, which (as in the seed's loop) are measured before that step's update
+    const replay = scrubIndex !== null && scrubIndex < recorded.length ? recorded[scrubIndex] : null;
     metricsText.textContent =
-      `loss ${number(metrics.loss)} · accuracy ${percent(metrics.accuracy)}\n` +
-      (metrics.test_loss != null || metrics.test_accuracy != null
-        ? `test loss ${number(metrics.test_loss)} · test accuracy ${percent(metrics.test_accuracy)}\n`
+      (replay
+        ? `picture: step ${replay.step} (replay): loss ${number(replay.loss)} · accuracy ${percent(replay.accuracy)}\n`
+        : `now: loss ${number(current.loss)} · accuracy ${percent(current.accuracy)}\n`) +
+      (lastStep >= 0
+        ? `step ${lastStep}, before its update: loss ${number(metrics.loss)} · accuracy ${percent(metrics.accuracy)}\n`
         : "") +
-      `learning rate ${number(lr)}${schedule ? ` (schedule ${schedule})` : ""}\n` +
+      (metrics.test_loss != null || metrics.test_accuracy != null
+        ? `  test loss ${number(metrics.test_loss)} · test accuracy ${percent(metrics.test_accuracy)}\n`
+        : "") +
+      `next step's learning rate ${number(model.get("next_lr"))}${schedule ? ` (schedule ${schedule})` : ""}\n` +
       `${points.count} training points${testPoints.count ? `, ${testPoints.count} test points` : ""}`;
-    if (document.activeElement !== lrInput) {
-      const constant = model.get("lr");
-      lrInput.value = constant == null ? "" : String(constant);
+    if (document.activeElement !== lrInput && !lrPending) {
+      showLr(model.get("lr"));
       lrInput.placeholder = schedule ? "schedule" : "";
     }
+    lrInput.classList.toggle("mgw-pending", lrPending);
+    testKey.hidden = testPoints.count === 0;
+    const start = model.get("recording_start");
+    showText(recordingNote, start > 0 ? `Recording starts at step ${start}: earlier steps have curves only.` : "");
     showText(overlay, message);
     canvas.classList.toggle("mgw-boundary-dimmed", message !== "");
     play.disabled = status === "running" || status === "diverged";
     pause.disabled = status !== "running";
     stepButton.disabled = status === "diverged";
     Object.assign(root.dataset, {
-      step: String(model.get("step")),
+      step: String(step),
+      nextLr: String(model.get("next_lr")),
+      lrPending: String(lrPending),
       framesDrawn: String(framesDrawn),
       status,
       message,
@@ -257,6 +336,8 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   });
 
   canvas.addEventListener("click", (event: MouseEvent) => {
+    if (shell.kernelLost()) return; // points live in Python
+    goLive(); // the point lands in the live data: show it
     const box = canvas.getBoundingClientRect();
     const [x, y] = canvasToData(
       extent(),
@@ -273,7 +354,10 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   onChange(["points", "labels", "test_points", "test_labels"], readPoints);
   onChange(["recording", "recording_meta", "recording_resolution"], readRecording);
   onChange(["curves"], readCurves);
-  onChange(["step", "metrics", "status", "message", "lr", "lr_schedule", "extent"], redraw);
+  onChange(
+    ["step", "metrics", "current", "next_lr", "status", "message", "lr", "lr_schedule", "extent", "recording_start"],
+    redraw,
+  );
   readCurves();
   readPoints();
   readRecording();

@@ -5,7 +5,7 @@ import { sendAction, type Render } from "../shared/anywidget";
 import { toFloat64 } from "../shared/binary";
 import { cssColor, diverging, maxAbs } from "../shared/colors";
 import { button, formatCount, formatNumber, h, showText } from "../shared/dom";
-import { mountView } from "../shared/view";
+import { mountView, NEEDS_KERNEL } from "../shared/view";
 import { detailContent } from "./details";
 import { download, standaloneSvg } from "./export";
 import { fitZoom, outputScroll, readableZoom } from "./framing";
@@ -20,9 +20,16 @@ const MAX_ZOOM = 4;
 const render: Render<GraphState> = ({ model, el }) => {
   const { root, redraw, onChange, on, cleanup } = mountView(model, el, { className: "mgw-graph", draw: drawNow });
   root.dataset.layoutCount = root.dataset.numbersCount = "0";
-  const stepButton = button("Step", () => sendAction(model, "step"), { title: "Apply the next node's chain rule" });
-  const runButton = button("Run", () => sendAction(model, "run"), { title: "Apply all remaining steps" });
-  const resetButton = button("Reset grads", () => sendAction(model, "reset"), { title: "Set every grad to 0" });
+  const needsKernel = { [NEEDS_KERNEL]: true }; // the view shell turns these off without a kernel
+  const stepButton = button("Step", () => sendAction(model, "step"), {
+    title: "Apply the next node's chain rule",
+    ...needsKernel,
+  });
+  const runButton = button("Run", () => sendAction(model, "run"), { title: "Apply all remaining steps", ...needsKernel });
+  const resetButton = button("Reset grads", () => sendAction(model, "reset"), {
+    title: "Set every grad to 0",
+    ...needsKernel,
+  });
   const zoomBy = (factor: number) => {
     autoFramed = false;
     setZoom(zoom * factor);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnLabel, geometry, hitCell, layerOffsets, neuronOffsets } from "./layout";
+import { columnLabel, geometry, hitCell, LABEL_GAP, labelledColumns, layerOffsets, neuronOffsets } from "./layout";
 import type { LayerInfo } from "./types";
 
 const layers: LayerInfo[] = [
@@ -28,5 +28,22 @@ describe("layout", () => {
   it("labels the bias column b", () => {
     expect(columnLabel(0, 3)).toBe("w0");
     expect(columnLabel(2, 3)).toBe("b");
+  });
+  it("labels columns sparsely enough that no two labels touch, always keeping b", () => {
+    const width = (text: string) => text.length * 5.5; // ~9px sans-serif
+    for (const nin of [1, 2, 16, 32, 33, 64, 100, 200]) {
+      const g = geometry({ name: "l", nin, nout: 4, activation: "relu" });
+      const columns = labelledColumns(g, width);
+      expect(columns[0]).toBe(0);
+      expect(columns[columns.length - 1]).toBe(nin); // the bias
+      for (let i = 1; i < columns.length; i++) {
+        const [a, b] = [columns[i - 1], columns[i]];
+        const room = (b - a) * g.cell - (width(columnLabel(a, g.cols)) + width(columnLabel(b, g.cols))) / 2;
+        expect(room).toBeGreaterThanOrEqual(LABEL_GAP);
+      }
+    }
+    // the seed's 17 columns at 16 px: every other one ("w14" is 16.5 px wide)
+    expect(labelledColumns(geometry(layers[1]), width)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16]);
+    expect(labelledColumns(geometry(layers[0]), width)).toEqual([0, 1, 2]);
   });
 });

@@ -57,3 +57,25 @@ export function hitCell(g: MatrixGeometry, x: number, y: number): [number, numbe
 export function columnLabel(col: number, cols: number): string {
   return col === cols - 1 ? "b" : `w${col}`;
 }
+
+/** Room left between two neighbouring column labels, px. */
+export const LABEL_GAP = 2;
+
+/**
+ * The columns to label so that no two labels (centred on their columns, `width(text)` px wide)
+ * come closer than LABEL_GAP: every k-th weight, k as small as that allows, and always the bias
+ * "b" (a weight label too close to it is dropped). Returns the column indices, in order.
+ */
+export function labelledColumns(g: MatrixGeometry, width: (text: string) => number): number[] {
+  const fits = (a: number, b: number) =>
+    (b - a) * g.cell >= (width(columnLabel(a, g.cols)) + width(columnLabel(b, g.cols))) / 2 + LABEL_GAP;
+  const bias = g.cols - 1;
+  let every = 1;
+  // the widest weight label is the last one; labels at multiples of `every` must clear it
+  while (every < bias && !fits(Math.max(0, bias - 1 - every), bias - 1)) every += 1;
+  const columns: number[] = [];
+  for (let c = 0; c < bias; c += every) columns.push(c);
+  while (columns.length && !fits(columns[columns.length - 1], bias)) columns.pop();
+  columns.push(bias);
+  return columns;
+}

@@ -15,7 +15,7 @@ export interface HeatmapState {
   updates: DataView | null;
   mode: string; // "grads" | "weights" | "updates"
   dead: DataView | null; // uint8 per neuron: 1 = a dead ReLU
-  dead_window: number;
+  dead_note: string; // what the dead marks mean, or why there are none
   norms: DataView | null; // float32 rows: step, then the gradient norm of each layer
   step: number;
   status: string;

@@ -15,7 +15,7 @@ const state = (): HeatmapState => ({
   updates: f32([0, 0, 0, 0]),
   mode: "grads",
   dead: new DataView(new Uint8Array([0, 1]).buffer),
-  dead_window: 10,
+  dead_note: "",
   norms: null,
   step: 7,
   status: "running",
@@ -29,7 +29,8 @@ describe("heatmap view", () => {
     const root = el.querySelector(".mgw-heatmap") as HTMLElement;
     const canvas = el.querySelector("canvas[data-layer='0']") as HTMLCanvasElement;
     expect(canvas.dataset.dead).toBe("1");
-    canvas.getBoundingClientRect = () => ({ left: 0, top: 0, width: 100, height: 100 }) as DOMRect;
+    // the canvas at its drawing size: 24 + 2 × 16 + 2 wide
+    canvas.getBoundingClientRect = () => ({ left: 0, top: 0, width: 58, height: 48 }) as DOMRect;
     // geometry: left 24, top 14, 16 px cells -> row 1, column 1 = the bias of neuron 1
     canvas.dispatchEvent(new MouseEvent("mousemove", { clientX: 24 + 1.5 * 16, clientY: 14 + 1.5 * 16 }));
     frames.run();
@@ -62,5 +63,38 @@ describe("heatmap view", () => {
     cleanup();
     expect(model.listenerCount()).toBe(0);
     expect(frames.pending).toBe(0);
+  });
+
+  it("finds the hovered cell on a canvas shrunk to a narrow container", () => {
+    const { el, frames } = renderView(view, state());
+    const root = el.querySelector(".mgw-heatmap") as HTMLElement;
+    const canvas = el.querySelector("canvas[data-layer='0']") as HTMLCanvasElement;
+    canvas.getBoundingClientRect = () => ({ left: 0, top: 0, width: 29, height: 24 }) as DOMRect; // half size
+    canvas.dispatchEvent(new MouseEvent("mousemove", { clientX: (24 + 1.5 * 16) / 2, clientY: (14 + 1.5 * 16) / 2 }));
+    frames.run();
+    expect(root.dataset.hoverName).toBe("<b>bold</b>");
+  });
+
+  it("says what the dead marks mean (or why there are none) as text", () => {
+    const { model, el, frames } = renderView(view, state());
+    const note = el.querySelector(".mgw-heatmap-dead-note") as HTMLElement;
+    expect(note.hidden).toBe(true);
+    model.set("dead_note", "No dead-ReLU marks: they need the data.");
+    frames.run();
+    expect([note.hidden, note.textContent]).toEqual([false, "No dead-ReLU marks: they need the data."]);
+  });
+
+  it("once the kernel is gone: no running claim, and the mode buttons switch the view locally", () => {
+    const { model, el, frames } = renderView(view, state());
+    const root = el.querySelector(".mgw-heatmap") as HTMLElement;
+    model.emit("comm_live_update");
+    frames.run();
+    expect(el.querySelector(".mgw-heatmap-step")!.textContent).toBe("step 7 · no kernel");
+    const weights = el.querySelector("button[data-mode='weights']") as HTMLButtonElement;
+    expect(weights.disabled).toBe(false);
+    weights.click();
+    frames.run();
+    expect(model.sent).toEqual([]); // nothing to send it to
+    expect(root.dataset.mode).toBe("weights");
   });
 });

@@ -8,7 +8,15 @@ import { drawChart, type Series } from "../shared/chart";
 import { maxAbs, seriesColor, themePalette, type ThemePalette } from "../shared/colors";
 import { button, formatNumber, h, showText } from "../shared/dom";
 import { mountView } from "../shared/view";
-import { columnLabel, geometry, hitCell, layerOffsets, neuronOffsets, type MatrixGeometry } from "./layout";
+import {
+  columnLabel,
+  geometry,
+  hitCell,
+  labelledColumns,
+  layerOffsets,
+  neuronOffsets,
+  type MatrixGeometry,
+} from "./layout";
 import type { HeatmapState, LayerInfo } from "./types";
 
 const MODES: [string, string][] = [
@@ -27,9 +35,21 @@ interface LayerView {
 }
 
 const render: Render<HeatmapState> = ({ model, el }) => {
-  const { root, redraw, onChange, cleanup } = mountView(model, el, { className: "mgw-heatmap", draw: drawNow });
+  const shell = mountView(model, el, { className: "mgw-heatmap", draw: drawNow });
+  const { root, redraw, onChange, cleanup } = shell;
+  // the three matrices are all in the view: without a kernel, the buttons switch them here
+  let localMode: string | null = null;
   const modeButtons = MODES.map(([mode, label]) =>
-    button(label, () => sendAction(model, "set_mode", { mode }), { "data-mode": mode }),
+    button(
+      label,
+      () => {
+        if (shell.kernelLost()) {
+          localMode = mode;
+          redraw();
+        } else sendAction(model, "set_mode", { mode });
+      },
+      { "data-mode": mode },
+    ),
   );
   const stepLabel = h("span", { class: "mgw-mono mgw-heatmap-step" });
   const toolbar = h("div", { class: "mgw-toolbar" }, ["show ", ...modeButtons, stepLabel]);
@@ -39,7 +59,8 @@ const render: Render<HeatmapState> = ({ model, el }) => {
   const tooltip = h("div", { class: "mgw-heatmap-tooltip mgw-mono", hidden: true });
   const normChart = h("canvas", { class: "mgw-heatmap-norms", "aria-label": "gradient norm per layer" });
   const legend = h("div", { class: "mgw-heatmap-legend mgw-muted" });
-  root.append(toolbar, message, matrices, info, normChart, legend, tooltip);
+  const deadNote = h("div", { class: "mgw-heatmap-dead-note mgw-muted", hidden: true });
+  root.append(toolbar, message, matrices, deadNote, info, normChart, legend, tooltip);
 
   let layerViews: LayerView[] = [];
   let values: Float32Array = new Float32Array(0);
@@ -47,10 +68,11 @@ const render: Render<HeatmapState> = ({ model, el }) => {
   let updates: Float32Array = new Float32Array(0);
   let dead: Uint8Array = new Uint8Array(0);
   let hovered: { layer: number; row: number; col: number } | null = null;
-  let normSeries: Series[] = []; // log10 gradient norm per layer, by step
+  let normSeries: Series[] = []; // gradient norm per layer, by step (drawn on a log scale)
 
+  const currentMode = (): string => localMode ?? model.get("mode");
   const shown = (): Float32Array => {
-    const mode = model.get("mode");
+    const mode = currentMode();
     return mode === "weights" ? values : mode === "updates" ? updates : grads;
   };
 
@@ -91,7 +113,9 @@ const render: Render<HeatmapState> = ({ model, el }) => {
   function onHover(layer: number, event: MouseEvent): void {
     const view = layerViews[layer];
     const box = view.canvas.getBoundingClientRect();
-    const hit = hitCell(view.geometry, event.clientX - box.left, event.clientY - box.top);
+    // the canvas may be shrunk to a narrow container: back to drawing coordinates
+    const scale = box.width > 0 ? view.geometry.width / box.width : 1;
+    const hit = hitCell(view.geometry, (event.clientX - box.left) * scale, (event.clientY - box.top) * scale);
     if (!hit) {
       clearHover();
       return;
@@ -132,14 +156,20 @@ const render: Render<HeatmapState> = ({ model, el }) => {
     ctx.fillStyle = colors.muted;
     ctx.textAlign = "center";
     ctx.textBaseline = "bottom";
-    // label every k-th column so labels such as "w12" never overlap (~5.5 px per character)
-    const every = Math.max(1, Math.ceil(((String(g.cols).length + 1) * 5.5 + 3) / g.cell));
-    for (let c = 0; c < g.cols; c += every) {
-      ctx.fillText(columnLabel(c, g.cols), g.left + (c + 0.5) * g.cell, g.top - 2);
-    }
+    // label as many columns as fit without two labels touching (measured in this font)
+    const width = (text: string) => ctx.measureText(text).width;
+    const labelled = labelledColumns(g, width);
+    for (const c of labelled) ctx.fillText(columnLabel(c, g.cols), g.left + (c + 0.5) * g.cell, g.top - 2);
+    view.canvas.dataset.columnLabels = labelled.join(",");
+    // the narrowest room between two labels, for the browser tests (at least LABEL_GAP)
+    const rooms = labelled.slice(1).map((c, i) => {
+      const a = labelled[i];
+      return (c - a) * g.cell - (width(columnLabel(a, g.cols)) + width(columnLabel(c, g.cols))) / 2;
+    });
+    view.canvas.dataset.labelRoom = rooms.length ? Math.min(...rooms).toFixed(1) : "none";
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    for (let r = 0; r < g.rows; r += Math.max(1, Math.ceil(10 / g.cell))) {
+    for (let r = 0; r < g.rows; r += Math.max(1, Math.ceil(11 / g.cell))) {
       ctx.fillStyle = dead[deadOffset + r] ? colors.error : colors.muted;
       ctx.fillText(String(r), g.left - 4, g.top + (r + 0.5) * g.cell);
     }
@@ -169,14 +199,15 @@ const render: Render<HeatmapState> = ({ model, el }) => {
     const cols = columns(model.get("norms"), layers.length + 1);
     normSeries = layers.map((_, i) => ({
       xs: cols[0],
-      ys: cols[i + 1].map((v) => (v > 0 ? Math.log10(v) : Number.NaN)),
+      ys: cols[i + 1],
       color: seriesColor(i),
     }));
   }
 
   function drawNorms(colors: ThemePalette): void {
     drawChart(normChart, NORM_WIDTH, NORM_HEIGHT, normSeries, {
-      title: "log10 |gradient| per layer, by step",
+      title: "|gradient| per layer, by step (log scale)",
+      yLog: true,
       axisColor: colors.border,
       textColor: colors.muted,
     });
@@ -190,10 +221,11 @@ const render: Render<HeatmapState> = ({ model, el }) => {
     const colors = themePalette(root);
     layerViews.forEach((view, i) => drawLayer(view, i, data, offsets[i], deadOffsets[i], colors));
     drawNorms(colors);
-    const mode = model.get("mode");
+    const mode = currentMode();
     for (const b of modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
-    stepLabel.textContent = `step ${model.get("step")} · ${model.get("status")}`;
+    stepLabel.textContent = `step ${model.get("step")} · ${shell.kernelLost() ? "no kernel" : model.get("status")}`;
     showText(message, model.get("message"));
+    showText(deadNote, model.get("dead_note") ?? "");
     if (hovered) {
       const index = paramIndex(hovered.layer, hovered.row, hovered.col);
       const description = describe(index);
@@ -230,7 +262,7 @@ const render: Render<HeatmapState> = ({ model, el }) => {
     readNorms();
     redraw();
   });
-  onChange(["mode", "step", "status", "message", "param_names"], redraw);
+  onChange(["mode", "step", "status", "message", "param_names", "dead_note"], redraw);
   buildLayers();
   readNorms();
   readArrays();

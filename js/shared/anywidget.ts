@@ -6,6 +6,8 @@ export interface AnyModel<State extends object = Record<string, unknown>> {
   on(event: string, callback: (...args: any[]) => void): void;
   off(event?: string | null, callback?: ((...args: any[]) => void) | null): void;
   send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void;
+  /** ipywidgets' widget manager, which anywidget passes on (its shape depends on the front-end). */
+  widget_manager?: unknown;
 }
 
 export interface RenderProps<State extends object = Record<string, unknown>> {

@@ -2,7 +2,11 @@
 // the screen, colour-mapped grids and the zero contour of a grid.
 import { diverging } from "./colors";
 
-/** Size a canvas for `cssWidth × cssHeight` CSS pixels on this screen; returns its 2-D context, cleared. */
+/**
+ * Size a canvas for `cssWidth × cssHeight` CSS pixels on this screen; returns its 2-D context,
+ * cleared. Drawing is in those CSS pixels; in a narrower container the canvas shrinks to fit,
+ * keeping its aspect (map pointer positions through getBoundingClientRect).
+ */
 export function fitCanvas(
   canvas: HTMLCanvasElement,
   cssWidth: number,
@@ -14,7 +18,9 @@ export function fitCanvas(
   if (canvas.width !== width) canvas.width = width;
   if (canvas.height !== height) canvas.height = height;
   canvas.style.width = `${cssWidth}px`;
-  canvas.style.height = `${cssHeight}px`;
+  canvas.style.maxWidth = "100%";
+  canvas.style.height = "auto";
+  canvas.style.aspectRatio = `${cssWidth} / ${cssHeight}`;
   const ctx = canvas.getContext("2d");
   ctx?.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx?.clearRect(0, 0, cssWidth, cssHeight);

@@ -11,6 +11,8 @@ export interface Series {
 
 export interface ChartOptions {
   yRange?: [number, number];
+  /** A log10 y axis (values <= 0 leave gaps); the corner labels stay in the data's units. */
+  yLog?: boolean;
   title: string;
   axisColor: string;
   textColor: string;
@@ -41,7 +43,11 @@ export function drawChart(
   options: ChartOptions,
 ): void {
   const ctx = fitCanvas(canvas, width, height);
-  if (ctx) drawLineChart(ctx, series, { x: 0, y: 0, width, height }, options);
+  if (!ctx) return;
+  const shown = options.yLog
+    ? series.map((s) => ({ ...s, ys: Array.from(s.ys, (v) => (v > 0 ? Math.log10(v) : Number.NaN)) }))
+    : series;
+  drawLineChart(ctx, shown, { x: 0, y: 0, width, height }, options);
 }
 
 /** A minimal line chart in `rect`: NaN points leave gaps. */
@@ -76,8 +82,9 @@ function drawLineChart(
   ctx.fillText(options.title, plot.x, rect.y + 2);
   ctx.textBaseline = "middle";
   ctx.textAlign = "right";
-  ctx.fillText(formatTick(y1), plot.x - 4, plot.y);
-  ctx.fillText(formatTick(y0), plot.x - 4, plot.y + plot.height);
+  const yLabel = (y: number) => formatTick(options.yLog ? 10 ** y : y);
+  ctx.fillText(yLabel(y1), plot.x - 4, plot.y);
+  ctx.fillText(yLabel(y0), plot.x - 4, plot.y + plot.height);
   ctx.textAlign = "left";
   ctx.textBaseline = "top";
   ctx.fillText(formatTick(x0), plot.x, plot.y + plot.height + 3);

@@ -7,8 +7,10 @@ import type { AnyModel, Render } from "./anywidget";
 type Listener = (...args: any[]) => void;
 
 export interface FakeModel<State extends object> extends AnyModel<State> {
-  /** Every message the view sent, in order. */
+  /** Every message the view sent, in order, but its life reports (below). */
   readonly sent: any[];
+  /** The shell's {type: "view", event: "attached" | "detached"} reports, in order. */
+  readonly lifecycle: any[];
   /** Set several traits, then fire their change events: one state message from Python. */
   update(changes: Partial<State>): void;
   /** Fire a model event, e.g. `emit("msg:custom", { type: "export_svg" })`. */
@@ -20,8 +22,10 @@ export interface FakeModel<State extends object> extends AnyModel<State> {
 export function fakeModel<State extends object>(state: State): FakeModel<State> {
   const listeners = new Map<string, Listener[]>();
   const sent: any[] = [];
+  const lifecycle: any[] = [];
   const model: FakeModel<State> = {
     sent,
+    lifecycle,
     get: (key) => state[key],
     set: (key, value) => model.update({ [key]: value } as unknown as Partial<State>),
     save_changes: () => {},
@@ -33,7 +37,7 @@ export function fakeModel<State extends object>(state: State): FakeModel<State> 
       else if (callback == null) listeners.delete(event);
       else listeners.set(event, (listeners.get(event) ?? []).filter((cb) => cb !== callback));
     },
-    send: (content) => void sent.push(content),
+    send: (content) => void ((content as { type?: string })?.type === "view" ? lifecycle : sent).push(content),
     update(changes) {
       Object.assign(state, changes);
       for (const key of Object.keys(changes)) model.emit(`change:${key}`, model, state[key as keyof State]);

@@ -1,7 +1,8 @@
 // The view shell every widget mounts: root, error banner, coalesced redraws, theme, cleanup.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { h } from "./dom";
 import { fakeAnimationFrames, fakeModel, type FakeFrames } from "./testing";
-import { mountView } from "./view";
+import { KERNEL_LOST_TEXT, mountView, NEEDS_KERNEL } from "./view";
 
 let frames: FakeFrames;
 const cleanups: (() => void)[] = [];
@@ -94,7 +95,7 @@ describe("mountView", () => {
     const onMessage = vi.fn();
     shell.onChange(["step"], shell.redraw);
     shell.on("msg:custom", onMessage);
-    expect(model.listenerCount()).toBe(3); // error, step, msg:custom
+    expect(model.listenerCount()).toBe(4); // error, comm_live_update, step, msg:custom
     shell.redraw();
     expect(frames.pending).toBe(1);
 
@@ -112,5 +113,73 @@ describe("mountView", () => {
     shell.redraw(); // e.g. a DOM event after removal
     expect(frames.pending).toBe(0);
     shell.cleanup(); // a second cleanup is harmless
+  });
+
+  it("tells Python when the view attaches and when it is removed, with one id per view", () => {
+    const first = mount();
+    const second = mount();
+    const [attached] = first.model.lifecycle;
+    expect(attached).toMatchObject({ type: "view", event: "attached" });
+    expect(typeof attached.view).toBe("string");
+    expect(second.model.lifecycle[0].view).not.toBe(attached.view);
+    first.shell.cleanup();
+    expect(first.model.lifecycle).toEqual([attached, { type: "view", event: "detached", view: attached.view }]);
+    first.shell.cleanup(); // a second cleanup sends nothing more
+    expect(first.model.lifecycle).toHaveLength(2);
+    expect(first.model.sent).toEqual([]);
+  });
+
+  it("once the kernel is gone, says so and disables the controls that need it, also after a redraw", () => {
+    const { model, draw, shell } = mount();
+    const needsKernel = h("button", { [NEEDS_KERNEL]: true });
+    const local = h("input", { type: "range" });
+    shell.root.append(needsKernel, local);
+    draw.mockImplementation(() => {
+      needsKernel.disabled = false; // a view enabling its button from the state it draws
+    });
+    const notice = shell.root.querySelector(".mgw-kernel-lost") as HTMLElement;
+    expect([notice.hidden, shell.root.dataset.kernel, shell.kernelLost()]).toEqual([true, "live", false]);
+
+    model.emit("comm_live_update");
+    expect([notice.hidden, shell.root.dataset.kernel, shell.kernelLost()]).toEqual([false, "lost", true]);
+    expect(notice.textContent).toBe(KERNEL_LOST_TEXT);
+    expect(needsKernel.disabled).toBe(true);
+    frames.run();
+    expect(draw).toHaveBeenCalled();
+    expect(needsKernel.disabled).toBe(true);
+    expect(local.disabled).toBe(false); // scrubbing works without Python
+  });
+
+  it("also notices a kernel shut down or dead, through the widget manager's kernel connection", () => {
+    const slots = { disposed: [] as (() => void)[], status: [] as ((k: unknown, s: string) => void)[] };
+    const signal = <T>(list: T[]) => ({
+      connect: (slot: T) => void list.push(slot),
+      disconnect: (slot: T) => void list.splice(list.indexOf(slot), 1),
+    });
+    const kernel = { isDisposed: false, disposed: signal(slots.disposed), statusChanged: signal(slots.status) };
+    const mountWith = () => {
+      const model = fakeModel<TestState>({ error: "", step: 0 });
+      model.widget_manager = { kernel };
+      const el = document.createElement("div");
+      document.body.append(el);
+      const shell = mountView<TestState>(model, el, { className: "mgw-test", draw: vi.fn() });
+      cleanups.push(shell.cleanup);
+      return shell;
+    };
+    const shutDown = mountWith();
+    expect([slots.disposed.length, slots.status.length]).toEqual([1, 1]);
+    for (const slot of [...slots.status]) slot(kernel, "busy");
+    expect(shutDown.kernelLost()).toBe(false);
+    for (const slot of [...slots.disposed]) slot();
+    expect([shutDown.kernelLost(), shutDown.root.dataset.kernel]).toEqual([true, "lost"]);
+    shutDown.cleanup();
+    expect([slots.disposed.length, slots.status.length]).toEqual([0, 0]);
+
+    const died = mountWith();
+    for (const slot of [...slots.status]) slot(kernel, "dead");
+    expect(died.kernelLost()).toBe(true);
+    died.cleanup();
+    kernel.isDisposed = true; // a view rendered after its kernel went
+    expect(mountWith().kernelLost()).toBe(true);
   });
 });

@@ -58,6 +58,37 @@ class NotebookSession:
         if errors:
             raise CellError("a notebook cell raised:\n" + "\n\n".join(errors))
 
+    def run_cell(self, index: int, wait: bool = True, timeout_s: float = 120) -> None:
+        """Run code cell ``index`` again, as a lecturer re-runs a cell (its output is cleared
+        first); with ``wait``, until it ends, failing with its traceback if it raised."""
+        before = self.page.evaluate(
+            "(i) => window.__mgwPanel.content.widgets[i].model.executionCount", index
+        )
+        self.page.evaluate(
+            """(i) => {
+                const notebook = window.__mgwPanel.content;
+                notebook.activeCellIndex = i;
+                notebook.deselectAll();
+                window.jupyterapp.commands.execute('notebook:run-cell');
+            }""",
+            index,
+        )
+        if not wait:
+            return
+        self.page.wait_for_function(
+            """([i, before]) => {
+                const c = window.__mgwPanel.content.widgets[i];
+                return typeof c.model.executionCount === 'number'
+                    && c.model.executionCount !== before
+                    && c.promptNode.textContent.indexOf('*') < 0;
+            }""",
+            arg=[index, before],
+            timeout=timeout_s * 1000,
+        )
+        errors = self.cell_errors()
+        if errors:
+            raise CellError("a notebook cell raised:\n" + "\n\n".join(errors))
+
     def cell_errors(self) -> list[str]:
         return self.page.evaluate(
             """() => {

@@ -127,7 +127,7 @@ def test_heatmap_hover_modes_dead_neurons_and_dark_theme(notebook):
         SETUP,
         # kill neuron 0 of layer 0: zero weights and a negative bias -> its ReLU never fires
         "dead = t.model.layers[0].neurons[0]\nfor p in dead.w: p.data = 0.0\ndead.b.data = -1.0",
-        "h = GradientHeatmap(t, dead_window=3); h",
+        "h = GradientHeatmap(t); h",
         "t.run(4)",
     ]
     nb = notebook(cells)
