@@ -175,9 +175,14 @@ class TrainerWidget(BaseWidget):
     status = traitlets.Unicode("idle").tag(sync=True)
     #: why training stopped on its own, e.g. divergence ("" = nothing to say)
     message = traitlets.Unicode("").tag(sync=True)
+    #: the trainer's ``link_id``: views with the same link share one timeline, hovered neuron and
+    #: inspected sample in the page (js/shared/link.ts); "" for a bare model (linked to nothing)
+    link = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, trainer: Trainer | None, *, max_fps: float = 30.0, **kwargs: Any) -> None:
         check_max_fps(max_fps)  # before the widget exists: a bad rate leaves no half-open widget
+        if trainer is not None:
+            kwargs.setdefault("link", trainer.link_id)
         super().__init__(**kwargs)
         self.trainer = trainer
         self._send_lock = threading.RLock()  # frames come from the training thread and the kernel's

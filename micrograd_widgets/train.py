@@ -32,6 +32,7 @@ import os
 import signal
 import sys
 import threading
+import uuid
 import time
 import warnings
 import weakref
@@ -352,6 +353,8 @@ class Trainer:
         self.divergence_factor = float(divergence_factor)
 
         self.lock = threading.RLock()
+        # views of this trainer find each other in the page by this id (js/shared/link.ts)
+        self.link_id = f"mgw-trainer-{uuid.uuid4().hex[:12]}"
         self.history = History()
         self.steps_done = 0
         self.status: Status = "idle"

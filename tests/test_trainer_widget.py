@@ -275,3 +275,15 @@ def test_stop_all_stops_every_background_trainer():
     assert [t.status for t in trainers] == ["stopped", "stopped", "idle"]
     assert trainers[0].message == "Stopped by stop_all()."
     assert "stop_all" in micrograd_widgets.__all__
+
+
+def test_views_of_one_trainer_share_its_link_id_and_other_trainers_do_not() -> None:
+    from micrograd_widgets import MLP, DecisionBoundary, GradientHeatmap, Trainer, datasets
+
+    data = datasets.moons(32, noise=0.1, seed=0)
+    first = Trainer(MLP(2, [4, 1], seed=0), data)
+    second = Trainer(MLP(2, [4, 1], seed=0), data)
+    assert first.link_id != second.link_id
+    assert DecisionBoundary(first).link == GradientHeatmap(first).link == first.link_id
+    assert DecisionBoundary(second).link == second.link_id
+    assert GradientHeatmap(MLP(2, [3, 1], seed=0)).link == ""  # a bare model links to nothing
