@@ -32,8 +32,8 @@ import os
 import signal
 import sys
 import threading
-import uuid
 import time
+import uuid
 import warnings
 import weakref
 from array import array
