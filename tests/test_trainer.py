@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from helpers import wait_for
 
-from micrograd_widgets import MLP, Module, Trainer, Value, datasets, losses
+from micrograd_widgets import MLP, Module, Trainer, Value, datasets, losses, optim
 from micrograd_widgets.train import TrainingDiverged, default_schedule
 
 
@@ -430,10 +430,18 @@ def test_observers_run_without_the_lock_so_other_threads_can_read_the_model():
     assert all(got for _, got in acquired)
 
 
-def test_a_multi_output_model_is_refused_with_a_clear_error():
+def test_a_multi_output_model_with_a_binary_loss_is_refused_saying_what_to_use():
     data = datasets.moons(16, seed=0)
-    with pytest.raises(ValueError, match=r"one output .* got a model with 2 outputs"):
+    with pytest.raises(ValueError, match=r"binary loss .* model has 2 outputs: use loss='cross_e"):
         Trainer(MLP(2, [3, 2], seed=0), data)
+    with pytest.raises(ValueError, match=r"'log' is a binary loss .* 3 outputs"):
+        Trainer(MLP(2, [3, 3], seed=0), datasets.spiral(30, classes=3, seed=0), loss="log")
+
+
+def test_a_one_output_model_with_cross_entropy_is_refused_saying_what_to_use():
+    data = datasets.moons(16, seed=0)
+    with pytest.raises(ValueError, match=r"one output per class.* k >= 2 outputs.*binary loss"):
+        Trainer(MLP(2, [3, 1], seed=0), data, loss="cross_entropy")
 
 
 def test_interrupting_run_in_a_real_kernel_gives_one_short_line():
@@ -491,3 +499,91 @@ def test_interrupting_run_in_a_real_kernel_gives_one_short_line():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+# ---- optimizers ----------------------------------------------------------------------------
+
+
+def seed_loop_reference(model, data, steps):
+    """The trainer's default before optimizers existed: the seed's loop and its update."""
+    parameters = model.parameters()
+    records = []
+    for k in range(steps):
+        scores = [model(list(row)) for row in data.X.tolist()]
+        total = losses.total_loss(scores, data.y, parameters)
+        model.zero_grad()
+        total.backward()
+        lr = default_schedule(k)
+        for p in parameters:
+            p.data -= lr * p.grad
+        records.append((total.data, lr))
+    return records
+
+
+@pytest.mark.parametrize("engine", ["compiled", "scalar"])
+def test_the_default_optimizer_is_the_seeds_update_bit_for_bit_past_step_100(engine):
+    data = datasets.moons(20, noise=0.2, seed=4)
+    trainer = Trainer(MLP(2, [5, 1], seed=2), data, engine=engine)
+    assert isinstance(trainer.optimizer, optim.SGD) and trainer.optimizer.momentum == 0
+    assert trainer.lr is None and trainer.optimizer.lr is None
+    reference = MLP(2, [5, 1], seed=2)
+    expected = seed_loop_reference(reference, data, 110)
+    trainer.run(110)
+    assert [(r["loss"], r["lr"]) for r in trainer.history] == expected  # == on floats: bitwise
+    assert [p.data for p in trainer.parameters] == [p.data for p in reference.parameters()]
+
+
+def test_optimizers_by_name_and_as_objects():
+    data = datasets.moons(16, seed=0)
+    for name, cls in [("sgd", optim.SGD), ("momentum", optim.SGD), ("adam", optim.Adam),
+                      ("adamw", optim.AdamW)]:  # fmt: skip
+        trainer = Trainer(MLP(2, [3, 1], seed=0), data, optimizer=name)
+        assert type(trainer.optimizer) is cls
+        assert trainer.optimizer.parameters == trainer.parameters
+    assert Trainer(MLP(2, [3, 1]), data, optimizer="momentum").optimizer.momentum == 0.9
+    assert Trainer(MLP(2, [3, 1]), data, optimizer="adam").lr == 1e-3  # PyTorch's default
+    trainer = Trainer(MLP(2, [3, 1]), data, optimizer="adam", lr=0.02)
+    assert trainer.optimizer.lr == trainer.lr == 0.02
+    trainer.lr = 0.5
+    assert trainer.optimizer.lr == 0.5 and trainer.learning_rate() == 0.5
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        trainer.lr = -1
+    model = MLP(2, [3, 1], seed=0)
+    own = optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.9))
+    assert Trainer(model, data, optimizer=own).optimizer is own
+    with pytest.raises(ValueError, match=r"options \(lr\) apply when the optimizer is given by"):
+        Trainer(model, data, optimizer=own, lr=0.1)
+    with pytest.raises(ValueError, match="updates other parameters"):
+        Trainer(MLP(2, [3, 1]), data, optimizer=own)
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; expected one of 'sgd'"):
+        Trainer(MLP(2, [3, 1]), data, optimizer="rmsprop")
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam", "adamw"])
+def test_each_optimizer_steps_as_its_own_loop_and_reset_restarts_it(name):
+    data = datasets.moons(24, noise=0.2, seed=1)
+    trainer = Trainer(MLP(2, [6, 1], seed=3), data, optimizer=name, lr=0.05, engine="scalar")
+    reference = MLP(2, [6, 1], seed=3)
+    opt = optim.make_optimizer(name, reference.parameters(), lr=0.05)
+    for _ in range(6):
+        before = np.array([p.data for p in trainer.parameters])
+        record = trainer.step()
+        scores = [reference(list(row)) for row in data.X.tolist()]
+        total = losses.total_loss(scores, data.y, reference.parameters())
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        assert record["loss"] == total.data and record["lr"] == 0.05
+        assert [p.data for p in trainer.parameters] == [p.data for p in reference.parameters()]
+        assert [p.grad for p in trainer.parameters] == [p.grad for p in reference.parameters()]
+        after = np.array([p.data for p in trainer.parameters])
+        assert np.array_equal(trainer.last_update, after - before)  # the change applied
+    state = trainer.optimizer.state_arrays()
+    assert state and all(np.any(v != 0) for v in state.values())
+    first = {name: getattr(trainer.history, name) for name in trainer.history.COLUMNS}
+    trainer.reset()
+    assert trainer.optimizer.steps_done == 0
+    assert all(np.all(v == 0) for v in trainer.optimizer.state_arrays().values())
+    trainer.run(6)
+    for name, column in first.items():  # a fresh optimizer: the same run
+        assert np.array_equal(getattr(trainer.history, name), column, equal_nan=True), name

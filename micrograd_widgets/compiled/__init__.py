@@ -158,6 +158,12 @@ class CompiledStep:
         self._written = None
         return np.fromiter(map(_DATA, self.parameters), np.float64, self.count)
 
+    def write_grads(self, grads: np.ndarray) -> None:
+        """Set every parameter's grad, as ``zero_grad()`` and ``backward()`` leave it (the
+        optimizer then reads the data and writes the update)."""
+        for p, grad in zip(self.parameters, grads.tolist()):
+            p.grad = grad
+
     def write_parameters(self, grads: np.ndarray, data: np.ndarray) -> None:
         """Set every parameter's grad and data (as ``backward()`` and the update leave them)."""
         values = data.tolist()
