@@ -722,3 +722,124 @@ def test_a_bare_layer_a_neuron_and_an_output_activation(make):
     compiled, scalar = pair(make, data, loss="mse", lr=0.2)
     assert "layer 1:" in repr(compiled.tape)
     step_both(compiled, scalar, 3)
+
+
+# ---- k classes: cross-entropy, and every optimizer -------------------------------------------
+
+OPTIMIZERS = ["sgd", "momentum", "adam", "adamw"]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("regularization", PENALTIES)
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_cross_entropy_is_bit_for_bit_for_every_activation_penalty_and_optimizer(
+    activation, regularization, optimizer
+):
+    data = datasets.spiral(36, classes=3, noise=0.3, seed=1, test_size=0.25)
+    compiled, scalar = pair(
+        lambda: MLP(2, [6, 5, 3], activation=activation, seed=4),
+        data,
+        loss="cross_entropy",
+        regularization=regularization,
+        alpha=1e-2,
+        optimizer=optimizer,
+        lr=0.05,
+    )
+    step_both(compiled, scalar, 4)
+    assert compiled.steps_done == 4
+    assert "log-sum-exp" in compiled.tape.summary()
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_each_optimizer_is_bit_for_bit_across_the_engines_on_the_seed_demo(optimizer):
+    data = datasets.moons(64, noise=0.1, seed=0)
+    compiled, scalar = pair(lambda: MLP(2, [8, 8, 1], seed=1), data, optimizer=optimizer)
+    step_both(compiled, scalar, 5)
+    assert compiled.steps_done == 5
+    for name, state in compiled.optimizer.state_arrays().items():
+        assert np.array_equal(state, scalar.optimizer.state_arrays()[name]), name
+
+
+def test_cross_entropy_with_mini_batches_and_five_classes():
+    data = datasets.spiral(60, classes=5, seed=2, test_size=0.2)
+    compiled, scalar = pair(
+        lambda: MLP(2, [7, 5], seed=3), data, loss="cross_entropy", batch_size=9, lr=0.2
+    )
+    step_both(compiled, scalar, 5)
+
+
+def test_cross_entropy_with_two_outputs_and_binary_labels():
+    data = datasets.moons(30, noise=0.2, seed=5)  # labels -1 / +1
+    compiled, scalar = pair(
+        lambda: MLP(2, [6, 2], activation="tanh", seed=0), data, loss="cross_entropy"
+    )
+    step_both(compiled, scalar, 4)
+
+
+def test_added_points_of_each_class_need_no_retrace_and_stay_exact():
+    data = datasets.spiral(24, classes=3, seed=0)
+    compiled, scalar = pair(
+        lambda: MLP(2, [5, 3], seed=2), data, loss="cross_entropy", optimizer="adam", lr=0.05
+    )
+    step_both(compiled, scalar, 2)
+    tape = compiled.tape
+    for label in (2, 0, 1):
+        for trainer in (compiled, scalar):
+            trainer.add_point(0.3 * label - 0.2, 0.1, label)
+        step_both(compiled, scalar, 2)
+    assert compiled.tape is tape
+
+
+def test_large_logits_stay_finite_and_exact():
+    data = datasets.spiral(24, classes=3, seed=0)
+    assert MLP(2, [4, 3], seed=1).predict(data.X).max() > 0.5  # so below, > 2,000
+
+    def make():
+        model = MLP(2, [4, 3], seed=1)
+        for p in model.layers[-1].parameters():
+            p.data *= 400.0  # logits in the thousands: exp() would overflow without the max
+        return model
+
+    compiled, scalar = pair(make, data, loss="cross_entropy", lr=1e-4)
+    step_both(compiled, scalar, 3)
+    assert compiled.steps_done == 3
+    # a wrong class by a margin in the thousands costs that much: large, and finite
+    assert 100 < compiled.history[0]["loss"] < math.inf
+
+
+def test_infinite_logits_diverge_on_both_engines_with_the_same_message():
+    data = datasets.spiral(24, classes=3, seed=0)
+
+    def make():
+        model = MLP(2, [4, 3], seed=1)
+        model.layers[-1].neurons[1].b.data = math.inf
+        return model
+
+    compiled, scalar = pair(make, data, loss="cross_entropy")
+    step_both(compiled, scalar, 2)
+    assert compiled.status == "diverged" and "the loss is nan" in compiled.message
+
+
+def test_a_one_output_model_with_cross_entropy_does_not_compile():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(CompileError, match="cross-entropy needs a model with k >= 2 outputs"):
+        compile_step(model, model.parameters(), np.zeros((2, 2)), loss="cross_entropy")
+    model = MLP(2, [3, 3], seed=0)
+    with pytest.raises(CompileError, match="3 outputs but the loss 'svm' takes one score"):
+        compile_step(model, model.parameters(), np.zeros((2, 2)), loss="svm")
+
+
+def test_a_k_output_compiled_step_forward_matches_one_scalar_backward():
+    data = datasets.spiral(20, classes=4, seed=1)
+    model = MLP(2, [5, 4], seed=0)
+    step = compile_step(model, model.parameters(), data.X, loss="cross_entropy")
+    out = step.forward(data.X, data.y)
+    grads = out.backward()
+    outputs = [model(list(row)) for row in data.X.tolist()]
+    total = losses.total_loss(outputs, data.y, model.parameters(), loss="cross_entropy")
+    model.zero_grad()
+    total.backward()
+    assert out.scores.shape == (20, 4)
+    assert bits(out.loss) == bits(total.data)
+    assert [bits(v) for v in out.scores.ravel()] == [bits(v.data) for r in outputs for v in r]
+    assert [bits(g) for g in grads] == [bits(p.grad) for p in model.parameters()]

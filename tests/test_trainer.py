@@ -587,3 +587,80 @@ def test_each_optimizer_steps_as_its_own_loop_and_reset_restarts_it(name):
     trainer.run(6)
     for name, column in first.items():  # a fresh optimizer: the same run
         assert np.array_equal(getattr(trainer.history, name), column, equal_nan=True), name
+
+
+# ---- k classes -----------------------------------------------------------------------------
+
+
+def spiral_trainer(**kwargs):
+    data = datasets.spiral(45, classes=3, seed=0, test_size=0.2)
+    kwargs.setdefault("loss", "cross_entropy")
+    return Trainer(MLP(2, [8, 3], seed=1), data, **kwargs), data
+
+
+def test_k_classes_train_with_cross_entropy_and_report_argmax_metrics():
+    trainer, _ = spiral_trainer(optimizer="adam", lr=0.05, engine="scalar")
+    assert trainer.classes == 3 and trainer.label_values.tolist() == [0.0, 1.0, 2.0]
+    before = trainer.model.predict(trainer.X)
+    record = trainer.step()
+    assert tuple(record) == trainer.history.COLUMNS  # the same columns as a binary trainer
+    # the step's metrics are at the parameters before its update, accuracy by argmax
+    assert record["accuracy"] == np.mean(np.argmax(before, axis=1) == trainer.y)
+    trainer.run(30)
+    # the test loss: the NumPy twin of cross-entropy plus the penalty, before the step's update
+    scores = trainer.model.predict(trainer.X_test)
+    theta = np.array([p.data for p in trainer.parameters])
+    expected = losses.cross_entropy_loss_np(scores, trainer.y_test)
+    expected += losses.numpy_penalty("l2", theta, 1e-4)
+    record = trainer.step()
+    assert record["test_loss"] == expected
+    assert record["test_accuracy"] == np.mean(np.argmax(scores, axis=1) == trainer.y_test)
+    assert trainer.history.loss[-1] < trainer.history.loss[0]
+    assert trainer.history.accuracy[-1] > 0.5
+
+
+def test_the_confusion_matrix_counts_true_by_predicted_class():
+    trainer, _ = spiral_trainer(optimizer="adam", lr=0.05)
+    trainer.run(20)
+    for split, X, y in [("train", trainer.X, trainer.y), ("test", trainer.X_test, trainer.y_test)]:
+        matrix = trainer.confusion_matrix(split)
+        predicted = np.argmax(trainer.model.predict(X), axis=1)
+        assert matrix.shape == (3, 3) and matrix.sum() == len(y)
+        assert matrix.sum(axis=1).tolist() == np.bincount(y.astype(int), minlength=3).tolist()
+        assert matrix.sum(axis=0).tolist() == np.bincount(predicted, minlength=3).tolist()
+        assert np.trace(matrix) == np.sum(predicted == y)
+    with pytest.raises(ValueError, match="split must be 'train' or 'test', got 'val'"):
+        trainer.confusion_matrix("val")
+    binary = tiny()
+    assert binary.classes == 2 and binary.confusion_matrix("test").tolist() == [[0, 0], [0, 0]]
+    scores = binary.model.predict(binary.X)
+    assert np.trace(binary.confusion_matrix()) == np.sum((scores > 0) == (binary.y > 0))
+
+
+def test_add_point_takes_the_trainers_labels_and_lists_them_otherwise():
+    trainer, _ = spiral_trainer()
+    n = len(trainer.y)
+    for label in (0, 1, 2):
+        trainer.add_point(0.1 * label, -0.2, label)
+    assert trainer.y[-3:].tolist() == [0.0, 1.0, 2.0] and len(trainer.y) == n + 3
+    for bad in (3, -1, 0.5, "1", True):
+        with pytest.raises(ValueError, match=r"label must be one of 0, 1, 2 \(this trainer's 3"):
+            trainer.add_point(0.0, 0.0, bad)
+    assert len(trainer.y) == n + 3
+    # two classes from a binary dataset: cross-entropy on a 2-output model keeps -1 / +1
+    binary = Trainer(MLP(2, [4, 2], seed=0), datasets.moons(16, seed=0), loss="cross_entropy")
+    assert binary.classes == 2 and binary.label_values.tolist() == [-1.0, 1.0]
+    binary.add_point(0.0, 0.0, -1)
+    with pytest.raises(ValueError, match=r"label must be -1 or \+1"):
+        binary.add_point(0.0, 0.0, 0)  # would mix the conventions
+    binary.step()
+
+
+def test_k_class_labels_are_checked_at_construction():
+    data = datasets.spiral(30, classes=3, seed=0)
+    with pytest.raises(ValueError, match=r"y: label 3 is out of range for 3 classes.*3 outputs"):
+        Trainer(MLP(2, [4, 3]), data.X, np.r_[data.y[:-1], 3.0], loss="cross_entropy")
+    with pytest.raises(ValueError, match=r"y: labels must be class numbers"):
+        Trainer(MLP(2, [4, 3]), data.X, np.r_[data.y[:-1], 0.5], loss="cross_entropy")
+    with pytest.raises(ValueError, match=r"X has 3 features but the model expects 2"):
+        Trainer(MLP(2, [4, 3]), np.zeros((4, 3)), [0, 1, 2, 0], loss="cross_entropy")

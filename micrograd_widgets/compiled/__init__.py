@@ -98,12 +98,17 @@ class Forward:
 
     def _backward(self) -> np.ndarray:
         step = self.step
-        dscores, order, penalty = step.objective.backward(self.objective_state, step.index)
+        dscores, order, penalty, output_order = step.objective.backward(
+            self.objective_state, step.index
+        )
         grads = np.zeros(step.count)
         if not step.objective.data_first:
             for contribution in penalty:
                 grads = grads + contribution
-        step.model.backward(self.model_state, dscores, order, grads)
+        if output_order is None:
+            step.model.backward(self.model_state, dscores, order, grads)
+        else:  # k outputs (only a dense stack compiles with them)
+            step.model.backward(self.model_state, dscores, order, grads, output_order)  # type: ignore[call-arg]
         if step.objective.data_first:
             for contribution in penalty:
                 grads = grads + contribution
@@ -180,7 +185,8 @@ class CompiledStep:
         *,
         loss: Callable | None = None,
     ) -> Forward:
-        """Loss and scores for the batch ``X`` (n, features) with labels ``y`` (+1/-1)."""
+        """Loss and scores for the batch ``X`` (n, features) with labels ``y`` (+1/-1, or
+        0..k-1 for a model with k outputs; its scores are then (n, k))."""
         theta = self.read_parameters() if theta is None else theta
         try:
             with np.errstate(all="ignore"):  # inf and NaN propagate, as in the engine
@@ -246,7 +252,9 @@ class CompiledStep:
                 p.grad = 0.0
             total.backward()
             want = [p.grad for p in parameters]
-            want_scores = [s.data for s in scores]
+            want_scores = [
+                s.data for row in scores for s in (row if isinstance(row, list) else [row])
+            ]
             want_loss = total.data
         finally:
             for p, g in zip(parameters, saved):
@@ -263,7 +271,7 @@ class CompiledStep:
         problems = []
         if not agree(out.loss, want_loss):
             problems.append(f"loss {out.loss!r} vs {want_loss!r}")
-        for i, (a, b) in enumerate(zip(out.scores.tolist(), want_scores)):
+        for i, (a, b) in enumerate(zip(out.scores.ravel().tolist(), want_scores)):
             if not agree(a, b):
                 problems.append(f"score {i}: {a!r} vs {b!r}")
         for i, (a, b) in enumerate(zip(got, want)):
@@ -390,8 +398,19 @@ def compile_step(
     alpha = _check_alpha(alpha)
     rows = _probe_rows(X)
     tape, check_model, check_parameters = trace_model(model, rows, parameters)
+    outputs = len(tape.outputs)
+    if outputs > 1 and loss_function in losses.DATA_LOSSES.values():
+        if loss_function is not losses.cross_entropy_loss:
+            raise CompileError(
+                f"the model has {outputs} outputs but the loss {loss_name!r} takes one score per "
+                "example: use loss='cross_entropy'"
+            )
+    elif outputs == 1 and loss_function is losses.cross_entropy_loss:
+        raise CompileError("cross-entropy needs a model with k >= 2 outputs, one per class")
     model_program = build_model_program(tape, exact=exact)
-    objective = compile_objective(loss_function, regularization, alpha, exact=exact)
+    objective = compile_objective(
+        loss_function, regularization, alpha, exact=exact, outputs=outputs
+    )
     step = CompiledStep(
         model, parameters, model_program, objective, loss=loss_function, loss_name=loss_name,
         regularization=regularization, alpha=alpha, exact=exact,
@@ -400,7 +419,12 @@ def compile_step(
     if check is None:
         check = not (builtin_loss and library_modules(model))
     if check:
-        # a custom loss is not called outside training steps; the check uses the SVM loss
-        stand_in = None if builtin_loss else losses.svm_loss
-        step.check(rows, np.array([1.0, -1.0]), stand_in, check_model, check_parameters)
+        # a custom loss is not called outside training steps; the check uses a built-in one
+        if outputs == 1:
+            stand_in = None if builtin_loss else losses.svm_loss
+            labels = np.array([1.0, -1.0])
+        else:
+            stand_in = None if builtin_loss else losses.cross_entropy_loss
+            labels = np.array([1.0, 0.0])
+        step.check(rows, labels, stand_in, check_model, check_parameters)
     return step

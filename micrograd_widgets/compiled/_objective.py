@@ -19,6 +19,10 @@ same label (it is then looked up by label).
 If the terms cannot be compiled -- the loss reads ``.data`` (``losses._softplus`` does), or it
 is the user's own function -- the data loss runs on the scalar engine every step with the scores
 as leaves ("hybrid"): exact too, because each score's grad comes from the loss alone.
+
+A model with k outputs (k classes) gives k leaves per sample; the hybrid's backward then also
+says in which order it visits each sample's k outputs (for cross-entropy it depends on the
+sample's class), which the model's last layer follows when it adds its inputs' gradients.
 """
 
 from __future__ import annotations
@@ -295,7 +299,7 @@ class ObjectiveState:
     head_replay: object
     penalty_replay: object
     data: Value | None  # the scalar data loss (hybrid)
-    leaves: list[Value] | None
+    leaves: list[Value] | None  # (hybrid) every sample's outputs as leaves, sample by sample
     batch: int
     count: int
 
@@ -318,8 +322,10 @@ class ObjectiveProgram:
         loss: Callable,
         hybrid_reason: str,
         exact: bool,
+        outputs: int = 1,
     ) -> None:
         self.spine = spine
+        self.outputs = outputs
         self.head = NodeProgram(head, exact=exact) if head is not None else None
         self.penalty = NodeProgram(penalty, exact=exact) if penalty is not None else None
         self.head_ops = head.op_count if head is not None else 0
@@ -361,9 +367,13 @@ class ObjectiveProgram:
             head_replay = self.head.forward({0: scores}, label_positive=y > 0)
             terms = broadcast(head_replay.value[-1], batch)
             fold_value["data"] = K.sum_sequence(terms, start=self.folds["data"])
-        else:
+        elif self.outputs == 1:
             leaves = [Value(s) for s in scores.tolist()]
             data = (loss or self.loss)(leaves, y)
+        else:  # k outputs per sample: a list of k leaves each
+            rows = [[Value(v) for v in row] for row in scores.tolist()]
+            leaves = [leaf for row in rows for leaf in row]
+            data = (loss or self.loss)(rows, y)
             if not isinstance(data, Value):
                 raise CompileError(f"the loss returned a {type(data).__name__}, not a Value")
         if self.penalty is not None:
@@ -382,9 +392,10 @@ class ObjectiveProgram:
 
     def backward(
         self, state: ObjectiveState, parameters: dict[Value, int]
-    ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray]]:
-        """(d loss / d score per sample, backward's sample order or None for 0..n-1, the
-        penalty's contributions to each parameter in order)."""
+    ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray], np.ndarray | None]:
+        """(d loss / d score per sample -- (batch, k) for k outputs --, backward's sample order
+        or None for 0..n-1, the penalty's contributions to each parameter in order, and for k
+        outputs the order backward visits each sample's outputs, (batch, k))."""
         # the spine's root gets 1.0 (backward()'s seed); each cut node 0.0 + its contributions
         if len(self.spine) == 1:
             grad_of = {"data": 1.0, "penalty": 1.0}
@@ -396,6 +407,7 @@ class ObjectiveProgram:
             }
         batch, count = state.batch, state.count
         order: np.ndarray | None = None
+        output_order: np.ndarray | None = None
         if self.head is not None:
             g = _term_grad(grad_of["data"], self.folds["data"], batch)
             to_input, _ = self.head.backward(state.head_replay, g)  # type: ignore[arg-type]
@@ -403,17 +415,17 @@ class ObjectiveProgram:
             if self.descending:
                 order = np.arange(batch - 1, -1, -1)
         else:
-            dscores, order = self._scalar_backward(state, grad_of["data"], parameters)
+            dscores, order, output_order = self._scalar_backward(state, grad_of["data"], parameters)
         contributions: list[np.ndarray] = []
         if self.penalty is not None:
             g = _term_grad(grad_of["penalty"], self.folds["penalty"], count)
             to_input, _ = self.penalty.backward(state.penalty_replay, g)  # type: ignore[arg-type]
             contributions = [broadcast(c, count) for c in to_input[0]]
-        return dscores, order, contributions
+        return dscores, order, contributions, output_order
 
     def _scalar_backward(
         self, state: ObjectiveState, grad: float, parameters: dict[Value, int]
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         data, leaves = state.data, state.leaves
         assert data is not None and leaves is not None
         if not same_float(grad, 1.0):
@@ -429,9 +441,32 @@ class ObjectiveProgram:
         data.backward()  # the engine's own backward over the loss, scores as leaves
         dscores = np.fromiter((leaf.grad for leaf in leaves), np.float64, len(leaves))
         sequence = [index[node] for node in reversed(order) if node in index]
-        if sequence == list(range(len(leaves))):
-            return dscores, None
-        return dscores, np.array(sequence, dtype=np.intp)
+        k = self.outputs
+        if k == 1:
+            if sequence == list(range(len(leaves))):
+                return dscores, None, None
+            return dscores, np.array(sequence, dtype=np.intp), None
+        return (dscores.reshape(-1, k), *_sample_and_output_order(sequence, state.batch, k))
+
+
+def _sample_and_output_order(sequence: list[int], batch: int, k: int) -> tuple[np.ndarray, ...]:
+    """From the order backward visits the flat leaves (sample s's output j is leaf s·k + j):
+    the order it visits the samples, and per sample (by index) the order of its k outputs.
+
+    Each sample's outputs must be visited one after the other, as a model's graph per sample
+    is (its nodes are contiguous in the engine's topological order)."""
+    if len(sequence) != batch * k:
+        raise CompileError("the loss does not use every output of every sample")
+    visits = np.array(sequence, dtype=np.intp).reshape(batch, k)  # row r: the r-th sample seen
+    samples = visits // k
+    if np.any(samples != samples[:, :1]):
+        raise CompileError("backward interleaves the outputs of different samples")
+    order = samples[:, 0]
+    output_order = np.empty((batch, k), dtype=np.intp)
+    output_order[order] = visits % k
+    if np.array_equal(order, np.arange(batch)):
+        return None, output_order
+    return order, output_order
 
 
 def _term_grad(fold_grad: float, start: float | None, terms: int) -> float:
@@ -451,33 +486,38 @@ def _accumulate(contributions: list[object], size: int) -> np.ndarray:
 
 
 def compile_objective(
-    loss: Callable, regularization: str | None, rate: float, *, exact: bool
+    loss: Callable, regularization: str | None, rate: float, *, exact: bool, outputs: int = 1
 ) -> ObjectiveProgram:
     """Trace ``total_loss`` with ``loss`` at two probe sizes and compile what it shows.
 
-    Remembered per (loss, regularization, rate, exact): the result depends on nothing else and
-    holds no state, so retracing a model (or another trainer with the same loss) reuses it.
+    ``outputs``: the model's outputs per sample (1: a score; k: k logits, for k classes).
+    Remembered per (loss, regularization, rate, exact, outputs): the result depends on nothing
+    else and holds no state, so retracing a model (or another trainer with the same loss)
+    reuses it.
     """
     try:
-        return _compile_objective_cached(loss, regularization, rate, exact)
+        return _compile_objective_cached(loss, regularization, rate, exact, outputs)
     except TypeError:  # an unhashable loss object
-        return _compile_objective(loss, regularization, rate, exact=exact)
+        return _compile_objective(loss, regularization, rate, exact=exact, outputs=outputs)
 
 
 @functools.lru_cache(maxsize=32)
 def _compile_objective_cached(
-    loss: Callable, regularization: str | None, rate: float, exact: bool
+    loss: Callable, regularization: str | None, rate: float, exact: bool, outputs: int
 ) -> ObjectiveProgram:
-    return _compile_objective(loss, regularization, rate, exact=exact)
+    return _compile_objective(loss, regularization, rate, exact=exact, outputs=outputs)
 
 
 def _compile_objective(
-    loss: Callable, regularization: str | None, rate: float, *, exact: bool
+    loss: Callable, regularization: str | None, rate: float, *, exact: bool, outputs: int = 1
 ) -> ObjectiveProgram:
     builtin = loss in losses.DATA_LOSSES.values()
     reason = "" if builtin else "a custom loss function (called on the scalar engine each step)"
+    if outputs > 1 and builtin:
+        # log_softmax reads .data: the max of each sample's logits, and a finiteness check
+        reason = "its log-sum-exp reads .data (each sample's largest logit)"
     probes = None
-    if builtin:
+    if builtin and outputs == 1:
         try:
             probes = [_trace(loss, regularization, rate, size) for size in PROBE_SIZES]
             shapes = [_shape(p, compile_head=True) for p in probes]
@@ -502,5 +542,5 @@ def _compile_objective(
     spine = _same_shape(*shapes, PROBE_SIZES)
     return ObjectiveProgram(
         spine, None, shapes[0].penalty, descending=False, data_first=shapes[0].data_first,
-        loss=loss, hybrid_reason=reason, exact=exact,
+        loss=loss, hybrid_reason=reason, exact=exact, outputs=outputs,
     )  # fmt: skip
