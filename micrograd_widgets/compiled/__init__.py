@@ -322,12 +322,23 @@ class CompiledStep:
             f"CompiledStep: {self.model_ref!r}, loss {self.loss_name!r}, {penalty}, {mode}",
             f"  one sample's graph: {self.nodes_per_sample:,} scalar ops "
             f"(model {self.model.nodes_per_sample:,}, loss "
-            + (f"{objective.head_ops})" if not objective.hybrid else "on the scalar engine)"),
+            + (
+                f"{objective.head_ops})"
+                if not objective.hybrid
+                else "replayed on arrays)"
+                if objective.softmax is not None
+                else "on the scalar engine)"
+            ),
             f"  the scalar engine builds {self.scalar_nodes(128):,} op nodes per step at batch 128",
             "  replayed over the batch as numpy arrays:",
         ]
         lines += [f"    {line}" for line in self.model.describe()]
-        if objective.hybrid:
+        if objective.softmax is not None:
+            lines.append(
+                f"    loss: softmax cross-entropy over {objective.outputs} logits, the engine's "
+                "ops on arrays (a step with a non-finite logit: on the scalar engine)"
+            )
+        elif objective.hybrid:
             lines.append(
                 f"    loss: on the scalar engine, the scores as leaves ({objective.hybrid_reason})"
             )

@@ -23,6 +23,8 @@ as leaves ("hybrid"): exact too, because each score's grad comes from the loss a
 A model with k outputs (k classes) gives k leaves per sample; the hybrid's backward then also
 says in which order it visits each sample's k outputs (for cross-entropy it depends on the
 sample's class), which the model's last layer follows when it adds its inputs' gradients.
+The library's cross-entropy has its own replay on arrays (:mod:`._softmax`), exact too, and
+falls back to the hybrid only for a step whose logits are not all finite.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from .. import losses
 from ..engine import Value
 from . import _kernels as K
 from ._graph import NodeProgram, Tape, broadcast, linearize, same_float
+from ._softmax import CrossEntropyHead, SoftmaxState, backward_orders
 from ._trace import CompileError, TracedValue, data_of, recording, rng_snapshot
 
 __all__ = ["ObjectiveProgram", "compile_objective"]
@@ -299,6 +302,7 @@ class ObjectiveState:
     head_replay: object
     penalty_replay: object
     data: Value | None  # the scalar data loss (hybrid)
+    softmax: SoftmaxState | None  # the replayed cross-entropy
     leaves: list[Value] | None  # (hybrid) every sample's outputs as leaves, sample by sample
     batch: int
     count: int
@@ -323,9 +327,11 @@ class ObjectiveProgram:
         hybrid_reason: str,
         exact: bool,
         outputs: int = 1,
+        softmax: CrossEntropyHead | None = None,
     ) -> None:
         self.spine = spine
         self.outputs = outputs
+        self.softmax = softmax  # cross-entropy replayed on arrays (else the hybrid)
         self.head = NodeProgram(head, exact=exact) if head is not None else None
         self.penalty = NodeProgram(penalty, exact=exact) if penalty is not None else None
         self.head_ops = head.op_count if head is not None else 0
@@ -361,9 +367,13 @@ class ObjectiveProgram:
         self, scores: np.ndarray, y: np.ndarray, theta: np.ndarray, loss: Callable | None = None
     ) -> ObjectiveState:
         batch, count = len(scores), len(theta)
-        head_replay = penalty_replay = data = leaves = None
+        head_replay = penalty_replay = data = leaves = softmax = None
         fold_value: dict[str, float] = {}
-        if self.head is not None:
+        if self.softmax is not None and loss is None:
+            softmax = self.softmax.forward(scores, y)  # None: a logit is not finite
+        if softmax is not None:
+            fold_value["data"] = softmax.loss
+        elif self.head is not None:
             head_replay = self.head.forward({0: scores}, label_positive=y > 0)
             terms = broadcast(head_replay.value[-1], batch)
             fold_value["data"] = K.sum_sequence(terms, start=self.folds["data"])
@@ -387,8 +397,9 @@ class ObjectiveProgram:
         }
         spine = self.spine_program.forward(inputs)  # type: ignore[arg-type]
         return ObjectiveState(
-            float(spine.value[-1]), spine, head_replay, penalty_replay, data, leaves, batch, count
-        )
+            float(spine.value[-1]), spine, head_replay, penalty_replay, data, softmax, leaves,
+            batch, count,
+        )  # fmt: skip
 
     def backward(
         self, state: ObjectiveState, parameters: dict[Value, int]
@@ -408,7 +419,11 @@ class ObjectiveProgram:
         batch, count = state.batch, state.count
         order: np.ndarray | None = None
         output_order: np.ndarray | None = None
-        if self.head is not None:
+        if state.softmax is not None:
+            if not same_float(grad_of["data"], 1.0):
+                raise CompileError("the data loss's gradient seed is not 1.0")
+            dscores, order, output_order = self.softmax.backward(state.softmax)  # type: ignore[union-attr]
+        elif self.head is not None:
             g = _term_grad(grad_of["data"], self.folds["data"], batch)
             to_input, _ = self.head.backward(state.head_replay, g)  # type: ignore[arg-type]
             dscores = _accumulate(to_input[0], batch)
@@ -446,27 +461,7 @@ class ObjectiveProgram:
             if sequence == list(range(len(leaves))):
                 return dscores, None, None
             return dscores, np.array(sequence, dtype=np.intp), None
-        return (dscores.reshape(-1, k), *_sample_and_output_order(sequence, state.batch, k))
-
-
-def _sample_and_output_order(sequence: list[int], batch: int, k: int) -> tuple[np.ndarray, ...]:
-    """From the order backward visits the flat leaves (sample s's output j is leaf s·k + j):
-    the order it visits the samples, and per sample (by index) the order of its k outputs.
-
-    Each sample's outputs must be visited one after the other, as a model's graph per sample
-    is (its nodes are contiguous in the engine's topological order)."""
-    if len(sequence) != batch * k:
-        raise CompileError("the loss does not use every output of every sample")
-    visits = np.array(sequence, dtype=np.intp).reshape(batch, k)  # row r: the r-th sample seen
-    samples = visits // k
-    if np.any(samples != samples[:, :1]):
-        raise CompileError("backward interleaves the outputs of different samples")
-    order = samples[:, 0]
-    output_order = np.empty((batch, k), dtype=np.intp)
-    output_order[order] = visits % k
-    if np.array_equal(order, np.arange(batch)):
-        return None, output_order
-    return order, output_order
+        return (dscores.reshape(-1, k), *backward_orders(sequence, state.batch, k))
 
 
 def _term_grad(fold_grad: float, start: float | None, terms: int) -> float:
@@ -513,9 +508,15 @@ def _compile_objective(
 ) -> ObjectiveProgram:
     builtin = loss in losses.DATA_LOSSES.values()
     reason = "" if builtin else "a custom loss function (called on the scalar engine each step)"
+    softmax = None
     if outputs > 1 and builtin:
         # log_softmax reads .data: the max of each sample's logits, and a finiteness check
         reason = "its log-sum-exp reads .data (each sample's largest logit)"
+        if loss is losses.cross_entropy_loss:
+            try:
+                softmax = CrossEntropyHead.compile(outputs)
+            except CompileError as error:
+                reason += f"; no array replay: {error}"
     probes = None
     if builtin and outputs == 1:
         try:
@@ -542,5 +543,5 @@ def _compile_objective(
     spine = _same_shape(*shapes, PROBE_SIZES)
     return ObjectiveProgram(
         spine, None, shapes[0].penalty, descending=False, data_first=shapes[0].data_first,
-        loss=loss, hybrid_reason=reason, exact=exact, outputs=outputs,
+        loss=loss, hybrid_reason=reason, exact=exact, outputs=outputs, softmax=softmax,
     )  # fmt: skip
