@@ -886,3 +886,79 @@ def test_the_cross_entropy_replay_matches_the_scalar_engine_for_any_k(k):
     poisoned = logits.copy()
     poisoned[3, 1] = math.inf
     assert head.forward(poisoned, labels) is None  # log_softmax's NaN branch: the scalar head
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    widths=st.lists(st.integers(1, 6), min_size=0, max_size=2),
+    k=st.integers(2, 5),
+    activation=ACTS,
+    regularization=st.sampled_from(PENALTIES),
+    alpha=st.sampled_from([0.0, 1e-4, 0.03]),
+    optimizer=st.sampled_from(OPTIMIZERS),
+    n=st.integers(2, 25),
+    nin=st.integers(1, 3),
+    seed=st.integers(0, 10_000),
+    batch=st.one_of(st.none(), st.integers(1, 8)),
+)
+def test_hypothesis_k_class_models_are_bit_for_bit(
+    widths, k, activation, regularization, alpha, optimizer, n, nin, seed, batch
+):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, nin)) * rng.choice([0.1, 1.0, 30.0])
+    X[rng.random(X.shape) < 0.1] = 0.0  # exact zeros: relu and products at 0
+    y = rng.integers(0, k, size=n).astype(float)
+
+    def model():
+        return MLP(nin, [*widths, k], activation=activation, seed=seed)
+
+    compiled, scalar = pair_xy(
+        model, X, y, loss="cross_entropy", regularization=regularization, alpha=alpha,
+        optimizer=optimizer, lr=0.3, batch_size=batch, seed=seed,
+    )  # fmt: skip
+    step_both(compiled, scalar, 3)
+
+
+def test_exact_false_cross_entropy_is_within_1e_12_relative():
+    data = datasets.spiral(90, classes=3, seed=0)
+    fast = Trainer(MLP(2, [16, 16, 3], seed=1), data, loss="cross_entropy", exact=False)
+    scalar = Trainer(MLP(2, [16, 16, 3], seed=1), data, loss="cross_entropy", engine="scalar")
+    assert fast.engine == "compiled" and "matrix multiplies" in repr(fast.tape)
+    for _ in range(3):
+        for p, q in zip(fast.parameters, scalar.parameters):
+            p.data = q.data
+        fast.step()
+        scalar.step()
+        a, b = fast.history[-1]["loss"], scalar.history[-1]["loss"]
+        assert abs(a - b) <= 1e-12 * abs(b)
+        ga = np.array([p.grad for p in fast.parameters])
+        gb = np.array([p.grad for p in scalar.parameters])
+        assert np.max(np.abs(ga - gb)) <= 1e-12 * np.max(np.abs(gb))
+
+
+class TwoHeads(Module):
+    """A custom module with two outputs: not a stack of library layers."""
+
+    def __init__(self):
+        self.body = MLP(2, [4], seed=0)
+        self.heads = [Neuron(4, activation="none", seed=1), Neuron(4, activation="none", seed=2)]
+        self.nin, self.nout = 2, 2
+
+    def __call__(self, x):
+        h = self.body(x)
+        return [head(h) * 1.0 for head in self.heads]
+
+    def parameters(self):
+        return self.body.parameters() + [p for head in self.heads for p in head.parameters()]
+
+    def named_parameters(self):
+        return [(f"p{i}", p) for i, p in enumerate(self.parameters())]
+
+
+def test_a_custom_multi_output_module_falls_back_with_a_warning_and_trains():
+    data = datasets.moons(20, seed=0)
+    with pytest.warns(UserWarning, match="compiles only as a stack of dense layers"):
+        trainer = Trainer(TwoHeads(), data, loss="cross_entropy")
+    assert trainer.engine == "scalar"
+    trainer.run(3)
+    assert trainer.steps_done == 3 and trainer.confusion_matrix().sum() == 20

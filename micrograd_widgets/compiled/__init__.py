@@ -12,6 +12,13 @@ penalty's); the transcendental functions are libm's, as in the engine. Loss, sco
 gradient come out bit for bit equal to the scalar engine's. With ``exact=False`` the layers use
 matrix multiplies instead: faster, within ~1e-12 relative, no longer bit for bit.
 
+A model with k outputs (``MLP(2, [.., k])``, k classes) compiles as a stack of dense layers; its
+scores are then ``(batch, k)`` logits and the loss is the library's softmax cross-entropy, which
+reads ``.data`` (each sample's largest logit) and so is replayed by its own exact array code
+(:mod:`._softmax`, checked against the scalar engine when compiled), following the order in which
+``backward()`` visits each sample's logits (it depends on the sample's class). The compiled step
+returns the gradients; the update itself is the Trainer's optimizer's, the same for both engines.
+
 What a trace cannot stand for is refused with :class:`CompileError` (a
 :class:`~micrograd_widgets.train.Trainer` with ``engine="auto"`` then warns and stays on the
 scalar engine): code that reads ``.data`` while it builds the model's graph (it could branch per
