@@ -305,7 +305,8 @@ class Trainer:
         optimizer: "sgd" (the seed's ``p.data -= lr * p.grad``), "momentum" (SGD, momentum
             0.9), "adam", "adamw", or an :class:`~micrograd_widgets.optim.Optimizer` built over
             ``model.parameters()`` (then leave ``lr`` out: it has its own). ``trainer.optimizer``
-            is the Optimizer object (its ``state_arrays()``, ``update_rule``, ``lr``).
+            is the Optimizer object (its ``state_arrays()``, ``update_rule``, ``lr``);
+            :meth:`set_optimizer` switches between steps.
         lr: the learning rate: None for the optimizer's default -- for SGD and momentum the
             seed's schedule ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), for Adam and AdamW
             PyTorch's 1e-3 --, a number for a constant rate, or a function ``k -> rate``.
@@ -417,14 +418,13 @@ class Trainer:
         self.parameters: list[Value] = model.parameters()
         self.parameter_names: list[str] = [name for name, _ in model.named_parameters()]
         # weight tying (one Value twice in the list): the optimizer updates each Value once
-        first = {}
+        first: dict[Value, int] = {}
         for i, p in enumerate(self.parameters):
             first.setdefault(p, i)
         self._distinct = None if len(first) == len(self.parameters) else list(first.values())
-        distinct = list(first)
-        options = {} if lr is None else {"lr": lr}
-        #: the :class:`~micrograd_widgets.optim.Optimizer` that applies every update
-        self.optimizer: Optimizer = make_optimizer(optimizer, distinct, **options)
+        self._optimizer: Optimizer = make_optimizer(
+            optimizer, list(first), **({} if lr is None else {"lr": lr})
+        )
         self.last_update = np.zeros(len(self.parameters))  # the change the last step applied
         self._initial = [p.data for p in self.parameters]  # for reset()
         self._observers: list[Callable[[TrainerEvent], None]] = []
@@ -468,6 +468,32 @@ class Trainer:
     @lr.setter
     def lr(self, value: LearningRate) -> None:
         self.optimizer.lr = value
+
+    @property
+    def optimizer(self) -> Optimizer:
+        """The :class:`~micrograd_widgets.optim.Optimizer` that applies every update (its
+        ``state_arrays()``, ``update_rule``, ``lr``). Assign a name or an Optimizer to switch:
+        ``trainer.optimizer = "adam"`` (see :meth:`set_optimizer`)."""
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, value: str | Optimizer) -> None:
+        self.set_optimizer(value)
+
+    def set_optimizer(self, optimizer: str | Optimizer, **options: Any) -> Optimizer:
+        """Switch to another optimizer between two steps; returns it.
+
+        ``optimizer``: "sgd", "momentum", "adam", "adamw" (``options`` go to its constructor,
+        e.g. ``lr=0.01``; left out, its defaults) or an Optimizer built over
+        ``model.parameters()``. It starts fresh: no momentum or running averages, and its own
+        step count from 0 (the seed's schedule and Adam's bias correction start again); the
+        weights and the history go on from where they are.
+        """
+        with self.lock:
+            parameters = self._optimizer.parameters
+            self._optimizer = make_optimizer(optimizer, parameters, **options)
+        self._notify("status")
+        return self._optimizer
 
     @property
     def classes(self) -> int:

@@ -664,3 +664,35 @@ def test_k_class_labels_are_checked_at_construction():
         Trainer(MLP(2, [4, 3]), data.X, np.r_[data.y[:-1], 0.5], loss="cross_entropy")
     with pytest.raises(ValueError, match=r"X has 3 features but the model expects 2"):
         Trainer(MLP(2, [4, 3]), np.zeros((4, 3)), [0, 1, 2, 0], loss="cross_entropy")
+
+
+def test_switching_the_optimizer_between_steps_starts_it_fresh():
+    data = datasets.moons(24, noise=0.2, seed=1)
+    trainer = Trainer(MLP(2, [6, 1], seed=3), data, engine="scalar")
+    events = []
+    trainer.observe(lambda event: events.append(event.kind))
+    trainer.run(3)
+    weights = [p.data for p in trainer.parameters]
+    adam = trainer.set_optimizer("adam", lr=0.02)
+    assert trainer.optimizer is adam and adam.lr == 0.02 and adam.steps_done == 0
+    assert [p.data for p in trainer.parameters] == weights  # the weights go on from here
+    assert events[-1] == "status"
+    # the next step is a fresh Adam's first step from these weights
+    reference = MLP(2, [6, 1], seed=3)
+    for p, value in zip(reference.parameters(), weights):
+        p.data = value
+    opt = optim.Adam(reference.parameters(), lr=0.02)
+    total = losses.total_loss([reference(list(r)) for r in data.X.tolist()], data.y,
+                              reference.parameters())  # fmt: skip
+    opt.zero_grad()
+    total.backward()
+    opt.step()
+    record = trainer.step()
+    assert record["step"] == 3 and record["lr"] == 0.02 and record["loss"] == total.data
+    assert [p.data for p in trainer.parameters] == [p.data for p in reference.parameters()]
+    trainer.optimizer = "momentum"
+    assert type(trainer.optimizer) is optim.SGD and trainer.optimizer.momentum == 0.9
+    assert trainer.learning_rate() == default_schedule(0)  # its own step count, from 0
+    with pytest.raises(ValueError, match="unknown option 'betas' for optimizer 'sgd'"):
+        trainer.set_optimizer("sgd", betas=(0.9, 0.99))
+    assert type(trainer.optimizer) is optim.SGD  # a refused switch changes nothing
