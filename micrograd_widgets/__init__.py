@@ -28,6 +28,7 @@ _LAZY = {
     "stop_all": "train",
     "DecisionBoundary": "boundary",
     "GradientHeatmap": "heatmap",
+    "save_html": "export",
     "datasets": None,
     "losses": None,
     "optim": None,
