@@ -159,7 +159,7 @@ header h1 { font-size: 1.2em; margin: 8px 0; }
 .mgw-page-note { color: var(--jp-ui-font-color2); font-size: 0.9em; }
 .mgw-page-theme { font: inherit; color: inherit; background: var(--jp-layout-color2);
   border: 1px solid var(--jp-border-color1); border-radius: 4px; padding: 2px 10px;
-  cursor: pointer; }
+  cursor: pointer; white-space: nowrap; }
 .mgw-cell { margin: 10px 0; }
 .mgw-code, .mgw-stream, .mgw-text { font: 13px/1.4 ui-monospace, "DejaVu Sans Mono", monospace;
   white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; padding: 8px 10px; }
@@ -168,6 +168,9 @@ header h1 { font-size: 1.2em; margin: 8px 0; }
 .mgw-output { padding: 4px 0 4px 13px; overflow-x: auto; }
 .mgw-output img { max-width: 100%; }
 .mgw-widget-row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.mgw-widget-column { display: flex; flex-direction: column; gap: 12px; }
+.mgw-offline-widget { min-width: 0; max-width: 100%; }
+.mgw-graph-host { flex: 1 1 100%; }
 .mgw-offline-problem { color: var(--jp-error-color0); white-space: pre-wrap; }
 """
 
@@ -351,6 +354,33 @@ def _image(mime: str, data: object) -> str:
     return f'<img alt="output" src="data:{mime};base64,{html.escape(payload)}">'
 
 
+def _widget_html(
+    model_id: str, models: dict[str, dict[str, Any]], used: set[str], depth: int = 0
+) -> str:
+    """A widget output: our view's placeholder, or an ipywidgets box (HBox, VBox) of them laid
+    out as a row or a column; "" for anything else (its text/plain is shown instead)."""
+    model = models.get(model_id)
+    if model is None or depth > 20:
+        return ""
+    if _drawable(model):
+        used.add(model_id)
+        return _placeholder(model_id, model)
+    children = model.get("state", {}).get("children")
+    if not isinstance(children, list):
+        return ""
+    inner = "".join(
+        _widget_html(child.removeprefix("IPY_MODEL_"), models, used, depth + 1)
+        for child in children
+        if isinstance(child, str)
+    )
+    column = (
+        model.get("model_name") == "VBoxModel"
+        or model.get("state", {}).get("_model_name") == "VBoxModel"
+    )
+    kind = "mgw-widget-column" if column else "mgw-widget-row"
+    return f'<div class="{kind}">{inner}</div>' if inner else ""
+
+
 def _output_html(output: dict[str, Any], models: dict[str, dict[str, Any]], used: set[str]) -> str:
     kind = output.get("output_type")
     if kind == "stream":
@@ -362,11 +392,10 @@ def _output_html(output: dict[str, Any], models: dict[str, dict[str, Any]], used
         return f'<pre class="mgw-text mgw-error-output">{html.escape(trace)}</pre>'
     data = output.get("data", {})
     view = data.get(WIDGET_VIEW)
-    if isinstance(view, dict) and view.get("model_id") in models:
-        model_id = view["model_id"]
-        if _drawable(models[model_id]):
-            used.add(model_id)
-            return _placeholder(model_id, models[model_id])
+    if isinstance(view, dict):
+        drawn = _widget_html(str(view.get("model_id")), models, used)
+        if drawn:
+            return drawn
     for mime in ("image/png", "image/jpeg", "image/gif", "image/svg+xml"):
         if mime in data:
             return _image(mime, data[mime])

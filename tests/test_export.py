@@ -280,3 +280,25 @@ def test_permission_denied_is_a_clear_error_even_as_root(tmp_path, trained, monk
     with pytest.raises(ExportError, match=r"cannot write .*Permission denied"):
         save_html(tmp_path / "page.html", boundary)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_ipywidgets_box_of_our_widgets_is_drawn_as_a_column_or_row(tmp_path, trained):
+    _, boundary, heatmap = trained
+    path = notebook_with(tmp_path, {"b1": boundary, "h1": heatmap})
+    nb = json.loads(path.read_text())
+    models = nb["metadata"]["widgets"][WIDGET_STATE]["state"]
+    models["box"] = {
+        "model_name": "VBoxModel",
+        "state": {"_model_name": "VBoxModel", "children": ["IPY_MODEL_b1", "IPY_MODEL_h1"]},
+    }
+    cell = nb["cells"][0]
+    cell["outputs"][0]["data"][WIDGET_VIEW]["model_id"] = "box"
+    nb["cells"] = [cell]
+    path.write_text(json.dumps(nb))
+    page = notebook_html(path)
+    assert re.search(
+        r'<div class="mgw-widget-column">.*data-mgw-widget="b1".*data-mgw-widget="h1".*</div>',
+        page,
+        re.S,
+    )
+    assert set(page_data(page)["widgets"]) == {"b1", "h1"}
