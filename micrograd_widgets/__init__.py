@@ -29,6 +29,8 @@ _LAZY = {
     "DecisionBoundary": "boundary",
     "GradientHeatmap": "heatmap",
     "save_html": "export",
+    "row": "layout",
+    "column": "layout",
     "datasets": None,
     "losses": None,
     "optim": None,
