@@ -119,6 +119,34 @@ class BaseWidget(anywidget.AnyWidget):
     def _views_changed(self, event: str) -> None:
         """Called after a view attached or detached (``event``); :attr:`live_views` is updated."""
 
+    # ---- pictures (micrograd_widgets/_pictures.py draws them from the synced state) ----------
+
+    def snapshot(self) -> Any:
+        """A matplotlib Figure of what the view shows, drawn in Python from the widget's state
+        (no displayed view needed). ``to_png`` / ``to_svg`` write it to a file."""
+        from ._pictures import snapshot
+
+        return snapshot(self)
+
+    def to_png(self, path: str | Path, dpi: float = 100) -> Path:
+        """Write :meth:`snapshot` to ``path`` (.png), atomically; returns the path."""
+        from ._pictures import save_figure
+
+        return save_figure(self.snapshot(), path, formats=(".png",), dpi=dpi)
+
+    def to_svg(self, path: str | Path) -> Path:
+        """Write :meth:`snapshot` to ``path`` (.svg), atomically; returns the path."""
+        from ._pictures import save_figure
+
+        return save_figure(self.snapshot(), path, formats=(".svg",))
+
+    def save_animation(self, path: str | Path, fps: float = 10) -> Path:
+        """A DecisionBoundary's recorded run as ``run.gif`` (one frame per recorded step) or
+        ``run.mp4`` (needs ffmpeg); other widgets raise a clear error."""
+        from ._pictures import save_animation
+
+        return save_animation(self, path, fps=fps)
+
     def _show_error(self, where: str, exc: Exception) -> None:
         """Log ``exc`` (with its traceback) and show it in the banner."""
         log.exception("micrograd-widgets: %s failed", where, exc_info=exc)
