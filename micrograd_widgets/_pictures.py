@@ -18,7 +18,9 @@ widget module: a widget is recognised by its class name and read through its tra
 
 from __future__ import annotations
 
+import base64
 import io
+import logging
 import os
 import shutil
 import tempfile
@@ -27,7 +29,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["save_animation", "save_figure", "snapshot"]
+__all__ = ["output_png", "save_animation", "save_figure", "snapshot"]
+
+log = logging.getLogger("micrograd_widgets")
 
 # the views' diverging scale (js/shared/colors.ts): blue < 0 < red, gamma 0.5 on |value|
 NEGATIVE = np.array([33, 102, 172]) / 255
@@ -248,7 +252,7 @@ def heatmap_figure(widget: Any) -> Any:
             f"{layer['name']} · {layer['activation']}\n{nout} × ({nin} + bias)", fontsize=8
         )
         ax.set_xticks([0, nin] if nin else [0], ["w0", "b"][: 2 if nin else 1])
-        ax.set_yticks(range(nout) if nout <= 16 else [0, nout - 1])
+        ax.set_yticks([0, nout - 1] if nout > 1 else [0])
         ax.tick_params(labelsize=7)
         bar = fig.colorbar(image, ax=ax, location="bottom", shrink=0.9, aspect=12, pad=0.02)
         bar.set_ticks([-(scale or 1), 0, scale or 1], labels=[f"−{scale:.3g}", "0", f"{scale:.3g}"])
@@ -270,6 +274,10 @@ def _dead_row(row: int, width: int) -> Any:
 
 # ---- entry points ---------------------------------------------------------------------------
 
+#: the notebook output's picture: small, and quantized to a palette (a few KB)
+OUTPUT_DPI = 60
+OUTPUT_COLOURS = 64
+
 _FIGURES = {"DecisionBoundary": boundary_figure, "GradientHeatmap": heatmap_figure}
 
 
@@ -286,6 +294,25 @@ def snapshot(widget: Any) -> Any:
             f"{_kind(widget)} has no picture yet; snapshot() draws {' and '.join(sorted(_FIGURES))}"
         )
     return drawer(widget)
+
+
+def output_png(widget: Any) -> str | None:
+    """A small PNG (base64) of ``widget``'s view for its notebook output, or None when there is
+    no picture of it (a GraphWidget, a widget with nothing to draw yet). Never raises: a
+    picture is a courtesy to viewers without the widget, never a reason for a cell to fail."""
+    if not any(cls.__name__ in _FIGURES for cls in type(widget).__mro__):
+        return None
+    try:
+        from PIL import Image
+
+        raw = figure_bytes(snapshot(widget), "png", dpi=OUTPUT_DPI)
+        image = Image.open(io.BytesIO(raw)).convert("RGB")
+        small = io.BytesIO()
+        image.quantize(OUTPUT_COLOURS, dither=Image.Dither.NONE).save(small, "PNG", optimize=True)
+        return base64.b64encode(small.getvalue()).decode("ascii")
+    except Exception:  # e.g. no frame yet
+        log.debug("no output picture for %s", type(widget).__name__, exc_info=True)
+        return None
 
 
 def _checked_path(path: str | os.PathLike[str], formats: tuple[str, ...]) -> Path:

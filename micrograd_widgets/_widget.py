@@ -56,6 +56,10 @@ class BaseWidget(anywidget.AnyWidget):
     #: Text shown in the widget's error banner ("" hides it).
     error = traitlets.Unicode("").tag(sync=True)
 
+    #: put a small PNG of the view (its state when displayed) in the notebook output, for
+    #: front-ends without the widget (GitHub, nbviewer); see ``_pictures.output_png``
+    static_picture = True
+
     #: message types that are not user actions, so they neither set nor clear the banner
     _LIFECYCLE_MESSAGES = frozenset({"view"})
 
@@ -70,6 +74,13 @@ class BaseWidget(anywidget.AnyWidget):
         if bundle is not None:
             # text/plain is all a front-end without the widget shows: say what would be here
             bundle[0]["text/plain"] = TEXT_REPR.format(what=self._describe())
+            if self.static_picture:
+                # GitHub and nbviewer show this picture (of the state when the cell ran)
+                from ._pictures import output_png
+
+                png = output_png(self)
+                if png is not None:
+                    bundle[0]["image/png"] = png
         return bundle
 
     def _describe(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from types import SimpleNamespace
 
@@ -240,3 +241,49 @@ def test_mp4_without_ffmpeg_says_so(tmp_path, trained, monkeypatch):
     with pytest.raises(PictureError, match=r"needs ffmpeg.*save a \.gif instead"):
         boundary.save_animation(tmp_path / "run.mp4")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- the notebook output's picture ----------------------------------------------------------
+
+
+def test_display_bundle_carries_a_small_png_unless_turned_off(trained):
+    _, boundary, heatmap = trained
+    for widget in (boundary, heatmap):
+        data, _ = widget._repr_mimebundle_()
+        png = base64.b64decode(data["image/png"])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(png) < 40_000
+        assert "application/vnd.jupyter.widget-view+json" in data
+    boundary.static_picture = False
+    try:
+        assert "image/png" not in boundary._repr_mimebundle_()[0]
+    finally:
+        del boundary.static_picture
+    graph = GraphWidget(lecture_expression())
+    try:
+        assert "image/png" not in graph._repr_mimebundle_()[0]  # its text repr says what it is
+    finally:
+        graph.close()
+
+
+def test_an_executed_notebooks_outputs_carry_the_picture(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from micrograd_widgets import MLP, Trainer, datasets\n"
+            "from micrograd_widgets import DecisionBoundary, GradientHeatmap\n"
+            "trainer = Trainer(MLP(2, [8, 1], seed=1), datasets.moons(64, noise=0.1, seed=0))\n"
+            "trainer.run(5)"
+        ),
+        nbformat.v4.new_code_cell("DecisionBoundary(trainer)"),
+        nbformat.v4.new_code_cell("GradientHeatmap(trainer)"),
+    ]
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    for cell, name in zip(nb.cells[1:], ("DecisionBoundary", "GradientHeatmap")):
+        (output,) = [o for o in cell.outputs if o.output_type == "execute_result"]
+        assert output.data["text/plain"].startswith(name)
+        png = base64.b64decode(output.data["image/png"])
+        picture = Image.open(io.BytesIO(png))
+        assert picture.format == "PNG" and min(picture.size) > 100
