@@ -1,7 +1,11 @@
 """Offline HTML: widgets, or a whole notebook, as ONE file that needs no kernel and no network.
 
->>> from micrograd_widgets import save_html
->>> save_html("run.html", boundary, heatmap)   # or save_html("run.html"): every live widget
+>>> from micrograd_widgets import MLP, DecisionBoundary, Trainer, datasets, save_html
+>>> trainer = Trainer(MLP(2, [8, 1], seed=1), datasets.moons(64, noise=0.1, seed=0))
+>>> boundary = DecisionBoundary(trainer)
+>>> history = trainer.run(10)
+>>> page = save_html("run.html", boundary)   # save_html("all.html"): every open widget
+>>> boundary
 
 The page carries each view's bundled module and CSS once (inlined: no CDN), each widget's saved
 state (binary traits base64-encoded, as Jupyter stores them in a notebook) and a small loader

@@ -1,8 +1,8 @@
 """Widgets side by side (:func:`row`) or one under another (:func:`column`), in Jupyter and marimo.
 
->>> from micrograd_widgets import row, column
->>> row(boundary, heatmap)             # the last expression of a cell: shown side by side
->>> column(graph, row(boundary, heatmap))
+>>> from micrograd_widgets import GraphWidget, Value, column, row
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> row(GraphWidget(a * b), GraphWidget(a + b))   # side by side; column(...) stacks them
 
 In Jupyter (JupyterLab, Notebook 7, VS Code, Colab) these are ipywidgets ``HBox`` / ``VBox``:
 their rows wrap when the window is narrow. marimo runs anywidget widgets but not ipywidgets

@@ -302,3 +302,19 @@ def test_an_ipywidgets_box_of_our_widgets_is_drawn_as_a_column_or_row(tmp_path, 
         re.S,
     )
     assert set(page_data(page)["widgets"]) == {"b1", "h1"}
+
+
+def test_a_boundary_at_defaults_saves_within_its_1_mb_budget():
+    """The README's budget: a DecisionBoundary with default settings, its recording full
+    (max_recorded frames), takes at most 1 MB in a saved notebook."""
+    trainer = Trainer(MLP(2, [4, 1], seed=1), datasets.moons(200, noise=0.1, seed=0))
+    boundary = DecisionBoundary(trainer)
+    try:
+        trainer.run(300)  # more than max_recorded (120) steps: the recording is thinned, full
+        boundary._sync_recording()
+        frames = len(boundary.recording) // boundary.recording_resolution**2
+        assert 60 <= frames <= 120
+        size = len(json.dumps(saved_model(boundary), separators=(",", ":")).encode())
+        assert size <= 1_000_000, f"{size:,} bytes"
+    finally:
+        boundary.close()
