@@ -5,8 +5,9 @@ points and colour scale, the same matrices. So a picture matches the view by con
 without a displayed view (or any browser), and can be drawn from a saved notebook's state too.
 
 * :func:`snapshot` -- a matplotlib Figure of a DecisionBoundary (score heatmap, points, the
-  score-0 contour, a legend) or a GradientHeatmap (each layer's matrix in the current mode, with
-  its colour scale; dead ReLU rows hatched);
+  score-0 contour, a legend), a GradientHeatmap (each layer's matrix in the current mode, with
+  its colour scale; dead ReLU rows hatched) or a GraphWidget (its units, edges and numbers, in
+  a Python layered layout: ``_graph_picture.py``);
 * :func:`save_figure` -- a Figure to .png / .svg / .pdf, written atomically;
 * :func:`save_animation` -- a DecisionBoundary's recorded run as a GIF (one frame per recorded
   step, Pillow) or an MP4 (needs ffmpeg).
@@ -278,7 +279,20 @@ def _dead_row(row: int, width: int) -> Any:
 OUTPUT_DPI = 60
 OUTPUT_COLOURS = 64
 
-_FIGURES = {"DecisionBoundary": boundary_figure, "GradientHeatmap": heatmap_figure}
+
+def graph_figure(widget: Any) -> Any:
+    from ._graph_picture import graph_figure
+
+    return graph_figure(widget)
+
+
+_FIGURES = {
+    "DecisionBoundary": boundary_figure,
+    "GradientHeatmap": heatmap_figure,
+    "GraphWidget": graph_figure,
+}
+#: widgets whose notebook output carries a picture (a graph's text repr says more, for less)
+_OUTPUT_PICTURES = {"DecisionBoundary", "GradientHeatmap"}
 
 
 def snapshot(widget: Any) -> Any:
@@ -300,7 +314,7 @@ def output_png(widget: Any) -> str | None:
     """A small PNG (base64) of ``widget``'s view for its notebook output, or None when there is
     no picture of it (a GraphWidget, a widget with nothing to draw yet). Never raises: a
     picture is a courtesy to viewers without the widget, never a reason for a cell to fail."""
-    if not any(cls.__name__ in _FIGURES for cls in type(widget).__mro__):
+    if not any(cls.__name__ in _OUTPUT_PICTURES for cls in type(widget).__mro__):
         return None
     try:
         from PIL import Image

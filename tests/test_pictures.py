@@ -180,14 +180,10 @@ def test_bad_paths_and_widgets_are_clear_errors(tmp_path, trained):
         boundary.to_png(tmp_path / "b.jpg")
     with pytest.raises(PictureError, match="does not exist"):
         boundary.to_svg(tmp_path / "nowhere" / "b.svg")
-    graph = GraphWidget(lecture_expression())
-    try:
-        with pytest.raises(PictureError, match="GraphWidget has no picture yet"):
-            graph.snapshot()
-        with pytest.raises(PictureError, match="records no run"):
-            heatmap.save_animation(tmp_path / "h.gif")
-    finally:
-        graph.close()
+    with pytest.raises(PictureError, match="GradientHeatmap records no run"):
+        heatmap.save_animation(tmp_path / "h.gif")
+    with pytest.raises(PictureError, match="Label has no picture yet"):
+        pictures.snapshot(__import__("ipywidgets").Label("x"))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -287,3 +283,37 @@ def test_an_executed_notebooks_outputs_carry_the_picture(tmp_path):
         png = base64.b64decode(output.data["image/png"])
         picture = Image.open(io.BytesIO(png))
         assert picture.format == "PNG" and min(picture.size) > 100
+
+
+# ---- the graph ------------------------------------------------------------------------------
+
+
+def test_graph_snapshot_draws_every_unit_with_the_views_numbers(tmp_path):
+    from micrograd_widgets import Value
+    from micrograd_widgets._graph_picture import layered_positions
+
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
+    y = (x * w + b).tanh()
+    y.label = "y"
+    y.backward()
+    graph = GraphWidget(y)
+    try:
+        fig = graph.snapshot()
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        units = graph.topology["units"]
+        numbers = np.frombuffer(graph.numbers, "<f8")
+        for u, unit in enumerate(units):
+            box = f"{unit['short']}\ndata {numbers[u]:.4g}\ngrad {numbers[len(units) + u]:.4g}"
+            assert box in texts
+        ops = [unit["op"] for unit in units if unit["op"]]
+        assert sorted(t for t in texts if "\n" not in t) == sorted(ops)
+        # the layout runs one way: every edge goes to a later column, an op just before its value
+        edges = [(e[0], e[1]) for e in graph.topology["edges"]]
+        positions, bubbles = layered_positions(units, edges)
+        assert all(positions[src][0] < bubbles.get(dst, positions[dst])[0] for src, dst in edges)
+        assert all(bubbles[u][0] == positions[u][0] - 1 for u in bubbles)
+        svg = graph.to_svg(tmp_path / "graph.svg").read_text()
+        assert "<svg" in svg
+        assert "image/png" not in graph._repr_mimebundle_()[0]
+    finally:
+        graph.close()
