@@ -173,6 +173,18 @@ def test_saved_page_draws_every_widget_offline_and_scrubs(open_offline, lesson_p
         "() => Number(document.querySelector('.mgw-boundary').dataset.scrubStep) > 0"
     )
     assert canvas_stats(offline, ".mgw-boundary-canvas")["hash"] not in (before, scrubbed)
+    # the heatmap switches modes from the saved matrices: the model shim sets state locally
+    weights = page.locator(".mgw-heatmap button", has_text="weights")
+    matrix_before = canvas_stats(offline, ".mgw-heatmap-matrix")["hash"]
+    weights.click()
+    assert weights.get_attribute("aria-pressed") == "true"
+    page.wait_for_function(
+        "(h) => { const c = document.querySelector('.mgw-heatmap-matrix');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let x = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3])"
+        " x = (x * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0; return x !== h; }",
+        arg=matrix_before,
+    )
     offline.screenshot("lesson-light")
     assert_really_offline(offline, probe_server)
 
