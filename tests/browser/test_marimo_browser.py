@@ -115,6 +115,15 @@ def test_marimo_lesson_draws_the_graph_and_animates_training(browser, marimo_ser
         while boundary_step(page) != 101 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert boundary_step(page) == 101
+        # the heatmap is drawn too, and the graph's Step (a message to Python) steps backprop
+        assert canvas_stats(_Page(page), ".mgw-heatmap-matrix")["painted"] > 0
+        graph = page.locator(".mgw-graph").first
+        before = graph.get_attribute("data-step-done")
+        graph.locator("button", has_text=re.compile(r"^Step$")).click()
+        deadline = time.monotonic() + 30
+        while graph.get_attribute("data-step-done") == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert graph.get_attribute("data-step-done") != before
         assert errors == []
     finally:
         context.close()
