@@ -380,7 +380,9 @@ def save_figure(
 
 def save_animation(widget: Any, path: str | os.PathLike[str], fps: float = 10) -> Path:
     """Write a DecisionBoundary's recorded run to ``path``: a GIF (one frame per recorded step,
-    with Pillow) or an MP4 (needs ffmpeg on the PATH)."""
+    with Pillow) or an MP4 (needs ffmpeg on the PATH). The run is the widget's ``recording``
+    trait: complete once training pauses or stops (while it runs, it is synced every few
+    seconds)."""
     if not any(cls.__name__ == "DecisionBoundary" for cls in type(widget).__mro__):
         raise PictureError(
             f"{_kind(widget)} records no run to animate; save_animation is for a "
