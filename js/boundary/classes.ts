@@ -30,7 +30,7 @@ export function classPixels(bytes: Uint8Array, cells: number, discrete: boolean)
   if (bytes.length < 2 * cells) return pixels;
   for (let i = 0; i < cells; i++) {
     const color = classColor(bytes[i]);
-    const t = discrete ? 0.75 : 0.15 + 0.75 * (bytes[cells + i] / 255);
+    const t = discrete ? 0.55 : 0.15 + 0.75 * (bytes[cells + i] / 255);
     for (let c = 0; c < 3; c++) pixels[4 * i + c] = NEUTRAL[c] + (color[c] - NEUTRAL[c]) * t;
     pixels[4 * i + 3] = 255;
   }

@@ -41,6 +41,8 @@ const NEGATIVE = cssColor(diverging(-1, 1, 1));
 const ACCURACY_COLOR = "#2e7d32"; // the loss curve takes the theme's accent
 const LINE_COLOR = "rgba(40, 40, 40, 0.75)";
 const HIGHLIGHT_COLOR = "#ff6f00";
+/** Where a discretised one-score picture sits on the colour scale (of its saturation). */
+const DISCRETE_STRENGTH = 0.3;
 /** The speeds the toolbar offers (steps per second; "max": as fast as possible). */
 const SPEEDS = ["1", "10", "30", "100", "max"];
 
@@ -374,7 +376,9 @@ const render: Render<BoundaryState> = ({ model, el }) => {
 
   /** The score picture of a one-score model (discretised: only the sign). */
   function drawScores(ctx: CanvasRenderingContext2D, values: Float32Array, n: number, scale: number): void {
-    const shown = discrete ? values.map((v) => (v > 0 ? scale : v < 0 ? -scale : 0)) : values;
+    // discretised: one flat tint per side, lighter than the points so they stay visible
+    const flat = DISCRETE_STRENGTH * scale;
+    const shown = discrete ? values.map((v) => (v > 0 ? flat : v < 0 ? -flat : 0)) : values;
     drawHeatmap(ctx, shown, n, n, scale, { x: 0, y: 0, width: PLOT_SIZE, height: PLOT_SIZE }, !discrete);
     ctx.strokeStyle = "#111";
     ctx.lineWidth = 2;
