@@ -23,6 +23,35 @@ picture shows, computed with a numpy forward pass every frame -- and ``metrics``
 measured before its update (as in the seed's loop). ``next_lr`` is the rate the next step will
 use; every ``set_lr`` from the view is answered with a ``{"type": "lr"}`` message holding the
 rate Python keeps, so the box shows it even when a value was refused.
+
+The toolbar's view tools (each explained on hover):
+
+* **Inspect**: a click on (or within 10 px of) a training point rings it and sets ``selected``
+  (its index, -1 for none; set it from Python too). The view also tells every other view of the
+  trainer in the page (a ``sample`` link message, see js/shared/link.ts), so a graph following
+  the trainer switches without waiting for the kernel. Hovering a point, in any mode, shows its
+  coordinates, label, score and data loss at the current weights (``point_scores``,
+  ``point_losses``, sent with each frame).
+* **One timeline**: the recorded-run slider and a click or drag on the loss/accuracy curves move
+  every view of the trainer to that step (the nearest recorded frame at or before it); **Live**
+  brings them all back. This runs in the page, so it works during a blocking cell and without
+  a kernel.
+* **Neuron lines**: each first-layer neuron's ``w·x + b = 0`` line (``first_layer``; recorded
+  with each frame too). Hovering a line highlights it and the same neuron in linked views (the
+  gradient heatmap); hovering a neuron there highlights its line here.
+* **Discretise**: sharp class regions instead of shading by score (or confidence).
+* **speed**: the trainer's ``speed`` in steps per second (1 / 10 / 30 / 100 / max), so a run can
+  be slowed down to narrate it; the view shows the rate it measures.
+
+With ``neurons=True`` a panel shows every hidden neuron's output over the plane as thumbnails
+(``neuron_resolution``² uint8 each, recomputed at most every 0.5 s while training); hovering one
+shows it big on the plot.
+
+A model with k ≥ 2 outputs (labels 0..k-1, e.g. ``loss="cross_entropy"``) is drawn by class:
+``class_frame`` holds each cell's argmax class and its confidence (one byte each; 0 = no better
+than a uniform guess), the legend names the class colours (Okabe–Ito, colour-blind safe), a click
+adds a point of the class picked in the toolbar, and the panel shows the confusion matrices of
+the training and test points (``confusion``, ``test_confusion``).
 """
 
 from __future__ import annotations
