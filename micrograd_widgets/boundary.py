@@ -364,6 +364,8 @@ class DecisionBoundary(TrainerWidget):
         trainer = self.trainer
         with trainer.lock:
             X, y, X_test, y_test = trainer.X, trainer.y, trainer.X_test, trainer.y_test
+        if self.classes:  # the view deals in class numbers 0..k-1 (a 2-output model: ±1 too)
+            y, y_test = (losses.class_indices(labels, self.classes) for labels in (y, y_test))
         with self._send_lock, self.hold_sync():
             self.points = X.astype(np.float32).tobytes()
             self.labels = y.astype(np.int8).tobytes()
@@ -592,7 +594,10 @@ class DecisionBoundary(TrainerWidget):
                 raise ValueError(
                     f"add_point needs a class label in 0..{self.classes - 1}, got {label!r}"
                 )
-            self.trainer.add_point(x, y, label)
+            # the class's label in the trainer's convention (0..k-1; -1 / +1 for 2 outputs on
+            # binary data)
+            values = getattr(self.trainer, "label_values", None)
+            self.trainer.add_point(x, y, float(values[label]) if values is not None else label)
         else:
             self.trainer.add_point(x, y, int(label) if label in (-1, 1) else label)
 

@@ -248,6 +248,7 @@ describe("k classes", () => {
     expect(keys.textContent).toContain("class 0 class 1 class 2 ");
     const picker = el.querySelector(".mgw-boundary-class") as HTMLSelectElement;
     expect([...picker.options].map((o) => o.value)).toEqual(["0", "1", "2"]);
+    expect(picker.value).toBe("0"); // a class is picked from the start
     picker.value = "2";
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 180, clientY: 180, shiftKey: true }));
     expect(model.sent).toEqual([{ type: "add_point", x: 2, y: 2, label: 2 }]);

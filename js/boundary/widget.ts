@@ -509,7 +509,7 @@ const render: Render<BoundaryState> = ({ model, el }) => {
     if (k > 0 && classPicker.options.length !== k) {
       const picked = classPicker.value;
       classPicker.replaceChildren(...Array.from({ length: k }, (_, c) => h("option", { value: String(c) }, [`class ${c}`])));
-      if (Number(picked) < k) classPicker.value = picked;
+      classPicker.value = picked !== "" && Number(picked) < k ? picked : "0";
     }
     hint.textContent = k
       ? "click: add a point of the picked class · alt-click or “Remove points”: remove the nearest point · Inspect: click a point to follow it · hover a point: its numbers"
