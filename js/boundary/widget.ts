@@ -516,12 +516,14 @@ const render: Render<BoundaryState> = ({ model, el }) => {
       : "click: add a + point · shift-click: add a − point · alt-click or “Remove points”: remove the nearest point · Inspect: click a point to follow it · hover a point: its numbers";
   }
 
+  let confusionShown: [number[][], number[][]] | null = null;
   function drawConfusion(): void {
     const k = classes();
     const train = model.get("confusion") ?? [];
     const test = model.get("test_confusion") ?? [];
     confusionBox.hidden = k === 0 || train.length === 0;
-    if (confusionBox.hidden) return;
+    if (confusionBox.hidden || (confusionShown?.[0] === train && confusionShown[1] === test)) return;
+    confusionShown = [train, test]; // rebuilt only when Python sends new counts
     confusionBox.replaceChildren(
       confusionTable("confusion, training points (rows: true class, columns: predicted)", train),
       ...(test.length ? [confusionTable("confusion, test points", test)] : []),

@@ -165,6 +165,18 @@ def test_inspect_hover_and_one_timeline_across_two_views(notebook):
     nb.page.locator(CANVAS).nth(0).click(position={"x": x, "y": y})
     wait_attr(nb, BOUNDARY, "el.dataset.selected === '9'")
 
+    # without a kernel the views still share one timeline (it lives in the page)
+    nb.page.set_viewport_size({"width": 1280, "height": 900})
+    nb.shutdown()
+    wait_attr(nb, BOUNDARY, "el.dataset.kernel === 'lost'")
+    nb.page.locator(".mgw-boundary-slider").nth(1).fill("2")
+    wait_attr(nb, BOUNDARY, "el.dataset.scrubStep !== undefined", index=1)
+    wait_attr(
+        nb, BOUNDARY, f"el.dataset.scrubStep === '{attr(nb, BOUNDARY, 'data-scrub-step', 1)}'"
+    )
+    nb.page.locator(BOUNDARY).nth(0).get_by_role("button", name="Live").click()
+    wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === undefined", index=1)
+
 
 def lines_crossing_plot(nb) -> list[int]:
     """Which first-layer lines cross the plot (computed in Python from the weights)."""
