@@ -13,7 +13,8 @@ A run is recorded: every ``record_every``-th step a small uint8 copy of the grid
 ``max_recorded`` frames (then every other one is dropped and the interval doubles, so the
 recording always spans the whole run). It lives in the ``recording`` trait, synced when training
 pauses or stops and every few seconds while it runs, so the slider scrubs through training in a
-live kernel and in a saved notebook (about ``max_recorded × recording_resolution²`` bytes).
+live kernel and in a saved notebook (about ``max_recorded × recording_resolution²`` bytes;
+twice that for k classes, whose frames hold a class and a confidence byte per cell).
 Recording starts when the widget is made: a boundary made after ``trainer.run(20)`` records from
 step 20 (``recording_start``; earlier steps have curves only), and the view says so. Each
 recorded frame carries the loss and accuracy at its own weights.
