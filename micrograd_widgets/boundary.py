@@ -254,6 +254,13 @@ class DecisionBoundary(TrainerWidget):
     neuron_scales = traitlets.List(traitlets.Float(), []).tag(sync=True)
     neuron_resolution = traitlets.Int(24).tag(sync=True)
 
+    @traitlets.observe("neurons")
+    def _neurons_switched(self, change: dict) -> None:
+        """Thumbnails turned on later (``w.neurons = True``): compute them at once."""
+        if change["new"] and getattr(self, "trainer", None) is not None:
+            self._neurons_sent_at = -math.inf
+            self._throttle.flush()
+
     @traitlets.validate("selected")
     def _check_selected(self, proposal: dict) -> int:
         index = proposal["value"]

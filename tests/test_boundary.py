@@ -371,6 +371,8 @@ def test_neuron_thumbnails_hold_every_hidden_neurons_output():
         np.testing.assert_array_equal(data[j], expected)
     off = DecisionBoundary(trainer, resolution=10)
     assert off.neuron_frames == b"" and not off.neurons
+    off.neurons = True  # turned on later: computed at once
+    assert len(off.neuron_frames) == 5 * 24 * 24 and off.neuron_layers == [3, 2]
     with pytest.raises(ValueError, match="neurons must be True or False"):
         DecisionBoundary(trainer, neurons="yes")
 
