@@ -6,7 +6,7 @@ import pytest
 import traitlets
 
 from micrograd_widgets import MLP, DecisionBoundary, Neuron, Trainer, datasets, losses
-from micrograd_widgets.boundary import class_grid, first_layer_rows, per_point_losses
+from micrograd_widgets.boundary import class_grid, first_layer_rows, per_point_losses, softmax
 from micrograd_widgets.train import default_schedule
 
 
@@ -384,3 +384,63 @@ def test_class_grid_is_argmax_and_confidence_bytes():
     confidence = data[3:]
     assert confidence[1] == 0  # uniform: no confidence
     assert confidence[0] > 240 and 0 < confidence[2] < 128
+
+
+def three_classes(**kwargs):
+    data = datasets.spiral(60, classes=3, seed=0, test_size=12)
+    model = MLP(2, [8, 3], seed=0)
+    trainer = Trainer(model, data, loss="cross_entropy", optimizer="adam", lr=0.05)
+    return trainer, DecisionBoundary(trainer, resolution=12, **kwargs)
+
+
+def test_k_classes_are_drawn_by_argmax_class_and_confidence():
+    trainer, w = three_classes()
+    trainer.run(20)
+    assert w.classes == 3 and w.frame == b""  # no score grid: classes instead
+    scores = trainer.model.predict(w._grid)
+    data = np.frombuffer(w.class_frame, dtype=np.uint8)
+    assert data[:144].tolist() == np.argmax(scores, axis=1).tolist()
+    assert data[144:].tolist() == np.frombuffer(class_grid(scores), np.uint8)[144:].tolist()
+    probs = np.frombuffer(w.point_scores, dtype=np.float32).reshape(-1, 3)
+    np.testing.assert_allclose(probs, softmax(trainer.model.predict(trainer.X)), rtol=1e-5)
+    each = np.frombuffer(w.point_losses, dtype=np.float32)
+    expected = losses.cross_entropy_loss_np(trainer.model.predict(trainer.X), trainer.y)
+    assert float(np.mean(each)) == pytest.approx(expected, rel=1e-5)
+    assert w.confusion == trainer.confusion_matrix("train").tolist()
+    assert w.test_confusion == trainer.confusion_matrix("test").tolist()
+    assert sum(map(sum, w.test_confusion)) == 12
+    assert np.frombuffer(w.labels, dtype=np.int8).tolist() == trainer.y.astype(int).tolist()
+
+
+def test_k_classes_are_recorded_as_class_pictures():
+    trainer, w = three_classes()
+    trainer.run(4)
+    w._sync_recording()
+    frames = len(np.frombuffer(w.recording_meta, dtype=np.float32)) // 4
+    assert frames == 5
+    assert len(w.recording) == frames * 2 * w.recording_resolution**2
+    last = np.frombuffer(w.recording, dtype=np.uint8)[-2 * w.recording_resolution**2 :]
+    scores = trainer.model.predict(w._small_grid)
+    assert last[: w.recording_resolution**2].tolist() == np.argmax(scores, axis=1).tolist()
+
+
+def test_the_class_picker_adds_a_point_of_that_class_and_refuses_others():
+    trainer, w = three_classes()
+    w._route_message(w, {"type": "add_point", "x": 0.1, "y": 0.2, "label": 2}, [])
+    assert trainer.y[-1] == 2 and w.error == ""
+    assert np.frombuffer(w.labels, dtype=np.int8)[-1] == 2
+    count = len(trainer.y)
+    for bad in (3, -1, 1.5, "2", True):
+        w._route_message(w, {"type": "add_point", "x": 0.1, "y": 0.2, "label": bad}, [])
+        assert "add_point needs a class label in 0..2" in w.error
+    assert len(trainer.y) == count
+
+
+def test_a_two_output_model_on_binary_labels_speaks_class_numbers_to_the_view():
+    data = datasets.moons(20, seed=0)
+    trainer = Trainer(MLP(2, [4, 2], seed=0), data, loss="cross_entropy")
+    w = DecisionBoundary(trainer, resolution=8)
+    assert w.classes == 2
+    assert sorted(set(np.frombuffer(w.labels, dtype=np.int8).tolist())) == [0, 1]
+    w._route_message(w, {"type": "add_point", "x": 0.0, "y": 0.0, "label": 0}, [])
+    assert trainer.y[-1] == -1 and w.error == ""  # class 0 is the label -1

@@ -298,3 +298,77 @@ def test_thumbnails_and_the_discretised_toggle(notebook):
     nb.set_theme("JupyterLab Dark")
     nb.screenshot("thumbnails-dark", nb.page.locator(BOUNDARY))
     nb.set_theme("JupyterLab Light")
+
+
+K_SETUP = """
+from micrograd_widgets import MLP, Trainer, DecisionBoundary, datasets
+data = datasets.spiral(150, classes=3, seed=0, test_size=30)
+t = Trainer(MLP(2, [16, 16, 3], seed=0), data, loss="cross_entropy", optimizer="adam", lr=0.02)
+"""
+
+
+def test_three_class_spiral_legend_confusion_picker_and_recording(notebook):
+    nb = notebook([K_SETUP, "w = DecisionBoundary(t, resolution=80); w", "t.run(150)"])
+    wait_attr(nb, BOUNDARY, "el.dataset.step === '150' && el.dataset.classes === '3'")
+    keys = nb.page.locator(".mgw-boundary-class-key")
+    assert keys.count() == 3
+    assert [keys.nth(i).inner_text().strip() for i in range(3)] == ["class 0", "class 1", "class 2"]
+    swatches = [
+        keys.nth(i).locator("i").evaluate("(e) => getComputedStyle(e).backgroundColor")
+        for i in range(3)
+    ]
+    assert len(set(swatches)) == 3
+    # the confusion matrices, as text, are Python's
+    tables = nb.page.locator(".mgw-boundary-confusion-table")
+    assert tables.count() == 2
+    for i, split in enumerate(("train", "test")):
+        shown = tables.nth(i).evaluate(
+            "(t) => [...t.rows].slice(1).map((r) => [...r.cells].slice(1).map((c) => +c.textContent))"
+        )
+        assert shown == json.loads(nb.eval(f"t.confusion_matrix('{split}').tolist()"))
+    live = canvas_stats(nb, CANVAS)
+    assert live["colours"] > 20  # three hues, shaded by confidence
+    nb.screenshot("three-classes", nb.page.locator(BOUNDARY))
+
+    # hover: the point's class, its probability and the predicted class
+    x, y = on_canvas(nb, 0, *point(nb, 3))
+    nb.page.locator(CANVAS).hover(position={"x": x, "y": y})
+    wait_attr(nb, BOUNDARY, "(el.dataset.tooltip || '').startsWith('point 3 ')")
+    tip = attr(nb, BOUNDARY, "data-tooltip")
+    label, predicted = json.loads(nb.eval("[int(t.y[3]), int(t.model.predict(t.X[3:4]).argmax())]"))
+    assert f"class {label} · p(class {label})" in tip and f"predicted {predicted}" in tip
+
+    # the class picker: a click adds a point of the picked class
+    nb.page.locator(".mgw-boundary-class").select_option("2")
+    spot = far_spot(nb)
+    nb.page.locator(CANVAS).click(position=dict(zip(("x", "y"), spot)))
+    wait_attr(nb, BOUNDARY, "el.dataset.points === '121'")
+    assert nb.eval("len(t.y), float(t.y[-1])") == "(121, 2.0)"
+    # a class the model does not have (a tampered picker): a clear error, no point
+    nb.page.locator(".mgw-boundary-class").evaluate(
+        "(s) => { s.append(new Option('class 7', '7')); s.value = '7'; }"
+    )
+    nb.page.locator(CANVAS).click(position=dict(zip(("x", "y"), spot)))
+    nb.page.wait_for_function(
+        "() => (document.querySelector('.mgw-boundary .mgw-error').textContent || '')"
+        ".includes('add_point needs a class label in 0..2')"
+    )
+    assert nb.eval("len(t.y)") == "121"
+
+    # discretised: flat class regions
+    nb.page.get_by_role("button", name="Discretise").click()
+    wait_attr(nb, BOUNDARY, "el.dataset.discrete === 'true'")
+    sharp = canvas_stats(nb, CANVAS)
+    assert sharp["hash"] != live["hash"] and sharp["colours"] < live["colours"]
+    nb.screenshot("three-classes-discretised", nb.page.locator(BOUNDARY))
+    nb.page.get_by_role("button", name="Discretise").click()
+
+    # the recording works for k classes: the first frame is another picture
+    nb.page.locator(".mgw-boundary-slider").fill("0")
+    wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === '0'")
+    assert canvas_stats(nb, CANVAS)["hash"] != live["hash"]
+    nb.page.get_by_role("button", name="Live").click()
+    wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === undefined")
+    nb.set_theme("JupyterLab Dark")
+    nb.screenshot("three-classes-dark", nb.page.locator(BOUNDARY))
+    nb.set_theme("JupyterLab Light")
