@@ -265,6 +265,7 @@ describe("k classes", () => {
     named(el, "Discretise").click();
     frames.run();
     expect(root.dataset.discrete).toBe("true");
+    expect(el.querySelector(".mgw-boundary-class-keys")!.textContent).toContain("(colour: the predicted class)");
     expect(root.dataset.recorded).toBe("1");
   });
 });

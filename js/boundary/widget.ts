@@ -495,7 +495,8 @@ const render: Render<BoundaryState> = ({ model, el }) => {
     scoreKey.hidden = k > 0;
     zeroKey.hidden = k > 0;
     classKeys.hidden = k === 0;
-    if (k > 0 && classKeys.childElementCount !== k) {
+    if (k > 0 && (classKeys.childElementCount !== k || classKeys.dataset.discrete !== String(discrete))) {
+      classKeys.dataset.discrete = String(discrete);
       classKeys.replaceChildren(
         ...Array.from({ length: k }, (_, c) =>
           h("span", { class: "mgw-boundary-class-key" }, [h("i", { class: "mgw-boundary-swatch", style: `background: ${cssColor(classColor(c))}` }), `class ${c} `]),
