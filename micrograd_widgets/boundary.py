@@ -95,8 +95,6 @@ def schedule_text(lr: LearningRate) -> str:
     return ""
 
 
-#: the speeds the toolbar offers, in steps per second (None: as fast as possible)
-SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 30.0, 100.0, None)
 #: hidden-neuron thumbnails are recomputed at most this often while training runs (seconds)
 NEURON_FRAME_S = 0.5
 
