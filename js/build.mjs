@@ -12,6 +12,7 @@ const options = {
     graph: "js/graph/widget.ts",
     boundary: "js/boundary/widget.ts",
     heatmap: "js/heatmap/widget.ts",
+    playground: "js/playground/widget.ts",
   },
   outdir,
   bundle: true,

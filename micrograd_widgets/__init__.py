@@ -28,6 +28,7 @@ _LAZY = {
     "stop_all": "train",
     "DecisionBoundary": "boundary",
     "GradientHeatmap": "heatmap",
+    "Playground": "playground",
     "datasets": None,
     "losses": None,
     "optim": None,
