@@ -164,6 +164,18 @@ def label_values(classes: int) -> tuple[float, ...]:
     return (-1.0, 1.0) if classes == 2 else tuple(float(j) for j in range(classes))
 
 
+def relabel(drawn: list, old_classes: int, new_classes: object) -> list:
+    """Drawn points with their labels moved from ``old_classes`` to ``new_classes``."""
+    if not _is_int(new_classes) or new_classes not in range(2, 7):
+        return drawn  # the check that follows names the bad value
+    old_labels, new_labels = label_values(old_classes), label_values(int(new_classes))
+    moved = []
+    for x, y, label in drawn:
+        index = old_labels.index(label) if label in old_labels else 0
+        moved.append([x, y, new_labels[index % len(new_labels)]])
+    return moved
+
+
 def choices(config: Mapping[str, Any]) -> dict[str, list]:
     """The values each select control offers, given the rest of ``config`` (e.g. the losses for
     its number of classes)."""
@@ -301,8 +313,9 @@ def apply_change(config: Mapping[str, Any], key: str, value: object) -> dict[str
         if changed["classes"] not in allowed:
             changed["classes"] = allowed[0]
     if key in ("dataset", "classes") and changed["classes"] != config["classes"]:
-        # drawn points belong to the old classes; a lecturer's drawing is kept only for the same
-        changed["drawn"] = [p for p in changed["drawn"] if p[2] in label_values(changed["classes"])]
+        # drawn points are never lost: each keeps its class index (-1/+1 are classes 0/1), a
+        # class the new count lacks wraps around
+        changed["drawn"] = relabel(changed["drawn"], config["classes"], changed["classes"])
     if key in ("dataset", "classes", "n", "noise", "test_ratio", "data_seed"):
         changed["removed"] = []  # indices of other generated points
     if (

@@ -167,7 +167,8 @@ class Playground(BaseWidget):
 
     def close(self) -> None:
         """Close the playground, its inner widgets and stop its trainer."""
-        self._drop_trainer()
+        if hasattr(self, "_lock"):  # not when __init__ refused its arguments
+            self._drop_trainer()
         super().close()
 
     def _describe(self) -> str:
@@ -284,7 +285,7 @@ class Playground(BaseWidget):
             if event.kind == "step":
                 limit = self._config["max_steps"]
                 if limit is not None and trainer.steps_done >= limit and trainer.is_running:
-                    trainer.pause()  # e.g. started from the boundary's own play button
+                    trainer.stop()  # e.g. started from the boundary's own play button
                 self._throttle()
             elif event.kind == "data":
                 self._sync_points(trainer)
