@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lab_harness import attr, wait_attr
+from lab_harness import wait_attr
 
 pytestmark = pytest.mark.browser
 
