@@ -148,6 +148,7 @@ class Playground(BaseWidget):
     @property
     def config(self) -> dict[str, Any]:
         """The settings, as a plain JSON-able dict (a copy: set ``pg.config`` to change them)."""
+        self._read_back_live_settings()
         return copy.deepcopy(self._config)
 
     @config.setter
@@ -161,6 +162,7 @@ class Playground(BaseWidget):
     def to_code(self) -> str:
         """Python that reproduces this run with the library: the same data (with the points
         drawn and removed), model, seeds and Trainer options, run for the steps done so far."""
+        self._read_back_live_settings()
         with self._lock:
             steps = self.trainer.steps_done if self.trainer is not None else 0
             return to_code(self._config, steps, tuple(self._notes.values()))
@@ -199,6 +201,9 @@ class Playground(BaseWidget):
                 trainer.speed = options["speed"]
             self._send_settings()
             self._throttle.flush()
+            for widget in (self.boundary, self.heatmap):
+                if widget is not None:  # a new rate is no trainer event: show it now
+                    widget._refresh_view()
 
     def _rebuild(self) -> None:
         """A new Trainer and inner widgets for the config (or none, while the data is not
@@ -256,6 +261,31 @@ class Playground(BaseWidget):
                 self.trainer.stop()
             self.trainer = self.boundary = self.heatmap = None
 
+    def _read_back_live_settings(self) -> None:
+        """Take the rate and speed the trainer has now into the config: the boundary's own lr
+        box and speed menu (or code) may have set them on the trainer."""
+        trainer = self.trainer
+        if trainer is None:
+            return
+        lr = "schedule" if trainer.lr is None else trainer.lr
+        speed = "max" if trainer.speed is None else trainer.speed
+        speed = int(speed) if speed != "max" and float(speed).is_integer() else speed
+        changes = {}
+        if not callable(lr) and lr != self._config["lr"]:
+            changes["lr"] = lr
+        if speed != self._config["speed"] and speed in choices(self._config)["speed"]:
+            changes["speed"] = speed
+        if changes:
+            with self._lock:
+                if trainer.steps_done and "lr" in changes:
+                    self._notes.setdefault(
+                        "lr",
+                        f"the learning rate was changed by step {trainer.steps_done}; this code "
+                        "uses the last one from step 0",
+                    )
+                self._config = check_config(changes, base=self._config)
+                self._send_settings()
+
     def _send_settings(self) -> None:
         with self.hold_sync():
             self.settings = copy.deepcopy(self._config)
@@ -263,6 +293,7 @@ class Playground(BaseWidget):
 
     def _send_status(self) -> None:
         trainer = self.trainer
+        self._read_back_live_settings()
         with self.hold_sync():
             if trainer is None:
                 self.step, self.status, self.message = 0, "idle", ""
@@ -334,8 +365,9 @@ class Playground(BaseWidget):
         self._check_unlocked(key)
         try:
             self._apply(apply_change(self._config, key, content.get("value")))
-        finally:
-            self._send_settings()  # applied or refused: the controls show what Python holds
+        finally:  # applied or refused: the controls show what Python holds
+            self._send_settings()
+            self.send({"type": "settled"})
 
     def _on_regenerate(self, content: dict, buffers: list[bytes]) -> None:
         self._check_unlocked("regenerate")

@@ -35,6 +35,35 @@ const LABELS: Record<string, string> = {
   max_steps: "Stop at step",
 };
 
+/**
+ * Send a number box's value when it changes (blur) or on Enter: the notebook's own Enter key
+ * (edit mode) never sees it, so typing 100 ⏎ in the box applies 100.
+ */
+function commitOnEnter(input: HTMLInputElement, commit: () => void): void {
+  // each typed value is sent once: Enter sends it and leaves the box, whose blur must not resend
+  // it later (e.g. when the box hides, after a newer change was sent)
+  const fire = () => {
+    if (input.dataset.sent === input.value) return;
+    input.dataset.sent = input.value;
+    commit();
+  };
+  input.addEventListener("change", fire);
+  input.addEventListener("keydown", (event) => {
+    event.stopPropagation(); // typing in the box is not a notebook shortcut
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    fire();
+    input.blur(); // so the box shows what Python answers
+  });
+}
+
+/** Show `value` in a box the user is not typing in (or, when `force`, in any). */
+function showValue(input: HTMLInputElement, value: string, force: boolean): void {
+  if (!force && document.activeElement === input) return;
+  input.value = value;
+  delete input.dataset.sent; // a value typed again after this is new
+}
+
 /** The colour of class `label` (binary: the boundary's two sides; k classes: a series colour). */
 function classColor(label: number, classes: number): string {
   return classes === 2 ? cssColor(diverging(label, 1, 1)) : seriesColor(label);
@@ -50,7 +79,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
   /** One control: a labelled wrapper (hover: its one-line help) that hide/lock act on. */
   const wrappers = new Map<string, HTMLElement>();
   const wrap = (key: string, children: (Node | string)[], label = LABELS[key]) => {
-    const wrapper = h("label", { class: "mgw-pg-control", "data-control": key }, label ? [h("span", {}, [label]), ...children] : children);
+    const name = h("span", { class: "mgw-pg-name" }, [label ?? ""]);
+    const wrapper = h("label", { class: "mgw-pg-control", "data-control": key }, label ? [name, ...children] : children);
     wrappers.set(key, wrapper);
     return wrapper;
   };
@@ -70,7 +100,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
   const numbers = new Map<string, HTMLInputElement>();
   const numberBox = (key: string, attrs: Record<string, string>, empty: number | string | null) => {
     const input = h("input", { type: "number", step: "any", "aria-label": LABELS[key] ?? key, ...attrs, ...needsKernel });
-    input.addEventListener("change", () => set(key, parseNumber(input.value, empty)));
+    commitOnEnter(input, () => set(key, parseNumber(input.value, empty)));
     numbers.set(key, input);
     return wrap(key, [input]);
   };
@@ -138,7 +168,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
   ]);
   const lrInput = h("input", { type: "number", step: "any", min: "0", "aria-label": "learning rate", ...needsKernel });
   lrMode.addEventListener("change", () => set("lr", lrMode.value === "schedule" ? "schedule" : parseNumber(lrInput.value || "0.1", 0.1)));
-  lrInput.addEventListener("change", () => set("lr", parseNumber(lrInput.value, "")));
+  commitOnEnter(lrInput, () => set("lr", parseNumber(lrInput.value, "")));
   const trainingSection = h("fieldset", { class: "mgw-pg-section" }, [
     h("legend", {}, ["Training"]),
     select("loss"),
@@ -209,6 +239,15 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
     }
   };
 
+  // Python answers every set (applied or refused) with "settled": the boxes then show what it
+  // holds, also when a refused value left the config as it was (no change event then)
+  let forceValues = false;
+  on("msg:custom", (content: { type?: string }) => {
+    if (content?.type !== "settled") return;
+    forceValues = true;
+    redraw();
+  });
+
   // ---- copy as code ----
   const codeBox = h("pre", { class: "mgw-pg-code", hidden: true, tabindex: "0" });
   const codeNote = h("div", { class: "mgw-pg-code-note", hidden: true });
@@ -250,7 +289,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
     const hidden = new Set(model.get("hidden_controls"));
     const locked = new Set(model.get("locked_controls"));
     for (const key of selects.keys()) showSelect(key, config[key]);
-    for (const [key, input] of numbers) if (document.activeElement !== input) input.value = config[key] == null ? "" : String(config[key]);
+    for (const [key, input] of numbers) showValue(input, config[key] == null ? "" : String(config[key]), forceValues);
     for (const [key, [input, shown]] of sliders) {
       input.value = String(config[key]);
       shown.textContent = String(config[key]);
@@ -258,7 +297,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
     const lr = config.lr;
     lrMode.value = lr === "schedule" ? "schedule" : "constant";
     lrInput.hidden = lr === "schedule";
-    if (typeof lr === "number" && document.activeElement !== lrInput) lrInput.value = String(lr);
+    if (typeof lr === "number") showValue(lrInput, String(lr), forceValues);
+    forceValues = false;
     // the network: one column per hidden layer with its own +/−
     const hiddenLayers = (config.hidden as number[]) ?? [];
     const limits = model.get("limits");
@@ -277,8 +317,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
     // hide, lock and explain
     for (const [key, wrapper] of wrappers) {
       wrapper.hidden = hidden.has(key);
-      if (help[key]) wrapper.title = help[key];
       const isLocked = locked.has(key);
+      wrapper.title = (help[key] ?? "") + (isLocked ? " (locked in this lesson)" : "");
       wrapper.toggleAttribute("data-locked", isLocked);
       const inputs = wrapper.matches("button, select, input") ? [wrapper] : [...wrapper.querySelectorAll<HTMLElement>("button, select, input")];
       if (key === "hidden") inputs.push(...networkEditor.querySelectorAll<HTMLElement>("button"));
