@@ -355,6 +355,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
     if ([...classPicker.options].map((o) => o.value).join(",") !== wanted) {
       classPicker.replaceChildren(...labels.map((label) => h("option", { value: String(label) }, [className(label, classes)])));
     }
+    const drawn = (config.drawn as number[][]) ?? [];
+    pad.dataset.points = String(drawn.length);
     const ctx = fitCanvas(pad, PAD_SIZE, PAD_SIZE);
     if (!ctx) return;
     const palette = themePalette(root);
@@ -369,7 +371,6 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
     ctx.moveTo(0, oy);
     ctx.lineTo(PAD_SIZE, oy);
     ctx.stroke();
-    const drawn = (config.drawn as number[][]) ?? [];
     for (const [x, y, label] of drawn) {
       const [px, py] = dataToPad(x, y, PAD_SIZE, extent);
       ctx.beginPath();
@@ -379,7 +380,6 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
       ctx.strokeStyle = palette.fg;
       ctx.stroke();
     }
-    pad.dataset.points = String(drawn.length);
   }
 
   function drawNow() {
