@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import datasets
+from .train import default_schedule
 
 __all__ = [
     "ACTIONS",
@@ -397,13 +398,21 @@ def model_sizes(config: Mapping[str, Any]) -> list[int]:
     return [*config["hidden"], 1 if config["classes"] == 2 else config["classes"]]
 
 
+def _rate(config: Mapping[str, Any]) -> float | Callable[[int], float] | None:
+    """The Trainer's ``lr``: "schedule" is the seed's decay, which is SGD's default (None) and
+    has to be named for Adam and AdamW (their default is a constant 1e-3)."""
+    if config["lr"] != "schedule":
+        return config["lr"]
+    return None if config["optimizer"] in ("sgd", "momentum") else default_schedule
+
+
 def trainer_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments of :class:`~micrograd_widgets.train.Trainer` for ``config``."""
     options = {
         "loss": config["loss"],
         "regularization": None if config["penalty"] == "none" else config["penalty"],
         "alpha": config["penalty_rate"],
-        "lr": None if config["lr"] == "schedule" else config["lr"],
+        "lr": _rate(config),
         "optimizer": config["optimizer"],
         "batch_size": config["batch_size"],
         "seed": config["seed"],
@@ -471,12 +480,17 @@ def to_code(config: Mapping[str, Any], steps: int, notes: tuple[str, ...] = ()) 
         ]
     options = trainer_options(config)
     options.pop("speed")  # pacing only: a script runs as fast as it can
-    args = ", ".join(f"{key}={value!r}" for key, value in options.items())
+    args = "".join(
+        f"    {key}={'default_schedule' if value is default_schedule else repr(value)},\n"
+        for key, value in options.items()
+    )
+    if options["lr"] is default_schedule:
+        lines.insert(3, "from micrograd_widgets.train import default_schedule")
     lines += [
         "",
         f"model = MLP(2, {model_sizes(config)!r}, activation={config['activation']!r}, "
         f"seed={config['model_seed']!r})",
-        f"trainer = Trainer(model, X, y, X_test=X_test, y_test=y_test, {args})",
+        f"trainer = Trainer(\n    model, X, y, X_test=X_test, y_test=y_test,\n{args})",
     ]
     if steps:
         lines += [f"trainer.run({steps!r})", "print(trainer.history[-1])"]
