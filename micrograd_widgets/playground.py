@@ -27,11 +27,14 @@ Copy as code button) gives the Python that reproduces the run with the library.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import math
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -134,6 +137,7 @@ class Playground(BaseWidget):
         self._base: dict[tuple[float, float, float], int] = {}
         # why the run no longer matches the config from step 0, by what changed
         self._notes: dict[str, str] = {}
+        self._home_cell = _marimo_cell()  # in marimo, the cell that made the playground
         self._rebuild()
 
     # ---- public API ------------------------------------------------------------------------------
@@ -225,8 +229,9 @@ class Playground(BaseWidget):
                     model, data.X, data.y, X_test=data.X_test, y_test=data.y_test,
                     **trainer_options(config),
                 )  # fmt: skip
-                boundary = DecisionBoundary(trainer, **_boundary_options())
-                heatmap = GradientHeatmap(trainer)
+                with _as_part_of_cell(self._home_cell):
+                    boundary = DecisionBoundary(trainer, **_boundary_options())
+                    heatmap = GradientHeatmap(trainer)
             self.trainer, self.boundary, self.heatmap = trainer, boundary, heatmap
             generated = self._generated_points(config)
             self._base = {(x, y, lab): i for i, (x, y, lab) in enumerate(generated)}
@@ -438,6 +443,36 @@ class Playground(BaseWidget):
         index = int(np.argmin(distances))
         if distances[index] <= 0.1:
             self.update(drawn=drawn[:index] + drawn[index + 1 :])
+
+
+def _marimo_cell() -> Any:
+    """The marimo cell running now (None outside marimo, or between cells)."""
+    if "marimo" not in sys.modules:  # never import marimo into a Jupyter kernel
+        return None
+    try:
+        from marimo._runtime.context import get_context
+
+        return get_context().cell_id
+    except Exception:  # not in a marimo runtime, or its internals moved
+        return None
+
+
+@contextlib.contextmanager
+def _as_part_of_cell(cell: Any) -> Iterator[None]:
+    """Run the block as part of marimo cell ``cell`` (a no-op elsewhere).
+
+    marimo opens a widget's comm (and serves its ES module) only while a cell runs: a widget made
+    in a message handler, as a rebuild's inner widgets are, failed with an AssertionError in
+    marimo 0.25. Making them as part of the playground's own cell also ties them to its life:
+    re-running that cell disposes them with it.
+    """
+    if cell is None or _marimo_cell() is not None:
+        yield
+        return
+    from marimo._runtime.context import get_context
+
+    with get_context().with_cell_id(cell):
+        yield
 
 
 def _boundary_options() -> dict[str, Any]:
