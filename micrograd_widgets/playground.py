@@ -4,7 +4,8 @@
 >>> pg = Playground()                      # moons, MLP(2, [8, 8, 1]), SGD: press play
 >>> pg.config["dataset"]
 'moons'
->>> pg.config = {**pg.config, "dataset": "spiral", "classes": 3, "loss": "cross_entropy"}
+>>> pg.update(dataset="spiral", hidden=[16, 16], activation="tanh")   # a new trainer, step 0
+>>> pg.config = {**pg.config, "noise": 0.2}                         # the whole dict works too
 >>> print(pg.to_code())                    # the Python that reproduces this run
 
 One widget with the controls -- data (dataset, classes, noise, train/test split, regenerate, draw
