@@ -282,3 +282,17 @@ def test_draw_your_own_dark_and_narrow(notebook):
     nb.screenshot("dark-700px")
     nb.set_theme("JupyterLab Light")
     nb.screenshot("light-700px")
+
+
+def test_playground_in_notebook7(notebook7):
+    nb = notebook7([SETUP + "pg = Playground({'n': 60})\npg"], "playground-notebook7")
+    wait_attr(nb, PG, "Number(el.dataset.partsRendered) >= 2")
+    wait_attr(nb, BOUNDARY, "el.dataset.framesDrawn >= 1")
+    assert nb.page.locator(HEATMAP).count() == 1
+    before = rendered(nb)
+    control(nb, "activation").locator("select").select_option("tanh")
+    wait_rebuilt(nb, before)
+    press(nb, "Step")
+    wait_attr(nb, PG, "el.dataset.step === '1'")
+    wait_attr(nb, BOUNDARY, "el.dataset.step === '1'")
+    nb.screenshot("notebook7")
