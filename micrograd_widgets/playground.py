@@ -190,7 +190,12 @@ class Playground(BaseWidget):
             changed = {k for k in new if new[k] != old[k]}
             self._config = new
             if changed - LIVE_KEYS or self.trainer is None:
-                self._rebuild()
+                try:
+                    self._rebuild()
+                except Exception:  # e.g. a model the engine refuses: back to what worked
+                    self._config = old
+                    self._rebuild()
+                    raise
                 return
             trainer = self.trainer
             options = trainer_options(new)

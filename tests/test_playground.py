@@ -218,3 +218,36 @@ def test_to_code_says_when_the_run_changed_midway(pg):
     assert "learning rate was changed at step 2" in pg.to_code()
     pg.trainer.reset()
     assert "changed" not in pg.to_code()
+
+
+def test_a_failed_rebuild_goes_back_to_the_last_config_that_worked(pg, monkeypatch):
+    from micrograd_widgets import playground
+
+    pg.boundary._on_add_point({"x": 0.5, "y": 0.5, "label": 1}, [])
+    before = pg.config
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the engine refuses this model")
+
+    monkeypatch.setattr(playground, "MLP", refuse)
+    pg._route_message(pg, {"type": "set", "key": "hidden", "value": [3]}, [])
+    assert "refuses" in pg.error
+    monkeypatch.undo()
+    assert pg.config == before  # the drawn point too
+    pg.update(hidden=[3])
+    assert pg.trainer is not None and pg.config["drawn"] == before["drawn"]
+
+
+def test_bad_ui_values_are_named(pg):
+    for key, value in (("lr", "abc"), ("lr", None), ("classes", 0), ("n", 1), ("noise", "x")):
+        pg._route_message(pg, {"type": "set", "key": key, "value": value}, [])
+        assert f"config[{key!r}]" in pg.error, (key, value)
+    assert pg.trainer is not None
+
+
+def test_close_stops_the_trainer_and_closes_the_inner_widgets():
+    pg = Playground({"n": 40, "speed": "max"})
+    trainer, boundary = pg.trainer, pg.boundary
+    pg._on_play({}, [])
+    pg.close()
+    assert not trainer.is_running and boundary.comm is None and pg.trainer is None

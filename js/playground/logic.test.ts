@@ -19,10 +19,11 @@ describe("editNetwork", () => {
 });
 
 describe("inputs and classes", () => {
-  it("reads a number box: empty is the given value, junk stays NaN for Python to name", () => {
+  it("reads a number box: empty is the given value, junk goes as typed for Python to name", () => {
     expect(parseNumber(" 0.5 ", null)).toBe(0.5);
     expect(parseNumber("", null)).toBeNull();
-    expect(parseNumber("abc", null)).toBeNaN();
+    expect(parseNumber("abc", null)).toBe("abc");
+    expect(parseNumber("1e999", null)).toBe("1e999");
   });
   it("numbers classes as Python does", () => {
     expect(classLabels(2)).toEqual([-1, 1]);

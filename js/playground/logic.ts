@@ -23,12 +23,14 @@ export function editNetwork(
   return next;
 }
 
-/** A number box's text as a config value: "" is `empty` (e.g. null = no limit), else a number
- * (NaN stays NaN, so Python's check names the key). */
+/** A number box's text as a config value: "" is `empty` (e.g. null = no limit), else a number;
+ * text that is no finite number is sent as typed, so Python's check names the key and the text
+ * (NaN would travel as JSON null). */
 export function parseNumber(text: string, empty: number | string | null): number | string | null {
   const trimmed = text.trim();
   if (trimmed === "") return empty;
-  return Number(trimmed);
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : trimmed;
 }
 
 /** The labels of a k-class dataset, as Python numbers them: -1/+1 for two, else 0..k-1. */
