@@ -204,6 +204,13 @@ def check_config(config: object, *, base: Mapping[str, Any] | None = None) -> di
     merged = copy.deepcopy(dict(DEFAULTS if base is None else base))
     merged.update(copy.deepcopy(dict(config)))
     c = merged
+    # a key left out follows the ones given: {"dataset": "spiral", "classes": 3} gets
+    # cross-entropy, {"dataset": "yinyang"} its own number of classes
+    allowed = DATASET_CLASSES.get(c["dataset"], ()) if isinstance(c["dataset"], str) else ()
+    if "classes" not in config and allowed and c["classes"] not in allowed:
+        c["classes"] = allowed[0]
+    if "loss" not in config and _is_int(c["classes"]) and c["loss"] not in losses_for(c["classes"]):
+        c["loss"] = losses_for(c["classes"])[0]
     _one_of("dataset", c["dataset"], DATASETS)
     _require(
         _is_int(c["classes"]) and c["classes"] in DATASET_CLASSES[c["dataset"]],

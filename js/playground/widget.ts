@@ -4,7 +4,7 @@
 import "./widget.css";
 import { sendAction, type RenderProps } from "../shared/anywidget";
 import { fitCanvas } from "../shared/canvas";
-import { cssColor, diverging, seriesColor, themePalette } from "../shared/colors";
+import { cssColor, diverging, kClassColor, themePalette } from "../shared/colors";
 import { button, formatCount, h, showText } from "../shared/dom";
 import { mountView, NEEDS_KERNEL } from "../shared/view";
 import { classLabels, className, dataToPad, editNetwork, padToData, parseNumber } from "./logic";
@@ -64,9 +64,9 @@ function showValue(input: HTMLInputElement, value: string, force: boolean): void
   delete input.dataset.sent; // a value typed again after this is new
 }
 
-/** The colour of class `label` (binary: the boundary's two sides; k classes: a series colour). */
+/** The colour of class `label`, as the boundary draws it (binary: its two sides). */
 function classColor(label: number, classes: number): string {
-  return classes === 2 ? cssColor(diverging(label, 1, 1)) : seriesColor(label);
+  return cssColor(classes === 2 ? diverging(label, 1, 1) : kClassColor(label));
 }
 
 function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Host }) {
