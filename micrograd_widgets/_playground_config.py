@@ -80,12 +80,13 @@ DEFAULTS: dict[str, Any] = {
     "optimizer": "sgd",
     "speed": 30,  # steps per second, or "max"
     "max_steps": None,  # stop after this many steps (None: no limit)
+    "graph": False,  # show the loss graph of one training sample, followed live
     "model_seed": 1,
     "seed": 0,  # the mini-batch sampler's seed
 }
 
 #: keys applied to the running trainer; a change of any other key builds a new one (step 0)
-LIVE_KEYS = frozenset({"lr", "speed", "max_steps"})
+LIVE_KEYS = frozenset({"lr", "speed", "max_steps", "graph"})
 #: buttons that can be hidden or locked besides the config keys
 ACTIONS = ("play", "pause", "step", "reset", "regenerate", "code")
 #: what hide=[...] and lock=[...] accept
@@ -111,6 +112,7 @@ HELP: dict[str, str] = {
     "optimizer": "How gradients become updates: plain SGD, momentum, Adam or AdamW.",
     "speed": "Training steps per second while playing.",
     "max_steps": "Stop training after this many steps (empty: no limit).",
+    "graph": "Show the loss graph of one training sample, its numbers following training.",
     "play": "Train in the background.",
     "pause": "Pause after the current step.",
     "step": "One training step.",
@@ -301,6 +303,7 @@ def check_config(config: object, *, base: Mapping[str, Any] | None = None) -> di
         c["max_steps"],
         "None (no limit) or an integer in [1, 10000000]",
     )
+    _require(isinstance(c["graph"], bool), "graph", c["graph"], "True or False")
     for key in ("noise", "test_ratio", "penalty_rate"):
         c[key] = float(c[key])
     if c["lr"] != "schedule":

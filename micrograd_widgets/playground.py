@@ -62,6 +62,7 @@ from ._playground_config import (
 from ._throttle import FrameThrottle
 from ._widget import BaseWidget, asset
 from .boundary import DecisionBoundary
+from .graph import GraphWidget
 from .heatmap import GradientHeatmap
 from .nn import MLP
 from .train import Trainer, TrainerEvent
@@ -112,6 +113,7 @@ class Playground(BaseWidget):
     #: the engine the trainer steps with ("compiled" or "scalar") and its last build time, ms
     engine = traitlets.Unicode("").tag(sync=True)
     build_ms = traitlets.Float(0.0).tag(sync=True)
+    #: the network editor's limits, and whether a followed sample graph can be shown
     limits = traitlets.Dict({"layers": MAX_LAYERS, "neurons": MAX_NEURONS}).tag(sync=True)
 
     def __init__(
@@ -126,13 +128,16 @@ class Playground(BaseWidget):
         checked = check_config({} if config is None else config)  # fail before any widget exists
         hidden = check_controls(hide, "hide")
         locked = check_controls(lock, "lock")
-        super().__init__(hidden_controls=hidden, locked_controls=locked, **kwargs)
+        limits = {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "graph": _can_follow()}
+        super().__init__(hidden_controls=hidden, locked_controls=locked, limits=limits, **kwargs)
         self._lock = threading.RLock()
         self._throttle = FrameThrottle(self._send_status, max_fps)
         self._config: dict[str, Any] = checked
         self.trainer: Trainer | None = None
         self.boundary: DecisionBoundary | None = None
         self.heatmap: GradientHeatmap | None = None
+        #: the followed sample graph (with ``config["graph"]``, where GraphWidget can follow)
+        self.graph: GraphWidget | None = None
         self._unsubscribe: Any = None
         self._data: PlaygroundData | None = None
         self._base: dict[tuple[float, float, float], int] = {}
@@ -209,6 +214,8 @@ class Playground(BaseWidget):
                     )
             if "speed" in changed:
                 trainer.speed = options["speed"]
+            if "graph" in changed:
+                self._show_graph()
             self._send_settings()
             self._throttle.flush()
             for widget in (self.boundary, self.heatmap):
@@ -245,11 +252,24 @@ class Playground(BaseWidget):
                 self._unsubscribe = trainer.observe(self._on_trainer_event)
             with self.hold_sync():
                 self.parts = {"boundary": _ref(boundary), "heatmap": _ref(heatmap), "graph": ""}
+                self._show_graph()
                 self.problem = data.problem
                 self.engine = "" if trainer is None else str(trainer.engine)
                 self.build_ms = round(_now_ms() - started, 1)
                 self._send_settings()
                 self._send_status()
+
+    def _show_graph(self) -> None:
+        """Follow training sample 0 in a GraphWidget when the config asks for it (and the
+        library's GraphWidget can follow a trainer), or drop the one shown."""
+        wanted = self._config["graph"] and self.trainer is not None and _can_follow()
+        if wanted and self.graph is None:
+            with _as_part_of_cell(self._home_cell):
+                self.graph = GraphWidget.follow(self.trainer, 0)  # type: ignore[attr-defined]
+        elif not wanted and self.graph is not None:
+            self.graph.close()
+            self.graph = None
+        self.parts = {**self.parts, "graph": _ref(self.graph)}
 
     @staticmethod
     def _generated_points(config: dict[str, Any]) -> list[tuple[float, float, float]]:
@@ -265,12 +285,12 @@ class Playground(BaseWidget):
                 self._unsubscribe()
                 self._unsubscribe = None
             self._throttle.cancel()
-            for widget in (self.boundary, self.heatmap):
+            for widget in (self.graph, self.boundary, self.heatmap):
                 if widget is not None:
                     widget.close()  # the last one stops the trainer
             if self.trainer is not None:
                 self.trainer.stop()
-            self.trainer = self.boundary = self.heatmap = None
+            self.trainer = self.boundary = self.heatmap = self.graph = None
 
     def _read_back_live_settings(self) -> None:
         """Take the rate and speed the trainer has now into the config: the boundary's own lr
@@ -479,6 +499,11 @@ def _as_part_of_cell(cell: Any) -> Iterator[None]:
 
     with get_context().with_cell_id(cell):
         yield
+
+
+def _can_follow() -> bool:
+    """Whether GraphWidget can follow a trainer's sample (``GraphWidget.follow``)."""
+    return callable(getattr(GraphWidget, "follow", None))
 
 
 def _boundary_options() -> dict[str, Any]:

@@ -17,6 +17,6 @@ export interface PlaygroundState {
   message: string;
   engine: string;
   build_ms: number;
-  limits: { layers: number; neurons: number };
+  limits: { layers: number; neurons: number; graph?: boolean };
   error: string;
 }

@@ -154,11 +154,14 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
   const addLayer = button("+", () => editHidden(null, 1), { title: "Add a hidden layer", "aria-label": "add a layer", ...needsKernel });
   const removeLayer = button("−", () => editHidden(null, -1), { title: "Remove the last hidden layer", "aria-label": "remove a layer", ...needsKernel });
   const networkEditor = h("div", { class: "mgw-pg-network" });
+  const graphToggle = h("input", { type: "checkbox", "aria-label": "sample graph", ...needsKernel });
+  graphToggle.addEventListener("change", () => set("graph", graphToggle.checked));
   const networkSection = h("fieldset", { class: "mgw-pg-section" }, [
     h("legend", {}, ["Network"]),
     wrap("hidden", [removeLayer, layersText, addLayer, layerButtons]),
     networkEditor,
     select("activation"),
+    wrap("graph", [graphToggle], "Sample graph"),
   ]);
 
   // ---- training ----
@@ -295,6 +298,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
       shown.textContent = String(config[key]);
     }
     const lr = config.lr;
+    graphToggle.checked = config.graph === true;
     lrMode.value = lr === "schedule" ? "schedule" : "constant";
     lrInput.hidden = lr === "schedule";
     if (typeof lr === "number") showValue(lrInput, String(lr), forceValues);
@@ -325,6 +329,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
       for (const input of inputs) if (isLocked) (input as HTMLInputElement).disabled = true;
     }
     networkEditor.hidden = hidden.has("hidden");
+    wrappers.get("graph")!.hidden ||= !limits.graph; // this library's GraphWidget cannot follow
     padBox.toggleAttribute("data-locked", locked.has("drawn"));
     root.dataset.dataset = String(config.dataset);
   }
