@@ -4,6 +4,7 @@ fresh interpreter giving the same history."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+from micrograd_widgets import Trainer
 from micrograd_widgets import _playground_config as pc
 from micrograd_widgets.playground import ConfigError, Playground
 
@@ -251,3 +253,72 @@ def test_close_stops_the_trainer_and_closes_the_inner_widgets():
     pg._on_play({}, [])
     pg.close()
     assert not trainer.is_running and boundary.comm is None and pg.trainer is None
+
+
+# ---- k classes and optimizers (the Trainer's, from P2-C) ----------------------------------------
+
+needs_optimizers = pytest.mark.skipif(
+    "optimizer" not in inspect.signature(Trainer).parameters,
+    reason="needs Trainer(optimizer=...) and k classes (P2-C)",
+)
+
+
+@needs_optimizers
+def test_a_k_class_dataset_trains_with_cross_entropy_and_adam():
+    pg = Playground(
+        {"dataset": "spiral", "classes": 3, "n": 90, "loss": "cross_entropy",
+         "optimizer": "adam", "lr": 0.05, "hidden": [16, 16]}
+    )  # fmt: skip
+    try:
+        assert pg.trainer.model.nout == 3 and type(pg.trainer.optimizer).__name__ == "Adam"
+        pg.trainer.run(5)
+        assert len(pg.trainer.history) == 5
+        pg.update(optimizer="momentum")
+        assert type(pg.trainer.optimizer).__name__ == "SGD" and pg.trainer.steps_done == 0
+    finally:
+        pg.close()
+
+
+@needs_optimizers
+def test_k_class_points_drawn_and_clicked_are_kept():
+    pg = Playground({"dataset": "draw", "classes": 3})
+    try:
+        for label, x in ((0, -0.5), (1, 0.0), (2, 0.5)):
+            pg._on_add_point({"x": x, "y": 0.1, "label": label}, [])
+        assert pg.trainer is not None and pg.trainer.model.nout == 3
+        pg.boundary._on_add_point({"x": 0.2, "y": -0.4, "label": 2}, [])
+        assert pg.config["drawn"][-1] == [0.2, -0.4, 2.0]
+        pg.update(hidden=[5])
+        assert len(pg.trainer.y) == 4
+    finally:
+        pg.close()
+
+
+@needs_optimizers
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "momentum"])
+def test_to_code_reproduces_k_class_runs_with_each_optimizer(optimizer):
+    pg = Playground(
+        {"dataset": "blobs", "classes": 4, "n": 80, "loss": "cross_entropy",
+         "optimizer": optimizer, "lr": "schedule" if optimizer == "adamw" else 0.02,
+         "batch_size": 20, "hidden": [6]}
+    )  # fmt: skip
+    try:
+        pg.trainer.run(6)
+        assert_same_history(pg.trainer, run_code(pg.to_code()))
+    finally:
+        pg.close()
+
+
+def test_the_sample_graph_follows_the_trainer_where_graphwidget_can():
+    from micrograd_widgets.graph import GraphWidget
+
+    pg = Playground({"n": 40, "graph": True})
+    try:
+        if callable(getattr(GraphWidget, "follow", None)):
+            assert pg.graph is not None and pg.graph.trainer is pg.trainer
+            assert pg.parts["graph"] == f"anywidget:{pg.graph.model_id}"
+            pg.update(graph=False)
+        assert pg.graph is None and pg.parts["graph"] == ""  # off, or not possible here
+        assert pg.limits["graph"] == callable(getattr(GraphWidget, "follow", None))
+    finally:
+        pg.close()
