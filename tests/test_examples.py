@@ -143,5 +143,6 @@ def test_playground_notebook_preset_drawing_and_code():
     assert '"hidden": [2]' in joined and '"max_steps": 300' in joined  # the preset as JSON
     assert "config['hidden'] = [4, 0] is not allowed" in joined  # a clear error
     assert "ready: 6 training points" in joined  # drawn points, then a trainer
+    assert "cross_entropy 3" in joined  # three classes: the loss follows, one output each
     assert "trainer.run(25)" in joined  # the code, run for the steps done
     assert "same history: True" in joined

@@ -146,6 +146,7 @@ def test_every_control_changes_what_it_says(notebook):
         ("activation", "tanh", "pg.trainer.model.layers[0].activation"),
         ("loss", "log", "pg.trainer.loss_name"),
         ("penalty", "l1", "pg.trainer.regularization"),
+        ("optimizer", "adam", "type(pg.trainer.optimizer).__name__.lower()"),
     ):
         before = rendered(nb)
         control(nb, key).locator("select").select_option(value)
@@ -160,7 +161,8 @@ def test_every_control_changes_what_it_says(notebook):
     control(nb, "lr").locator("input").press("Enter")
     wait_kernel(nb, "pg.trainer.lr", 0.05)
     control(nb, "lr").locator("select").select_option("schedule")
-    wait_kernel(nb, "pg.trainer.lr", None)
+    wait_kernel(nb, "pg.config['lr']", "schedule")
+    assert kernel_value(nb, "[pg.trainer.learning_rate(k) for k in (0, 50)]") == [1.0, 0.55]
     assert kernel_value(nb, "id(pg.trainer)") == trainer_id
 
     # the step limit: play stops there and says so
