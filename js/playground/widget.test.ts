@@ -108,6 +108,7 @@ describe("Playground view", () => {
     const pad = el.querySelector<HTMLCanvasElement>(".mgw-pg-pad")!;
     expect(el.querySelector<HTMLElement>(".mgw-pg-padbox")!.hidden).toBe(false);
     expect(pad.dataset.points).toBe("1");
+    expect(control(el, "noise").hidden).toBe(true); // no generator for drawn data
     expect(el.querySelector(".mgw-pg-problem")!.textContent).toContain("1 training point");
     pad.getBoundingClientRect = () => ({ left: 0, top: 0, width: 300, height: 300 }) as DOMRect;
     pad.dispatchEvent(new MouseEvent("click", { clientX: 150, clientY: 150 }));

@@ -16,6 +16,7 @@ interface Host {
 }
 
 const PAD_SIZE = 300;
+const GENERATOR_KEYS = ["n", "noise", "test_ratio", "regenerate"];
 const needsKernel = { [NEEDS_KERNEL]: true };
 const LABELS: Record<string, string> = {
   dataset: "Data",
@@ -328,6 +329,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
       if (key === "hidden") inputs.push(...networkEditor.querySelectorAll<HTMLElement>("button"));
       for (const input of inputs) if (isLocked) (input as HTMLInputElement).disabled = true;
     }
+    // drawn data has no generator: its size, noise, split and seed do not apply
+    if (config.dataset === "draw") for (const key of GENERATOR_KEYS) wrappers.get(key)!.hidden = true;
     networkEditor.hidden = hidden.has("hidden");
     wrappers.get("graph")!.hidden ||= !limits.graph; // this library's GraphWidget cannot follow
     padBox.toggleAttribute("data-locked", locked.has("drawn"));
