@@ -10,7 +10,7 @@ import { mountView, NEEDS_KERNEL } from "../shared/view";
 import { classLabels, className, dataToPad, editNetwork, padToData, parseNumber } from "./logic";
 import type { ConfigValue, PlaygroundState } from "./types";
 
-/** What anywidget (>= 0.10) passes as `host`: renders another widget's view in an element. */
+/** What anywidget (>= 0.11) passes as `host`: renders another widget's view in an element. */
 interface Host {
   getWidget(ref: string): Promise<{ render(options: { el: HTMLElement; signal?: AbortSignal }): Promise<void> }>;
 }
@@ -222,7 +222,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
       slot.el.hidden = !ref;
       if (!ref) continue;
       if (!host?.getWidget) {
-        slot.el.append(h("p", {}, ["This front-end cannot show a widget inside another (anywidget ≥ 0.10 can)."]));
+        slot.el.append(h("p", {}, ["This front-end cannot show a widget inside another (anywidget ≥ 0.11 can)."]));
         continue;
       }
       const controller = new AbortController();
