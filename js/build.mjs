@@ -13,6 +13,7 @@ const options = {
     boundary: "js/boundary/widget.ts",
     heatmap: "js/heatmap/widget.ts",
     offline: "js/export/offline.ts", // the loader of exported offline pages (export.py)
+    playground: "js/playground/widget.ts",
   },
   outdir,
   bundle: true,

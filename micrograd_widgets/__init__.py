@@ -31,6 +31,7 @@ _LAZY = {
     "save_html": "export",
     "row": "layout",
     "column": "layout",
+    "Playground": "playground",
     "datasets": None,
     "losses": None,
     "optim": None,

@@ -51,7 +51,12 @@ def code_outputs(name: str) -> list[str]:
 
 
 def test_every_example_notebook_is_tested_here():
-    assert NOTEBOOKS == ["01_engine.ipynb", "02_computation_graph.ipynb", "03_train_moons.ipynb"]
+    assert NOTEBOOKS == [
+        "01_engine.ipynb",
+        "02_computation_graph.ipynb",
+        "03_train_moons.ipynb",
+        "05_playground.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -128,3 +133,16 @@ def test_training_notebook_trains_and_saves_the_recorded_run():
     boundaries = [b for b in buffers if "recording_meta" in b]
     assert len(boundaries) == 2  # the live demo and the diverging one
     assert boundaries[0]["recording"] and boundaries[0]["frame"]  # base64 of the bytes
+
+
+# ---- 05_playground: a lesson preset, draw your own, copy as code ---------------------------------
+
+
+def test_playground_notebook_preset_drawing_and_code():
+    joined = "\n".join(code_outputs("05_playground.ipynb"))
+    assert '"hidden": [2]' in joined and '"max_steps": 300' in joined  # the preset as JSON
+    assert "config['hidden'] = [4, 0] is not allowed" in joined  # a clear error
+    assert "ready: 6 training points" in joined  # drawn points, then a trainer
+    assert "cross_entropy 3" in joined  # three classes: the loss follows, one output each
+    assert "trainer.run(25)" in joined  # the code, run for the steps done
+    assert "same history: True" in joined

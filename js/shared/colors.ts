@@ -67,3 +67,25 @@ export function themePalette(el: Element): ThemePalette {
   const read = (name: string) => style.getPropertyValue(`--mgw-${name}`).trim();
   return { fg: read("fg"), muted: read("fg-muted"), border: read("border"), accent: read("accent"), error: read("error-fg") };
 }
+
+/**
+ * One colour per class of a k-class dataset, class 0 first: Okabe–Ito, distinguishable with the
+ * common colour-vision deficiencies and readable in light and dark themes. (The boundary's
+ * k-class view uses this same list; keep it here once.)
+ */
+export const CLASS_COLORS: RGB[] = [
+  [230, 159, 0], // orange
+  [86, 180, 233], // sky blue
+  [0, 158, 115], // bluish green
+  [204, 121, 167], // reddish purple
+  [0, 114, 178], // blue
+  [213, 94, 0], // vermillion
+  [240, 228, 66], // yellow
+  [120, 120, 120], // grey
+];
+
+/** The colour of class `index` (0..k-1), cycling past the list's end. */
+export function kClassColor(index: number): RGB {
+  const n = CLASS_COLORS.length;
+  return CLASS_COLORS[((index % n) + n) % n];
+}

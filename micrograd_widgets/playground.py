@@ -1,0 +1,516 @@
+"""Playground: TensorFlow Playground's lesson in one cell, composed of the library's widgets.
+
+>>> from micrograd_widgets import Playground
+>>> pg = Playground()                      # moons, MLP(2, [8, 8, 1]), SGD: press play
+>>> pg.config["dataset"]
+'moons'
+>>> pg.update(dataset="spiral", hidden=[16, 16], activation="tanh")   # a new trainer, step 0
+>>> pg.config = {**pg.config, "noise": 0.2}                         # the whole dict works too
+>>> print(pg.to_code())                    # the Python that reproduces this run
+
+One widget with the controls -- data (dataset, classes, noise, train/test split, regenerate, draw
+your own), network (+/- layers and neurons), activation, loss, penalty, batch size, learning rate,
+optimizer, speed, a step limit, play/pause/step/reset, copy as code -- and, inside it, a
+:class:`~micrograd_widgets.boundary.DecisionBoundary` and a
+:class:`~micrograd_widgets.heatmap.GradientHeatmap` of its :class:`~micrograd_widgets.train.Trainer`
+(the view renders them with anywidget's ``host.getWidget``: JupyterLab, Notebook 7 and marimo).
+
+Changing the data or the network builds a new Trainer (step 0, compiled engine) and new inner
+widgets; the learning rate, speed and step limit apply to the running one. Points added or removed
+by clicking the boundary are kept in the config (``drawn``, ``removed``) and survive every rebuild.
+
+Lecturer mode: ``pg.config`` is a plain JSON-able dict that round-trips with the UI (set it and
+the controls follow; use a control and it changes). ``Playground(config=..., hide=[...],
+lock=[...])`` hides controls or shows them disabled; a bad key or value raises a
+:class:`ConfigError` naming the key and the values allowed. :meth:`Playground.to_code` (and the
+Copy as code button) gives the Python that reproduces the run with the library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import math
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import traitlets
+
+from ._playground_config import (
+    CONTROLS,
+    DEFAULTS,
+    HELP,
+    LIVE_KEYS,
+    MAX_LAYERS,
+    MAX_NEURONS,
+    ConfigError,
+    PlaygroundData,
+    apply_change,
+    build_data,
+    check_config,
+    check_controls,
+    choices,
+    model_sizes,
+    to_code,
+    trainer_options,
+)
+from ._throttle import FrameThrottle
+from ._widget import BaseWidget, asset
+from .boundary import DecisionBoundary
+from .graph import GraphWidget
+from .heatmap import GradientHeatmap
+from .nn import MLP
+from .train import Trainer, TrainerEvent
+
+__all__ = ["ConfigError", "Playground"]
+
+#: the plane the empty "draw your own" pad shows, [xmin, xmax, ymin, ymax]
+PAD_EXTENT = [-1.5, 1.5, -1.5, 1.5]
+
+
+def _ref(widget: BaseWidget | None) -> str:
+    """How anywidget's ``host.getWidget`` names a widget in the page."""
+    return "" if widget is None else f"anywidget:{widget.model_id}"
+
+
+class Playground(BaseWidget):
+    """Data, network and training controls around a live DecisionBoundary and GradientHeatmap.
+
+    Args:
+        config: settings to start from (keys left out take their defaults, see
+            ``Playground.defaults()``).
+        hide: controls not shown (names from ``Playground.controls``).
+        lock: controls shown but disabled (the view refuses them too).
+        max_fps: frames per second of the playground's own status, at most.
+    """
+
+    _esm = asset("playground.js")
+    _css = asset("playground.css")
+
+    #: the checked config (what ``pg.config`` returns)
+    settings = traitlets.Dict({}).tag(sync=True)
+    #: the values each select offers now (e.g. the losses for the number of classes)
+    options = traitlets.Dict({}).tag(sync=True)
+    #: one-line explanation of each control, shown on hover
+    help = traitlets.Dict(HELP).tag(sync=True)
+    hidden_controls = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    locked_controls = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: slot -> "anywidget:<model id>" of the inner widget shown there ("" = none)
+    parts = traitlets.Dict({}).tag(sync=True)
+    #: why there is no trainer yet ("" when there is one), e.g. too few drawn points
+    problem = traitlets.Unicode("").tag(sync=True)
+    #: the plane of the draw-your-own pad (shown while there is no trainer)
+    pad_extent = traitlets.List(traitlets.Float(), PAD_EXTENT).tag(sync=True)
+    #: steps done, the trainer's status and why it stopped (as the inner widgets say)
+    step = traitlets.Int(0).tag(sync=True)
+    status = traitlets.Unicode("idle").tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    #: the engine the trainer steps with ("compiled" or "scalar") and its last build time, ms
+    engine = traitlets.Unicode("").tag(sync=True)
+    build_ms = traitlets.Float(0.0).tag(sync=True)
+    #: the network editor's limits, and whether a followed sample graph can be shown
+    limits = traitlets.Dict({"layers": MAX_LAYERS, "neurons": MAX_NEURONS}).tag(sync=True)
+
+    def __init__(
+        self,
+        config: dict[str, Any] | None = None,
+        *,
+        hide: list[str] | None = None,
+        lock: list[str] | None = None,
+        max_fps: float = 15.0,
+        **kwargs: Any,
+    ) -> None:
+        checked = check_config({} if config is None else config)  # fail before any widget exists
+        hidden = check_controls(hide, "hide")
+        locked = check_controls(lock, "lock")
+        limits = {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "graph": _can_follow()}
+        super().__init__(hidden_controls=hidden, locked_controls=locked, limits=limits, **kwargs)
+        self._lock = threading.RLock()
+        self._throttle = FrameThrottle(self._send_status, max_fps)
+        self._config: dict[str, Any] = checked
+        self.trainer: Trainer | None = None
+        self.boundary: DecisionBoundary | None = None
+        self.heatmap: GradientHeatmap | None = None
+        #: the followed sample graph (with ``config["graph"]``, where GraphWidget can follow)
+        self.graph: GraphWidget | None = None
+        self._unsubscribe: Any = None
+        self._data: PlaygroundData | None = None
+        self._base: dict[tuple[float, float, float], int] = {}
+        # why the run no longer matches the config from step 0, by what changed
+        self._notes: dict[str, str] = {}
+        self._home_cell = _marimo_cell()  # in marimo, the cell that made the playground
+        self._rebuild()
+
+    # ---- public API ------------------------------------------------------------------------------
+
+    @staticmethod
+    def defaults() -> dict[str, Any]:
+        """Every config key and its default."""
+        return copy.deepcopy(DEFAULTS)
+
+    controls = CONTROLS
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The settings, as a plain JSON-able dict (a copy: set ``pg.config`` to change them)."""
+        self._read_back_live_settings()
+        return copy.deepcopy(self._config)
+
+    @config.setter
+    def config(self, value: dict[str, Any]) -> None:
+        self._apply(check_config(value))
+
+    def update(self, **changes: Any) -> None:
+        """Change some settings, keeping the others: ``pg.update(noise=0.3, hidden=[4])``."""
+        self._apply(check_config(changes, base=self._config))
+
+    def to_code(self) -> str:
+        """Python that reproduces this run with the library: the same data (with the points
+        drawn and removed), model, seeds and Trainer options, run for the steps done so far."""
+        self._read_back_live_settings()
+        with self._lock:
+            steps = self.trainer.steps_done if self.trainer is not None else 0
+            return to_code(self._config, steps, tuple(self._notes.values()))
+
+    def close(self) -> None:
+        """Close the playground, its inner widgets and stop its trainer."""
+        if hasattr(self, "_lock"):  # not when __init__ refused its arguments
+            self._drop_trainer()
+        super().close()
+
+    def _describe(self) -> str:
+        c = self._config
+        return f"Playground ({c['dataset']}, MLP(2, {model_sizes(c)}), {c['optimizer']})"
+
+    # ---- building ----------------------------------------------------------------------------
+
+    def _apply(self, new: dict[str, Any]) -> None:
+        with self._lock:
+            old = self._config
+            changed = {k for k in new if new[k] != old[k]}
+            self._config = new
+            if changed - LIVE_KEYS or self.trainer is None:
+                try:
+                    self._rebuild()
+                except Exception:  # e.g. a model the engine refuses: back to what worked
+                    self._config = old
+                    self._rebuild()
+                    raise
+                return
+            trainer = self.trainer
+            options = trainer_options(new)
+            if "lr" in changed:
+                trainer.lr = options["lr"]
+                if trainer.steps_done:
+                    self._notes.setdefault(
+                        "lr",
+                        f"the learning rate was changed at step {trainer.steps_done}; this code "
+                        "uses the last one from step 0",
+                    )
+            if "speed" in changed:
+                trainer.speed = options["speed"]
+            if "graph" in changed:
+                self._show_graph()
+            self._send_settings()
+            self._throttle.flush()
+            for widget in (self.boundary, self.heatmap):
+                if widget is not None:  # a new rate is no trainer event: show it now
+                    widget._refresh_view()
+
+    def _rebuild(self) -> None:
+        """A new Trainer and inner widgets for the config (or none, while the data is not
+        enough to train on). The old ones are closed."""
+        with self._lock:
+            started = _now_ms()
+            self._drop_trainer()
+            config = self._config
+            data = build_data(config)
+            self._data = data
+            self._notes = {}
+            trainer = boundary = heatmap = None
+            if not data.problem:
+                model = MLP(
+                    2, model_sizes(config), activation=config["activation"],
+                    seed=config["model_seed"],
+                )  # fmt: skip
+                trainer = Trainer(
+                    model, data.X, data.y, X_test=data.X_test, y_test=data.y_test,
+                    **trainer_options(config),
+                )  # fmt: skip
+                with _as_part_of_cell(self._home_cell):
+                    boundary = DecisionBoundary(trainer, **_boundary_options())
+                    heatmap = GradientHeatmap(trainer)
+            self.trainer, self.boundary, self.heatmap = trainer, boundary, heatmap
+            generated = self._generated_points(config)
+            self._base = {(x, y, lab): i for i, (x, y, lab) in enumerate(generated)}
+            if trainer is not None:
+                self._unsubscribe = trainer.observe(self._on_trainer_event)
+            with self.hold_sync():
+                self.parts = {"boundary": _ref(boundary), "heatmap": _ref(heatmap), "graph": ""}
+                self._show_graph()
+                self.problem = data.problem
+                self.engine = "" if trainer is None else str(trainer.engine)
+                self.build_ms = round(_now_ms() - started, 1)
+                self._send_settings()
+                self._send_status()
+
+    def _show_graph(self) -> None:
+        """Follow training sample 0 in a GraphWidget when the config asks for it (and the
+        library's GraphWidget can follow a trainer), or drop the one shown."""
+        wanted = self._config["graph"] and self.trainer is not None and _can_follow()
+        if wanted and self.graph is None:
+            with _as_part_of_cell(self._home_cell):
+                self.graph = GraphWidget.follow(self.trainer, 0)  # type: ignore[attr-defined]
+        elif not wanted and self.graph is not None:
+            self.graph.close()
+            self.graph = None
+        self.parts = {**self.parts, "graph": _ref(self.graph)}
+
+    @staticmethod
+    def _generated_points(config: dict[str, Any]) -> list[tuple[float, float, float]]:
+        """The generated training points (before removals), as (x, y, label) rows."""
+        if config["dataset"] == "draw":
+            return []
+        data = build_data({**config, "removed": [], "drawn": []})
+        return [(float(x), float(y), float(lab)) for (x, y), lab in zip(data.X, data.y)]
+
+    def _drop_trainer(self) -> None:
+        with self._lock:
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+                self._unsubscribe = None
+            self._throttle.cancel()
+            for widget in (self.graph, self.boundary, self.heatmap):
+                if widget is not None:
+                    widget.close()  # the last one stops the trainer
+            if self.trainer is not None:
+                self.trainer.stop()
+            self.trainer = self.boundary = self.heatmap = self.graph = None
+
+    def _read_back_live_settings(self) -> None:
+        """Take the rate and speed the trainer has now into the config: the boundary's own lr
+        box and speed menu (or code) may have set them on the trainer."""
+        trainer = self.trainer
+        if trainer is None:
+            return
+        lr = "schedule" if trainer.lr is None else trainer.lr
+        speed = "max" if trainer.speed is None else trainer.speed
+        speed = int(speed) if speed != "max" and float(speed).is_integer() else speed
+        changes = {}
+        if not callable(lr) and lr != self._config["lr"]:
+            changes["lr"] = lr
+        if speed != self._config["speed"] and speed in choices(self._config)["speed"]:
+            changes["speed"] = speed
+        if changes:
+            with self._lock:
+                if trainer.steps_done and "lr" in changes:
+                    self._notes.setdefault(
+                        "lr",
+                        f"the learning rate was changed by step {trainer.steps_done}; this code "
+                        "uses the last one from step 0",
+                    )
+                self._config = check_config(changes, base=self._config)
+                self._send_settings()
+
+    def _send_settings(self) -> None:
+        with self.hold_sync():
+            self.settings = copy.deepcopy(self._config)
+            self.options = choices(self._config)
+
+    def _send_status(self) -> None:
+        trainer = self.trainer
+        self._read_back_live_settings()
+        with self.hold_sync():
+            if trainer is None:
+                self.step, self.status, self.message = 0, "idle", ""
+                return
+            self.step = trainer.steps_done
+            self.status = trainer.status
+            limit = self._config["max_steps"]
+            if limit is not None and trainer.steps_done >= limit and trainer.status != "running":
+                self.message = f"Reached the step limit ({limit}): raise it or reset."
+            else:
+                self.message = trainer.message
+
+    # ---- trainer events ----------------------------------------------------------------------
+
+    def _on_trainer_event(self, event: TrainerEvent) -> None:
+        trainer = event.trainer
+        if trainer is not self.trainer:
+            return
+        try:
+            if event.kind == "step":
+                limit = self._config["max_steps"]
+                if limit is not None and trainer.steps_done >= limit and trainer.is_running:
+                    trainer.stop()  # e.g. started from the boundary's own play button
+                self._throttle()
+            elif event.kind == "data":
+                self._sync_points(trainer)
+                self._throttle()
+            else:
+                if event.kind == "reset":
+                    self._notes = {}
+                self._throttle.flush()
+        except Exception as exc:  # never stop training over the playground's status line
+            self._show_error("trainer event", exc)
+
+    def _sync_points(self, trainer: Trainer) -> None:
+        """Record the trainer's points (after a click added or removed one) in the config, as
+        generated points removed and points drawn, so a rebuild keeps them."""
+        with trainer.lock:
+            X, y = trainer.X.copy(), trainer.y.copy()
+        present: set[int] = set()
+        drawn = []
+        for (px, py), label in zip(X, y):
+            index = self._base.get((float(px), float(py), float(label)))
+            if index is None or index in present:
+                drawn.append([float(px), float(py), float(label)])
+            else:
+                present.add(index)
+        with self._lock:
+            self._config["drawn"] = drawn
+            self._config["removed"] = [i for i in range(len(self._base)) if i not in present]
+            if trainer.steps_done:
+                self._notes.setdefault(
+                    "points",
+                    f"the points changed at step {trainer.steps_done}; this code trains on the "
+                    "last ones from step 0",
+                )
+            self._send_settings()
+
+    # ---- messages from the view --------------------------------------------------------------
+
+    def _check_unlocked(self, name: str) -> None:
+        if name in self.locked_controls:
+            raise ConfigError(f"{name!r} is locked in this lesson (lock=[...] in Playground())")
+
+    def _on_set(self, content: dict, buffers: list[bytes]) -> None:
+        key = content.get("key")
+        if not isinstance(key, str):
+            raise ConfigError(f"a set message needs a key, got {content!r:.120}")
+        self._check_unlocked(key)
+        try:
+            self._apply(apply_change(self._config, key, content.get("value")))
+        finally:  # applied or refused: the controls show what Python holds
+            self._send_settings()
+            self.send({"type": "settled"})
+
+    def _on_regenerate(self, content: dict, buffers: list[bytes]) -> None:
+        self._check_unlocked("regenerate")
+        self._apply(apply_change(self._config, "data_seed", self._config["data_seed"] + 1))
+
+    def _trainer_or_problem(self) -> Trainer:
+        if self.trainer is None:
+            raise ValueError(self.problem or "there is no trainer yet")
+        return self.trainer
+
+    def _on_play(self, content: dict, buffers: list[bytes]) -> None:
+        self._check_unlocked("play")
+        trainer = self._trainer_or_problem()
+        if trainer.status == "diverged":
+            self.message = trainer.message + " Press reset to start again."
+            return
+        limit = self._config["max_steps"]
+        if limit is None:
+            trainer.start()
+        elif trainer.steps_done >= limit:
+            self._throttle.flush()
+        else:
+            trainer.start(limit - trainer.steps_done)
+
+    def _on_pause(self, content: dict, buffers: list[bytes]) -> None:
+        self._check_unlocked("pause")
+        self._trainer_or_problem().pause()
+
+    def _on_step(self, content: dict, buffers: list[bytes]) -> None:
+        self._check_unlocked("step")
+        trainer = self._trainer_or_problem()
+        if trainer.status == "running":
+            trainer.pause()
+        limit = self._config["max_steps"]
+        if limit is not None and trainer.steps_done >= limit:
+            self._throttle.flush()
+            return
+        trainer.step()
+
+    def _on_reset(self, content: dict, buffers: list[bytes]) -> None:
+        self._check_unlocked("reset")
+        self._trainer_or_problem().reset()
+
+    def _on_code(self, content: dict, buffers: list[bytes]) -> None:
+        self._check_unlocked("code")
+        self.send({"type": "code", "code": self.to_code()})
+
+    def _on_add_point(self, content: dict, buffers: list[bytes]) -> None:
+        """A click on the draw-your-own pad (shown while there is no trainer)."""
+        self._check_unlocked("drawn")
+        x, y, label = content.get("x"), content.get("y"), content.get("label")
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y, label)):
+            raise ValueError(f"add_point needs numeric x, y and label, got {content!r:.120}")
+        if self.trainer is not None:  # the boundary has the data now: add it there
+            self.trainer.add_point(float(x), float(y), float(label))
+            return
+        self.update(drawn=[*self._config["drawn"], [float(x), float(y), float(label)]])
+
+    def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
+        self._check_unlocked("drawn")
+        x, y = content.get("x"), content.get("y")
+        if not all(isinstance(v, (int, float)) for v in (x, y)):
+            raise ValueError(f"remove_point needs numeric x and y, got {content!r:.120}")
+        drawn = self._config["drawn"]
+        if not drawn:
+            return
+        distances = [math.hypot(px - x, py - y) for px, py, _ in drawn]
+        index = int(np.argmin(distances))
+        if distances[index] <= 0.1:
+            self.update(drawn=drawn[:index] + drawn[index + 1 :])
+
+
+def _marimo_cell() -> Any:
+    """The marimo cell running now (None outside marimo, or between cells)."""
+    if "marimo" not in sys.modules:  # never import marimo into a Jupyter kernel
+        return None
+    try:
+        from marimo._runtime.context import get_context
+
+        return get_context().cell_id
+    except Exception:  # not in a marimo runtime, or its internals moved
+        return None
+
+
+@contextlib.contextmanager
+def _as_part_of_cell(cell: Any) -> Iterator[None]:
+    """Run the block as part of marimo cell ``cell`` (a no-op elsewhere).
+
+    marimo opens a widget's comm (and serves its ES module) only while a cell runs: a widget made
+    in a message handler, as a rebuild's inner widgets are, failed with an AssertionError in
+    marimo 0.25. Making them as part of the playground's own cell also ties them to its life:
+    re-running that cell disposes them with it.
+    """
+    if cell is None or _marimo_cell() is not None:
+        yield
+        return
+    from marimo._runtime.context import get_context
+
+    with get_context().with_cell_id(cell):
+        yield
+
+
+def _can_follow() -> bool:
+    """Whether GraphWidget can follow a trainer's sample (``GraphWidget.follow``)."""
+    return callable(getattr(GraphWidget, "follow", None))
+
+
+def _boundary_options() -> dict[str, Any]:
+    """Options the boundary offers (per-neuron thumbnails once it has them)."""
+    parameters = inspect.signature(DecisionBoundary).parameters
+    return {"neurons": True} if "neurons" in parameters else {}
+
+
+def _now_ms() -> float:
+    return time.perf_counter() * 1000
