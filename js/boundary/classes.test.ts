@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CLASS_COLORS, classColor, classIndicator, classPixels } from "./classes";
+import { CLASS_COLORS } from "../shared/colors";
+import { classColor, classIndicator, classPixels } from "./classes";
 
 describe("k classes", () => {
   it("colours each cell by its class, shaded by confidence unless discretised", () => {

@@ -1,22 +1,10 @@
 // k classes: one colour per class (Okabe–Ito, distinguishable with the common colour-vision
 // deficiencies, readable in light and dark themes) and the plane's pixels from Python's
 // argmax-class and confidence bytes.
-import type { RGB } from "../shared/colors";
+import { kClassColor, type RGB } from "../shared/colors";
 
-export const CLASS_COLORS: RGB[] = [
-  [230, 159, 0], // orange
-  [86, 180, 233], // sky blue
-  [0, 158, 115], // bluish green
-  [204, 121, 167], // reddish purple
-  [0, 114, 178], // blue
-  [213, 94, 0], // vermillion
-  [240, 228, 66], // yellow
-  [120, 120, 120], // grey
-];
-
-export function classColor(index: number): RGB {
-  return CLASS_COLORS[((index % CLASS_COLORS.length) + CLASS_COLORS.length) % CLASS_COLORS.length];
-}
+/** The colour of class `index`: the one class palette, in js/shared/colors.ts. */
+export const classColor = kClassColor;
 
 const NEUTRAL: RGB = [247, 247, 247];
 
