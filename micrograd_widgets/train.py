@@ -475,6 +475,8 @@ class Trainer:
         return penalty_value(self.parameters, self.regularization, self.alpha)
 
     def _test_metrics(self) -> tuple[float, float]:
+        if len(self.y_test) == 0:  # no test split: not even the penalty is needed
+            return math.nan, math.nan
         return held_out_metrics(
             self.model, self.X_test, self.y_test, self.outputs, self.loss, self._builtin_loss,
             self._penalty(),
