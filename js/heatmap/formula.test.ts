@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { num, updateFormula } from "./formula";
+import { MAX_DIGITS, num, updateFormula, weightDigits } from "./formula";
 
 describe("update formula", () => {
   it("plugs one parameter's numbers into SGD's rule, with true minus signs", () => {
@@ -7,6 +7,15 @@ describe("update formula", () => {
     const lines = updateFormula({ name: "sgd", rule: "w ← w − lr·grad", lr: 0.1, t: 3 }, cell);
     expect(lines).toEqual(["w ← w − lr·grad = 0.31 − 0.1·(−0.42) = 0.352"]);
     expect(num(-1.5e-5)).toBe("−1.500e-5");
+  });
+
+  it("writes more digits when the update is too small to show at 4 (at most 6)", () => {
+    const cell = { weight: -0.36201126, update: -1.416e-5, grad: 1.416e-4, state: {} };
+    const [line] = updateFormula({ name: "sgd", lr: 0.1 }, cell);
+    expect(line).toBe("w ← w − lr·grad = −0.362 − 0.1·1.416e-4 = −0.36201"); // −0.36200 at 5 digits
+    expect(weightDigits(1, 1)).toBe(4);
+    expect(weightDigits(1, 1 + 1e-12)).toBe(MAX_DIGITS); // as close as float32 can tell
+    expect(num(123456.7, 6)).toBe("1.23457e+5");
   });
 
   it("writes momentum's velocity and Adam's bias-corrected m̂ and √v̂ with their numbers", () => {
