@@ -533,6 +533,17 @@ class GradientHeatmap(TrainerWidget):
         with self._send_lock, self.hold_sync():
             self.recording, self.recording_meta = self._recording.payload()
 
+    def matrices(self, mode: str | None = None) -> list[np.ndarray]:
+        """Each layer's matrix of ``mode`` (default: ``self.mode``) as the view draws it live:
+        ``nout × (nin + 1)``, the bias last; for pictures and checks."""
+        mode = self.mode if mode is None else self._checked_mode(mode)
+        with self.trainer.lock if self.trainer else contextlib.nullcontext():
+            arrays = self._snapshot()["arrays"]
+        flat = arrays.get(mode, np.zeros(len(self._parameters)))
+        return [
+            flat[a:b].reshape(L.nout, L.nin + 1) for (a, b), L in zip(self._spans, self._layers)
+        ]
+
     @property
     def recorded_steps(self) -> list[int]:
         """The steps the recording holds, in order."""

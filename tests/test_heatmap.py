@@ -273,3 +273,19 @@ def test_a_bare_model_records_each_refresh():
     assert h.recorded_steps == [0, 1]
     assert np.abs(h.recorded_frame(1)["grads"]).max() > 0
     assert not np.abs(h.recorded_frame(0)["grads"]).any()
+
+
+def test_matrices_are_each_layers_parameter_matrix_in_a_mode():
+    trainer = trainer_with_a_dead_neuron()
+    h = GradientHeatmap(trainer)
+    trainer.run(2)
+    for mode, attr in (("grads", "grad"), ("weights", "data")):
+        for got, layer in zip(h.matrices(mode), trainer.model.layers):
+            np.testing.assert_array_equal(got, layer.parameter_matrix(attr))
+    h.mode = "updates"
+    assert [m.shape for m in h.matrices()] == [(4, 3), (3, 5), (1, 4)]
+    np.testing.assert_array_equal(
+        np.concatenate([m.ravel() for m in h.matrices()]), trainer.last_update
+    )
+    with pytest.raises(ValueError, match="mode must be one of 'grads', 'weights', 'updates'"):
+        h.matrices("m")  # plain SGD keeps no state
