@@ -123,6 +123,10 @@ describe("heatmap view: timeline, modes without a kernel, neuron link, formula",
     const root = el.querySelector(".mgw-heatmap") as HTMLElement;
     const other = joinLink("L1", () => {});
     expect(root.dataset.shownStep).toBe("live");
+    hover(el, 1, 1).dispatchEvent(new MouseEvent("mouseleave")); // the readout keeps that cell
+    frames.run();
+    const info = el.querySelector(".mgw-heatmap-info") as HTMLElement;
+    expect(info.textContent).toContain("value 2 · grad 4");
     expect(root.dataset.shownSum).toBe((0.125 + 0 + 3 + 4).toPrecision(6));
     other.publish({ kind: "timeline", step: 7 });
     frames.run();
@@ -130,9 +134,20 @@ describe("heatmap view: timeline, modes without a kernel, neuron link, formula",
     expect(root.dataset.shownSum).toBe("8.00000"); // 4 × 127 · 2/127
     expect(root.dataset.dead).toBe("2"); // the dead marks of step 5, not the live ones
     expect(el.querySelector(".mgw-heatmap-step")!.textContent).toBe("step 5 (recorded) · live: step 7 · running");
+    expect(info.textContent).toContain("· step 5 (recorded)\ngradients ≈ 2 · weights ≈ -9 · last update ≈ 0");
     other.publish({ kind: "timeline", step: null });
     frames.run();
     expect(root.dataset.shownStep).toBe("live");
+    // before the recording: its first frame, and the label says so; nonsense: live
+    other.publish({ kind: "timeline", step: -3 });
+    frames.run();
+    expect(el.querySelector(".mgw-heatmap-step")!.textContent).toContain("step 0 (recorded; the recording starts there)");
+    other.publish({ kind: "timeline", step: "7" as unknown as number });
+    frames.run();
+    expect(root.dataset.shownStep).toBe("live");
+    other.publish({ kind: "neuron", layer: 9, neuron: 99 }); // no such row: nothing outlined, no error
+    frames.run();
+    expect(root.dataset.linkedNeuron).toBe("9:99");
     other.close();
     cleanup();
   });

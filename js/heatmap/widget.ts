@@ -59,7 +59,9 @@ const render: Render<HeatmapState> = ({ model, el }) => {
   // ---- the view's own state: chosen mode, timeline, hover, the linked neuron ----
   let chosenMode: string = model.get("mode");
   let timelineStep: number | null = null; // null = live
-  let hovered: { layer: number; row: number; col: number } | null = null;
+  type Cell = { layer: number; row: number; col: number };
+  let hovered: Cell | null = null;
+  let lastHovered: Cell | null = null; // the readout under the matrices keeps it, kept current
   let publishedNeuron: { layer: number; neuron: number } | null = null;
   let linkedNeuron: { layer: number; neuron: number } | null = null;
 
@@ -172,6 +174,7 @@ const render: Render<HeatmapState> = ({ model, el }) => {
 
   function buildLayers(): void {
     matrices.replaceChildren();
+    hovered = lastHovered = null; // a new model: its cells are other parameters
     const layers = model.get("layers");
     const labels = model.get("output_labels") ?? [];
     layerViews = layers.map((layer, index) => {
@@ -259,7 +262,7 @@ const render: Render<HeatmapState> = ({ model, el }) => {
       redraw();
       return;
     }
-    hovered = { layer, row: hit[0], col: hit[1] };
+    hovered = lastHovered = { layer, row: hit[0], col: hit[1] };
     const rootBox = root.getBoundingClientRect();
     tooltip.style.left = `${event.clientX - rootBox.left + 12}px`;
     tooltip.style.top = `${event.clientY - rootBox.top + 12}px`;
@@ -414,15 +417,15 @@ const render: Render<HeatmapState> = ({ model, el }) => {
     else stepLabel.textContent = `step ${frame!.step} (recorded) · live: ${liveText}`;
     showText(message, model.get("message"));
     showText(deadNote, model.get("dead_note") ?? "");
-    if (hovered) {
-      const index = paramIndex(hovered.layer, hovered.row, hovered.col);
-      const description = describe(hovered.layer, hovered.row, index, shown);
-      tooltip.textContent = description;
+    if (lastHovered && lastHovered.layer < layerViews.length) {
+      // redrawn every frame: the numbers follow the step shown (live or recorded)
+      const index = paramIndex(lastHovered.layer, lastHovered.row, lastHovered.col);
+      const description = describe(lastHovered.layer, lastHovered.row, index, shown);
       info.textContent = description;
-      root.dataset.hoverName = model.get("param_names")[index] ?? "";
-    } else {
-      delete root.dataset.hoverName;
+      if (hovered) tooltip.textContent = description;
     }
+    if (hovered) root.dataset.hoverName = model.get("param_names")[paramIndex(hovered.layer, hovered.row, hovered.col)] ?? "";
+    else delete root.dataset.hoverName;
     let deadCount = 0;
     for (const d of deadMask) deadCount += d;
     let sum = 0;
