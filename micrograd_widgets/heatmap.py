@@ -90,20 +90,27 @@ def dead_relus(model: Model, X: np.ndarray) -> np.ndarray:
     )
 
 
+def quantize_rows(rows: np.ndarray, spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of ``rows`` (modes × parameters) as int8, one scale per row per span (layer):
+    ``q = round(x / scale · 127)``, scale = the span's largest finite |x| (0 for an all-zero
+    span; ±inf saturate, NaN is 0). Returns the int8 rows and the scales (rows × spans).
+    Vectorized: it runs on the training thread at every recorded step."""
+    magnitudes = np.abs(rows)
+    finite = np.where(np.isfinite(magnitudes), magnitudes, 0.0)
+    starts = [a for a, _ in spans]
+    scales = np.maximum.reduceat(finite, starts, axis=1)
+    widths = [b - a for a, b in spans]
+    per_value = np.repeat(scales, widths, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(per_value > 0, rows / per_value * 127, 0.0)
+    q = np.nan_to_num(q, nan=0.0, posinf=127, neginf=-127)
+    return np.clip(np.round(q), -127, 127).astype(np.int8), scales
+
+
 def quantize(values: np.ndarray, spans: list[tuple[int, int]]) -> tuple[np.ndarray, list[float]]:
-    """``values`` as int8, one scale per span (layer): ``q = round(x / scale · 127)``, scale =
-    the span's largest |x| (0 for an all-zero span). Returns the int8 array and the scales."""
-    quantized = np.zeros(len(values), dtype=np.int8)
-    scales: list[float] = []
-    for a, b in spans:
-        part = values[a:b]
-        finite = part[np.isfinite(part)]
-        scale = float(np.max(np.abs(finite))) if len(finite) else 0.0
-        scales.append(scale)
-        if scale > 0:
-            q = np.round(np.nan_to_num(part, posinf=scale, neginf=-scale) / scale * 127)
-            quantized[a:b] = np.clip(q, -127, 127).astype(np.int8)
-    return quantized, scales
+    """One flat array as int8 with a scale per span (see :func:`quantize_rows`)."""
+    q, scales = quantize_rows(np.asarray(values, dtype=np.float64)[None, :], spans)
+    return q[0], scales[0].tolist()
 
 
 def dequantize(
@@ -169,16 +176,11 @@ class HeatmapRecording:
     def add(self, step: int, arrays: dict[str, np.ndarray], dead: np.ndarray) -> None:
         """Record ``step``: ``arrays`` maps each mode to its flat float array (a mode missing
         there is recorded as zeros); ``dead`` is the per-neuron dead mask."""
-        parts: list[bytes] = []
-        row: list[float] = [float(step)]
-        for mode in self.modes:
-            values = arrays.get(mode)
-            if values is None:
-                values = np.zeros(self.parameters)
-            quantized, scales = quantize(np.asarray(values, dtype=np.float64), self.spans)
-            parts.append(quantized.tobytes())
-            row.extend(scales)
-        parts.append(np.asarray(dead, dtype=np.uint8).tobytes())
+        zeros = np.zeros(self.parameters)
+        rows = np.array([arrays.get(mode, zeros) for mode in self.modes], dtype=np.float64)
+        quantized, scales = quantize_rows(rows, self.spans)
+        parts = [quantized.tobytes(), np.asarray(dead, dtype=np.uint8).tobytes()]
+        row = [float(step), *scales.ravel().tolist()]
         self.frames.append(b"".join(parts))
         self.meta.append(row)
         if len(self.frames) > self.max_frames:
@@ -425,9 +427,10 @@ class GradientHeatmap(TrainerWidget):
     # ---- computing frames --------------------------------------------------------------------
 
     def _flat(self, attr: str) -> np.ndarray:
-        return np.fromiter(
-            (getattr(p, attr) for p in self._parameters), np.float64, len(self._parameters)
-        )
+        # a list comprehension: about twice as fast as fromiter over a generator (every step)
+        if attr == "grad":
+            return np.array([p.grad for p in self._parameters], dtype=np.float64)
+        return np.array([p.data for p in self._parameters], dtype=np.float64)
 
     def _record_norms(self, grads: np.ndarray, step: int) -> None:
         """Per-step bookkeeping: each layer's gradient norm."""
@@ -439,11 +442,18 @@ class GradientHeatmap(TrainerWidget):
             self._norm_rows = array("d", rows.ravel().tolist())
 
     def _dead_mask(self, X: np.ndarray | None) -> np.ndarray:
-        """Dead ReLUs at the current weights (call with the trainer's lock held)."""
+        """Dead ReLUs at the current weights (call with the trainer's lock held). Computed once
+        per step and data set: a recorded step and the frame sent after it share the forward
+        pass (``refresh()`` computes it again)."""
         neurons = sum(L.nout for L in self._layers)
         if X is None or not self._has_relu():
             return np.zeros(neurons, dtype=bool)
-        return dead_relus(self.model, X)
+        step = self.trainer.steps_done if self.trainer else self._refreshes
+        key = (step, id(X), X.shape)
+        cached = getattr(self, "_dead_cached", None)
+        if cached is None or cached[0] != key:
+            cached = self._dead_cached = (key, dead_relus(self.model, X))
+        return cached[1]
 
     def _snapshot(self) -> dict[str, Any]:
         """Every array the heatmap shows, read in one go (call with the trainer's lock held)."""
@@ -493,6 +503,7 @@ class GradientHeatmap(TrainerWidget):
 
     def refresh(self) -> None:
         """Re-read the model (for a bare model: after you ran backward() or changed weights)."""
+        self._dead_cached = None  # the weights may have been changed by hand
         if self.trainer is None:
             values = self._flat("data")
             self._last_update = values - self._previous_values

@@ -203,6 +203,9 @@ def test_quantize_keeps_each_layer_to_half_a_level():
     back = dequantize(q, scales, spans)
     for (a, b), scale in zip(spans, scales):
         assert np.all(np.abs(back[a:b] - values[a:b]) <= scale / 254 + 1e-18)
+    # a diverged step: infinities saturate, NaN is 0, the scale stays finite
+    q, scales = quantize(np.array([np.inf, np.nan, 0.5, -np.inf]), [(0, 4)])
+    assert q.tolist() == [127, 0, 127, -127] and scales == [0.5]
 
 
 def test_the_heatmap_records_the_same_steps_as_the_boundary():
