@@ -68,7 +68,10 @@ const render: Render<HeatmapState> = ({ model, el }) => {
   const modeBar = h("span", { class: "mgw-heatmap-modes" });
   let modeButtons: HTMLButtonElement[] = [];
   let modeKey = "";
-  const stepLabel = h("span", { class: "mgw-mono mgw-heatmap-step" });
+  const stepLabel = h("span", {
+    class: "mgw-mono mgw-heatmap-step",
+    title: "the step the matrices show (live, or recorded when scrubbed) and the trainer's status",
+  });
   const toolbar = h("div", { class: "mgw-toolbar" }, ["show ", modeBar, stepLabel]);
   const slider = h("input", {
     type: "range",
@@ -93,7 +96,7 @@ const render: Render<HeatmapState> = ({ model, el }) => {
     "aria-label": "gradient norm per layer",
     title: "each layer's gradient norm ‖∂loss/∂W‖ by step, on a log scale: vanishing or exploding gradients show here",
   });
-  const legend = h("div", { class: "mgw-heatmap-legend mgw-muted" });
+  const legend = h("div", { class: "mgw-heatmap-legend mgw-muted", title: "the norm chart's line for each layer" });
   const deadNote = h("div", { class: "mgw-heatmap-dead-note mgw-muted", hidden: true });
   root.append(toolbar, scrub, message, matrices, deadNote, info, normChart, legend, tooltip);
 
