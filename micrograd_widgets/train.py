@@ -9,12 +9,15 @@
 >>> trainer.pause(); trainer.resume(); trainer.stop()
 
 Every step computes the loss of the seed's demo loop, its gradients by ``backward()``, and
-applies SGD. By default (``engine="auto"``) it does so with a *compiled* step
-(:mod:`micrograd_widgets.compiled`): one sample's graph, traced once and replayed with numpy over
-the batch -- the same numbers bit for bit, a few thousand times faster. ``engine="scalar"``
-builds the graph of :class:`~micrograd_widgets.engine.Value` nodes every step, as the seed does;
-``trainer.engine`` says which one runs and ``trainer.tape`` shows what was compiled. Widgets
-subscribe with :meth:`Trainer.observe`; one trainer can drive several widgets.
+applies an optimizer (:mod:`micrograd_widgets.optim`: the seed's SGD by default, or momentum,
+Adam, AdamW). Binary models have one output (labels -1 / +1); a model with k outputs learns k
+classes (labels 0..k-1) with ``loss="cross_entropy"``. By default (``engine="auto"``) it does
+so with a *compiled* step (:mod:`micrograd_widgets.compiled`): one sample's graph, traced once
+and replayed with numpy over the batch -- the same numbers bit for bit, a few thousand times
+faster. ``engine="scalar"`` builds the graph of :class:`~micrograd_widgets.engine.Value` nodes
+every step, as the seed does; ``trainer.engine`` says which one runs and ``trainer.tape`` shows
+what was compiled. Widgets subscribe with :meth:`Trainer.observe`; one trainer can drive
+several widgets.
 
 Threading: one background thread per trainer, a daemon that holds only a weak reference to it
 between steps, and a re-entrant ``trainer.lock`` held for the whole of each step, so a point added
@@ -49,6 +52,7 @@ from .compiled._model import ModelWatch
 from .datasets import Dataset
 from .engine import Value, gc_paused
 from .nn import Module
+from .optim import LearningRate, Optimizer, default_schedule, make_optimizer
 
 __all__ = [
     "EngineInUse",
@@ -64,7 +68,6 @@ log = logging.getLogger("micrograd_widgets")
 
 Status = Literal["idle", "running", "paused", "stopped", "diverged", "error"]
 EventKind = Literal["step", "status", "data", "reset"]
-LearningRate = float | Callable[[int], float] | None
 EngineRequest = Literal["auto", "compiled", "scalar"]
 ENGINES = ("auto", "compiled", "scalar")
 
@@ -72,18 +75,6 @@ ENGINES = ("auto", "compiled", "scalar")
 STOP_TIMEOUT_S = 10.0
 #: A paced trainer re-checks its speed, pause and stop at least this often while it waits.
 PACE_SLICE_S = 0.05
-
-
-def default_schedule(k: int) -> float:
-    """The seed's learning-rate decay ``1.0 - 0.9·k/100``, held at 0.1 after step 100.
-
-    The seed runs 32 steps; unclamped, the rate would turn negative at step 112 and climb the loss.
-    """
-    return 1.0 - 0.9 * min(k, 100) / 100
-
-
-# how widgets name the schedule; a custom schedule function may carry its own `description`
-default_schedule.description = "1 − 0.9·k/100 until step 100, then 0.1"  # type: ignore[attr-defined]
 
 
 class TrainingDiverged(RuntimeError):
@@ -233,10 +224,20 @@ def _as_points(X: object, name: str) -> np.ndarray:
     return A
 
 
-def _as_labels(y: object, n: int, name: str) -> np.ndarray:
-    labels = np.array(y, dtype=np.float64).ravel()
+def _as_labels(y: object, n: int, name: str, outputs: int = 1) -> np.ndarray:
+    """Labels as float64: -1 / +1 for a one-output model, class numbers for ``outputs`` >= 2."""
+    try:
+        labels = np.array(y, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numeric labels, got {y!r:.80}") from None
     if len(labels) != n:
         raise ValueError(f"{name} has {len(labels)} labels for {n} points; expected one per point")
+    if outputs >= 2:
+        try:
+            losses.class_indices(labels, outputs)
+        except ValueError as error:
+            raise ValueError(f"{name}: {error} (the model has {outputs} outputs)") from None
+        return labels
     if not np.all(np.isin(labels, (-1.0, 1.0))):
         bad = labels[~np.isin(labels, (-1.0, 1.0))][0]
         raise ValueError(
@@ -245,19 +246,72 @@ def _as_labels(y: object, n: int, name: str) -> np.ndarray:
     return labels
 
 
+def _label_values(outputs: int, *labels: np.ndarray) -> np.ndarray:
+    """The labels a trainer's points may carry, in class order: -1 / +1 for one output,
+    0..k-1 for k outputs -- for k = 2 the data's own convention (-1 / +1 unless a 0 occurs)."""
+    if outputs == 1:
+        return np.array([-1.0, 1.0])
+    if outputs == 2 and not any(np.any(y == 0) for y in labels):
+        return np.array([-1.0, 1.0])
+    return np.arange(outputs, dtype=np.float64)
+
+
+#: the binary data losses: one score per example, whose sign is the class
+BINARY_LOSSES = ("svm", "log", "mse")
+
+
+def _builtin_loss_name(loss: losses.DataLoss) -> str | None:
+    """The name of a built-in data loss (by identity), None for the user's own function."""
+    for name, function in losses.DATA_LOSSES.items():
+        if function is loss:
+            return name
+    return None
+
+
+def _check_outputs_fit_loss(outputs: int, builtin: str | None) -> None:
+    """A clear error for a model whose outputs do not fit the loss, saying what to use."""
+    if outputs >= 2 and builtin in BINARY_LOSSES:
+        raise ValueError(
+            f"loss={builtin!r} is a binary loss (one score per example, labels -1 / +1), but the "
+            f"model has {outputs} outputs: use loss='cross_entropy' for {outputs} classes, or a "
+            "model with one output (e.g. MLP(2, [16, 16, 1])) for a binary loss"
+        )
+    if outputs == 1 and builtin == "cross_entropy":
+        raise ValueError(
+            "loss='cross_entropy' needs one output per class, but the model has one output: use "
+            "a model with k >= 2 outputs (e.g. MLP(2, [16, 16, 3]) for 3 classes, labels "
+            "0..k-1), or a binary loss ('svm', 'log', 'mse') for this one-output model"
+        )
+
+
 class Trainer:
-    """SGD on ``model`` over points ``X`` (n, nin) with labels ``y`` in {-1, +1}.
+    """Train ``model`` on points ``X`` (n, nin) with labels ``y``: binary or k classes.
+
+    Binary (the seed): a model with one output, its sign the class, labels -1 / +1, and a loss
+    "svm", "log" or "mse". k classes: a model with k >= 2 outputs (``MLP(2, [16, 16, k])``),
+    labels 0..k-1 (for k = 2 also -1 / +1) and ``loss="cross_entropy"``; the predicted class is
+    the argmax of the k outputs. :attr:`classes` says which (2 for a binary trainer).
 
     Args:
-        model: an :class:`~micrograd_widgets.nn.MLP` (or any Module mapping a row to one Value).
+        model: an :class:`~micrograd_widgets.nn.MLP` (or any Module mapping a row to one Value,
+            or to a list of k Values for k classes).
         X: training points, or a :class:`~micrograd_widgets.datasets.Dataset` (then leave ``y``,
             ``X_test`` and ``y_test`` out: they come from it).
-        y: training labels, -1 or +1.
+        y: training labels: -1 or +1 (one output), 0..k-1 (k outputs).
         X_test, y_test: optional held-out points, evaluated (without training) every step.
-        loss: "svm" (the seed's max-margin loss), "log", "mse", or ``f(scores, y) -> Value``.
+        loss: "svm" (the seed's max-margin loss), "log", "mse" (one output),
+            "cross_entropy" (k outputs), or ``f(outputs, y) -> Value``.
         regularization: "l2" (the seed's), "l1" or None; ``alpha`` is its rate (seed: 1e-4).
-        lr: None for the seed's schedule ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), a
-            number for a constant rate, or a function ``k -> rate``.
+        optimizer: "sgd" (the seed's ``p.data -= lr * p.grad``), "momentum" (SGD, momentum
+            0.9), "adam", "adamw", or an :class:`~micrograd_widgets.optim.Optimizer` built over
+            ``model.parameters()`` (then leave ``lr`` out: it has its own). ``trainer.optimizer``
+            is the Optimizer object (its ``state_arrays()``, ``update_rule``, ``lr``);
+            :meth:`set_optimizer` switches between steps.
+        lr: the learning rate: None for the optimizer's default -- for SGD and momentum the
+            seed's schedule ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), for Adam and AdamW
+            PyTorch's 1e-3 --, a number for a constant rate, or a function ``k -> rate``.
+            ``trainer.lr`` is the optimizer's; setting it (None: the seed's schedule) changes
+            the rate from the next step.
         batch_size: None for full batch (the seed), or the size of a random mini-batch per step.
         seed: seeds the mini-batch sampler.
         divergence_factor: training stops as diverged when the loss is NaN or infinite, or grows
@@ -294,6 +348,7 @@ class Trainer:
         loss: str | losses.DataLoss = "svm",
         regularization: str | None = "l2",
         alpha: float = 1e-4,
+        optimizer: str | Optimizer = "sgd",
         lr: LearningRate = None,
         batch_size: int | None = None,
         seed: int | None = None,
@@ -314,34 +369,35 @@ class Trainer:
                 raise ValueError("pass either a Dataset or X and y (and X_test, y_test), not both")
             X, y, X_test, y_test = X.X, X.y, X.X_test, X.y_test
         if y is None:
-            raise ValueError("y (the labels, -1 or +1) is required when X is an array")
+            raise ValueError("y (the labels) is required when X is an array")
         self.model = model
+        nout = getattr(model, "nout", 1)
+        if isinstance(nout, bool) or not isinstance(nout, numbers.Integral) or nout < 1:
+            raise ValueError(f"the model's nout must be a positive int, got {nout!r}")
+        #: how many outputs the model has: 1 (binary, a score's sign) or k (k classes)
+        self.outputs = int(nout)
+        self.loss = losses.resolve_loss(loss)
+        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
+        self._builtin_loss = _builtin_loss_name(self.loss)
+        _check_outputs_fit_loss(self.outputs, self._builtin_loss)
         self.X = _as_points(X, "X")
-        self.y = _as_labels(y, len(self.X), "y")
+        self.y = _as_labels(y, len(self.X), "y", self.outputs)
         nin = getattr(model, "nin", self.X.shape[1])
         if self.X.shape[1] != nin:
             raise ValueError(f"X has {self.X.shape[1]} features but the model expects {nin}")
-        nout = getattr(model, "nout", 1)
-        if nout != 1:
-            raise ValueError(
-                f"Trainer trains binary classifiers: the model must have one output (a score "
-                f"whose sign is the class), got a model with {nout} outputs"
-            )
         if (X_test is None) != (y_test is None):
             raise ValueError("pass both X_test and y_test, or neither")
         if X_test is not None and len(X_test) > 0:
             self.X_test = _as_points(X_test, "X_test")
-            self.y_test = _as_labels(y_test, len(self.X_test), "y_test")
+            self.y_test = _as_labels(y_test, len(self.X_test), "y_test", self.outputs)
             if self.X_test.shape[1] != self.X.shape[1]:
                 raise ValueError("X_test must have as many features as X")
         else:
             self.X_test = np.zeros((0, self.X.shape[1]))
             self.y_test = np.zeros(0)
-        self.loss = losses.resolve_loss(loss)
-        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
+        self.label_values = _label_values(self.outputs, self.y, self.y_test)
         self.regularization = losses.check_regularization(regularization)
         self.alpha = losses.check_rate(alpha)
-        self.lr = lr  # validated by the property setter
         if batch_size is not None and not _is_count(batch_size, 1):
             raise ValueError(
                 f"batch_size must be None (full batch) or a positive int, got {batch_size!r}"
@@ -361,6 +417,14 @@ class Trainer:
         self.message = ""  # why training stopped on its own (divergence, an error)
         self.parameters: list[Value] = model.parameters()
         self.parameter_names: list[str] = [name for name, _ in model.named_parameters()]
+        # weight tying (one Value twice in the list): the optimizer updates each Value once
+        first: dict[Value, int] = {}
+        for i, p in enumerate(self.parameters):
+            first.setdefault(p, i)
+        self._distinct = None if len(first) == len(self.parameters) else list(first.values())
+        self._optimizer: Optimizer = make_optimizer(
+            optimizer, list(first), **({} if lr is None else {"lr": lr})
+        )
         self.last_update = np.zeros(len(self.parameters))  # the change the last step applied
         self._initial = [p.data for p in self.parameters]  # for reset()
         self._observers: list[Callable[[TrainerEvent], None]] = []
@@ -397,20 +461,44 @@ class Trainer:
 
     @property
     def lr(self) -> LearningRate:
-        """None (the seed's schedule), a constant, or a function ``k -> rate``."""
-        return self._lr
+        """The optimizer's learning rate: None (the seed's schedule), a constant, or a function
+        ``k -> rate``. Setting it (checked) changes the rate from the next step."""
+        return self.optimizer.lr
 
     @lr.setter
     def lr(self, value: LearningRate) -> None:
-        if value is not None and not callable(value):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValueError(
-                    f"lr must be None, a number or a function k -> rate, got {value!r}"
-                )
-            if not math.isfinite(value) or value <= 0:
-                raise ValueError(f"lr must be a finite number > 0, got {value!r}")
-            value = float(value)
-        self._lr = value
+        self.optimizer.lr = value
+
+    @property
+    def optimizer(self) -> Optimizer:
+        """The :class:`~micrograd_widgets.optim.Optimizer` that applies every update (its
+        ``state_arrays()``, ``update_rule``, ``lr``). Assign a name or an Optimizer to switch:
+        ``trainer.optimizer = "adam"`` (see :meth:`set_optimizer`)."""
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, value: str | Optimizer) -> None:
+        self.set_optimizer(value)
+
+    def set_optimizer(self, optimizer: str | Optimizer, **options: Any) -> Optimizer:
+        """Switch to another optimizer between two steps; returns it.
+
+        ``optimizer``: "sgd", "momentum", "adam", "adamw" (``options`` go to its constructor,
+        e.g. ``lr=0.01``; left out, its defaults) or an Optimizer built over
+        ``model.parameters()``. It starts fresh: no momentum or running averages, and its own
+        step count from 0 (the seed's schedule and Adam's bias correction start again); the
+        weights and the history go on from where they are.
+        """
+        with self.lock:
+            parameters = self._optimizer.parameters
+            self._optimizer = make_optimizer(optimizer, parameters, **options)
+        self._notify("status")
+        return self._optimizer
+
+    @property
+    def classes(self) -> int:
+        """How many classes the model tells apart: 2 for a one-output (binary) model, else k."""
+        return max(self.outputs, 2)
 
     @property
     def speed(self) -> float | None:
@@ -506,13 +594,8 @@ class Trainer:
         )
 
     def learning_rate(self, k: int | None = None) -> float:
-        """The rate used at step ``k`` (default: the next step)."""
-        k = self.steps_done if k is None else k
-        if self._lr is None:
-            return default_schedule(k)
-        if callable(self._lr):
-            return float(self._lr(k))
-        return self._lr
+        """The rate used at step ``k`` (default: the next step), as the optimizer computes it."""
+        return self.optimizer.learning_rate(self.optimizer.steps_done if k is None else k)
 
     # ---- observers -----------------------------------------------------------------------------
 
@@ -563,23 +646,45 @@ class Trainer:
         return losses.numpy_penalty(self.regularization, data, self.alpha)
 
     def _scores(self, X: np.ndarray) -> np.ndarray:
-        """The model's score per row of ``X``, without building a graph where it can."""
+        """The model's outputs for the rows of ``X``, without building a graph where it can:
+        shape (n,) for one output, (n, k) for k."""
         predict = getattr(self.model, "predict", None)
-        if predict is None:  # a Module that maps a row to a Value but has no numpy forward pass
-            return np.array([self.model(row).data for row in X.tolist()], dtype=np.float64)
-        return np.asarray(predict(X), dtype=np.float64).ravel()
+        if predict is None:  # a Module that maps a row to Values but has no numpy forward pass
+            return self._output_array([self.model(row) for row in X.tolist()], len(X))
+        scores = np.asarray(predict(X), dtype=np.float64)
+        return scores.ravel() if self.outputs == 1 else scores.reshape(len(X), self.outputs)
+
+    def _output_array(self, outputs: list, n: int) -> np.ndarray:
+        """The forward values of the model's outputs (a Value, or a list of k, per row)."""
+        if self.outputs == 1:
+            return np.array([v.data for v in outputs], dtype=np.float64)
+        rows = [[v.data for v in row] for row in outputs]
+        return np.array(rows, dtype=np.float64).reshape(n, self.outputs)
 
     def _test_metrics(self) -> tuple[float, float]:
         if len(self.y_test) == 0:
             return math.nan, math.nan
-        if self.loss is losses.DATA_LOSSES.get(self.loss_name):  # a built-in loss, fast in numpy
+        if self._builtin_loss is not None:  # a built-in loss, fast in numpy
             scores = self._scores(self.X_test)
-            data_loss = losses.numpy_data_loss(self.loss_name, scores, self.y_test)
+            data_loss = losses.numpy_data_loss(self._builtin_loss, scores, self.y_test)
         else:  # a custom loss: evaluate it on the Value engine (forward only)
             values = [self.model(row) for row in self.X_test.tolist()]
             data_loss = self.loss(values, self.y_test).data
-            scores = np.array([v.data for v in values])
+            scores = self._output_array(values, len(values))
         return data_loss + self._penalty_value(), losses.accuracy(scores, self.y_test)
+
+    def confusion_matrix(self, split: Literal["train", "test"] = "train") -> np.ndarray:
+        """``(classes, classes)`` counts at the current weights: row = true class, column =
+        predicted class (argmax of the outputs, or the score's sign for one output), classes in
+        :attr:`label_values` order. ``split``: "train" or "test" (zeros without a test split)."""
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        with self.lock:
+            X, y = (self.X, self.y) if split == "train" else (self.X_test, self.y_test)
+            if len(y) == 0:
+                return np.zeros((self.classes, self.classes), dtype=np.int64)
+            scores = self._scores(X)
+        return losses.confusion_matrix(scores, y, self.classes)
 
     def evaluate(
         self, X: np.ndarray | None = None, y: np.ndarray | None = None
@@ -599,9 +704,9 @@ class Trainer:
             penalty = self._penalty_value()
         finite = bool(np.all(np.isfinite(scores)))
         loss = math.nan
-        if finite and self.loss is losses.DATA_LOSSES.get(self.loss_name):
+        if finite and self._builtin_loss is not None:
             with np.errstate(over="ignore"):
-                loss = losses.numpy_data_loss(self.loss_name, scores, y) + penalty
+                loss = losses.numpy_data_loss(self._builtin_loss, scores, y) + penalty
         accuracy = losses.accuracy(scores, y) if finite else math.nan
         return {"loss": float(loss), "accuracy": float(accuracy)}
 
@@ -616,7 +721,8 @@ class Trainer:
             warnings.warn(message, RuntimeWarning, stacklevel=_stacklevel_outside_package())
 
     def step(self) -> dict[str, float]:
-        """One SGD step on the Value engine; returns its history record.
+        """One training step (loss, ``backward()``, the optimizer's update); returns its
+        history record.
 
         Raises :class:`TrainingDiverged` if the loss or a gradient is NaN or infinite, or the loss
         grew past ``divergence_factor`` times the first step's (the parameters are then left as
@@ -639,7 +745,7 @@ class Trainer:
             if self.status == "diverged":
                 raise TrainingDiverged(self.message)
             k = self.steps_done
-            lr = self.learning_rate(k)
+            lr = self.optimizer.learning_rate()  # the rate of the optimizer's next step
             Xb, yb = self._batch()
             compiled = self._ensure_engine()
             if compiled is not None:
@@ -669,10 +775,13 @@ class Trainer:
             else:
                 if self.batch_size is not None and len(yb) < len(self.y):
                     train_accuracy = losses.accuracy(self._scores(self.X), self.y)
-                elif compiled is not None:  # losses.accuracy's arithmetic, on the score array
+                elif compiled is not None and self.outputs == 1:
+                    # losses.accuracy's arithmetic, on the score array
                     train_accuracy = float(np.mean((scores > 0) == (yb > 0)))
-                else:
+                elif compiled is not None:  # (batch, k) outputs: the argmax
                     train_accuracy = losses.accuracy(scores, yb)
+                else:
+                    train_accuracy = losses.accuracy(self._output_array(scores, len(yb)), yb)
                 test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
                 if compiled is None:
                     self.model.zero_grad()
@@ -687,12 +796,9 @@ class Trainer:
                             p.grad = grad  # as zero_grad() and backward() leave it
             if not problem:
                 if compiled is not None:
-                    # as zero_grad(), backward() and p.data -= lr * p.grad leave each parameter
-                    compiled.write_parameters(grads, theta - lr * grads)
-                else:
-                    for p in self.parameters:
-                        p.data -= lr * p.grad
-                self.last_update = -lr * grads
+                    compiled.write_grads(grads)  # as zero_grad() and backward() leave them
+                # the same update for both engines: the optimizer reads the data and writes it
+                self.last_update = self._apply_update(grads)
                 record = {
                     "step": float(k),
                     "loss": loss_value,
@@ -712,6 +818,15 @@ class Trainer:
             raise TrainingDiverged(self.message)
         self._notify("step", record)
         return record
+
+    def _apply_update(self, grads: np.ndarray) -> np.ndarray:
+        """The optimizer's step from ``grads`` (one per entry of :attr:`parameters`); returns
+        the change of each entry."""
+        if self._distinct is None:
+            return self.optimizer.step(grads=grads)
+        change = self.optimizer.step(grads=grads[self._distinct])
+        position = {p: i for i, p in enumerate(self.optimizer.parameters)}
+        return change[[position[p] for p in self.parameters]]
 
     def _until_next_step(self) -> float:
         """Seconds until ``speed`` allows the next step (0 when flat out or already due)."""
@@ -858,12 +973,13 @@ class Trainer:
         return not thread.is_alive()
 
     def reset(self) -> None:
-        """Stop, restore the initial parameters and clear the history."""
+        """Stop, restore the initial parameters, reset the optimizer and clear the history."""
         self.stop()
         with self.lock:
             for p, value in zip(self.parameters, self._initial):
                 p.data = value
                 p.grad = 0.0
+            self.optimizer.reset()  # step count 0, no momentum / running averages
             self.history.clear()
             self.steps_done = 0
             self.last_update = np.zeros(len(self.parameters))
@@ -875,14 +991,27 @@ class Trainer:
     # ---- data ------------------------------------------------------------------------------------
 
     def add_point(self, x: float, y: float, label: float) -> int:
-        """Add a training point (between steps if training runs); returns the new point count."""
+        """Add a training point (between steps if training runs); returns the new point count.
+
+        ``label`` is one of :attr:`label_values` (-1 / +1 for one output, 0..k-1 for k)."""
         row = np.array([[x, y]], dtype=np.float64)
         if self.X.shape[1] != 2:
             raise ValueError("add_point needs 2-D data (the model has 2 inputs)")
         if not np.all(np.isfinite(row)):
             raise ValueError(f"point coordinates must be finite numbers, got ({x!r}, {y!r})")
-        if label not in (-1, 1):
-            raise ValueError(f"label must be -1 or +1, got {label!r}")
+        allowed = self.label_values.tolist()
+        if (
+            isinstance(label, bool)
+            or not isinstance(label, numbers.Real)
+            or float(label) not in allowed
+        ):
+            if allowed == [-1.0, 1.0]:
+                expected = "-1 or +1"
+            else:
+                expected = f"one of {', '.join(f'{v:g}' for v in allowed)}"
+            raise ValueError(
+                f"label must be {expected} (this trainer's {self.classes} classes), got {label!r}"
+            )
         with self.lock:
             self.X = np.vstack([self.X, row])
             self.y = np.append(self.y, float(label))
