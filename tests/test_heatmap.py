@@ -292,3 +292,67 @@ def test_matrices_are_each_layers_parameter_matrix_in_a_mode():
     )
     with pytest.raises(ValueError, match="mode must be one of 'grads', 'weights', 'updates'"):
         h.matrices("m")  # plain SGD keeps no state
+
+
+# ---- the optimizer's state as modes (issue 11) ---------------------------------------------
+
+
+def test_adam_state_is_offered_as_modes_and_recorded():
+    trainer = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0), optimizer="adam", lr=0.01)
+    h = GradientHeatmap(trainer)
+    assert h.modes == ["grads", "weights", "updates", "m", "sqrt_v"]
+    assert h.recording_modes == h.modes
+    trainer.run(3)
+    state = trainer.optimizer.state_arrays()
+    assert h.state_names == ["m", "sqrt_v"]
+    np.testing.assert_allclose(
+        floats(h.state), np.concatenate([state["m"], state["sqrt_v"]]), rtol=1e-6
+    )
+    for got, name in ((h.matrices("m"), "m"), (h.matrices("sqrt_v"), "sqrt_v")):
+        np.testing.assert_array_equal(np.concatenate([m.ravel() for m in got]), state[name])
+    assert h.optimizer == {
+        "name": "adam",
+        "rule": trainer.optimizer.update_rule,
+        "lr": 0.01,
+        "t": 3,
+        "eps": 1e-8,
+        "betas": [0.9, 0.999],
+    }
+    # the formula the view writes holds with these numbers: w_before − lr·m̂/(√v̂ + ε) = w_after
+    beta1, beta2 = h.optimizer["betas"]
+    m_hat = state["m"] / (1 - beta1**3)
+    root_v_hat = state["sqrt_v"] / np.sqrt(1 - beta2**3)
+    after = np.array([p.data for p in trainer.parameters])
+    before = after - trainer.last_update
+    np.testing.assert_allclose(
+        before - 0.01 * m_hat / (root_v_hat + 1e-8), after, rtol=0, atol=1e-15
+    )
+    frame = h.recorded_frame(3)
+    level = np.abs(state["sqrt_v"]).max() / 254
+    np.testing.assert_allclose(frame["sqrt_v"], state["sqrt_v"], rtol=0, atol=level * 1.01)
+    h._route_message(h, {"type": "set_mode", "mode": "sqrt_v"}, [])
+    assert h.mode == "sqrt_v" and h.error == ""
+
+
+def test_momentum_offers_its_velocity_and_plain_sgd_nothing():
+    data = datasets.moons(16, seed=0)
+    h = GradientHeatmap(Trainer(MLP(2, [3, 1], seed=0), data, optimizer="momentum", lr=0.1))
+    h.trainer.run(2)
+    assert h.modes[3:] == ["velocity"] and h.optimizer["name"] == "momentum"
+    assert h.optimizer["momentum"] == 0.9
+    np.testing.assert_allclose(
+        floats(h.state), h.trainer.optimizer.state_arrays()["velocity"], rtol=1e-6
+    )
+    sgd = GradientHeatmap(Trainer(MLP(2, [3, 1], seed=1), data))
+    assert sgd.modes == ["grads", "weights", "updates"] and sgd.state == b""
+    assert sgd.optimizer["name"] == "sgd" and sgd.optimizer["rule"] == "w ← w − lr·grad"
+    with pytest.raises(ValueError, match="the modes this trainer's optimizer offers"):
+        GradientHeatmap(Trainer(MLP(2, [3, 1], seed=2), data), mode="m")
+
+
+def test_a_k_class_trainers_last_rows_are_labelled_by_class():
+    data = datasets.spiral(30, classes=3, seed=0)
+    trainer = Trainer(MLP(2, [8, 3], seed=0), data, loss="cross_entropy")
+    h = GradientHeatmap(trainer)
+    assert h.output_labels == ["class 0", "class 1", "class 2"]
+    assert GradientHeatmap(MLP(2, [8, 1], seed=0)).output_labels == []
