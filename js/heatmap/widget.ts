@@ -61,7 +61,8 @@ const render: Render<HeatmapState> = ({ model, el }) => {
   let timelineStep: number | null = null; // null = live
   type Cell = { layer: number; row: number; col: number };
   let hovered: Cell | null = null;
-  let lastHovered: Cell | null = null; // the readout under the matrices keeps it, kept current
+  let lastHovered: Cell | null = null;
+  let pointer = { x: 0, y: 0 }; // where the tooltip goes, in the root's coordinates // the readout under the matrices keeps it, kept current
   let publishedNeuron: { layer: number; neuron: number } | null = null;
   let linkedNeuron: { layer: number; neuron: number } | null = null;
 
@@ -267,10 +268,19 @@ const render: Render<HeatmapState> = ({ model, el }) => {
     }
     hovered = lastHovered = { layer, row: hit[0], col: hit[1] };
     const rootBox = root.getBoundingClientRect();
-    tooltip.style.left = `${event.clientX - rootBox.left + 12}px`;
-    tooltip.style.top = `${event.clientY - rootBox.top + 12}px`;
+    pointer = { x: event.clientX - rootBox.left, y: event.clientY - rootBox.top };
     tooltip.hidden = false;
     redraw();
+  }
+
+  /** Beside the pointer, kept inside the widget: left of the pointer where right would overflow. */
+  function placeTooltip(): void {
+    const room = root.clientWidth;
+    const width = tooltip.offsetWidth;
+    let left = pointer.x + 12;
+    if (room > 0 && left + width > room) left = Math.max(0, Math.min(pointer.x - 12 - width, room - width));
+    tooltip.style.left = `${left}px`;
+    tooltip.style.top = `${pointer.y + 12}px`;
   }
 
   function outlineRow(ctx: CanvasRenderingContext2D, g: MatrixGeometry, row: number, color: string, width: number): void {
@@ -425,7 +435,10 @@ const render: Render<HeatmapState> = ({ model, el }) => {
       const index = paramIndex(lastHovered.layer, lastHovered.row, lastHovered.col);
       const description = describe(lastHovered.layer, lastHovered.row, index, shown);
       info.textContent = description;
-      if (hovered) tooltip.textContent = description;
+      if (hovered) {
+        tooltip.textContent = description;
+        placeTooltip();
+      }
     }
     if (hovered) root.dataset.hoverName = model.get("param_names")[paramIndex(hovered.layer, hovered.row, hovered.col)] ?? "";
     else delete root.dataset.hoverName;

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from lab_harness import attr, wait_attr
+from lab_harness import attr, canvas_stats, wait_attr
 
 pytestmark = pytest.mark.browser
 
@@ -200,3 +200,64 @@ def test_k_class_rows_and_a_wide_net_stay_readable_in_700_px(notebook):
         1
     ).scroll_into_view_if_needed()
     nb.screenshot("wide-32-700px")
+
+
+def test_adam_modes_are_offered_drawn_and_explained_with_the_kernels_numbers(notebook):
+    cells = [
+        IMPORTS + "t = Trainer(MLP(2, [8, 8, 1], seed=0), data, optimizer='adam', lr=0.01)",
+        "hm = GradientHeatmap(t); hm",
+        "t.run(6)",
+    ]
+    nb = notebook(cells)
+    wait_attr(nb, HEATMAP, "el.dataset.step === '6'")
+    assert attr(nb, HEATMAP, "data-modes") == "grads,weights,updates,m,sqrt_v"
+    for name, mode in (("m", "m"), ("√v", "sqrt_v")):
+        nb.page.locator(HEATMAP).get_by_role("button", name=name, exact=True).click()
+        wait_attr(nb, HEATMAP, f"el.dataset.mode === '{mode}'")
+        expected = float(nb.eval(f"float(np.abs(t.optimizer.state_arrays()['{mode}']).sum())"))
+        assert math.isclose(shown_sum(nb), expected, rel_tol=1e-4)
+        stats = canvas_stats(nb, ".mgw-heatmap-matrix", 1)
+        assert stats["colours"] > 10  # drawn, not blank
+    nb.screenshot("adam-sqrt-v-light", nb.page.locator(HEATMAP))
+    nb.page.locator(".mgw-heatmap-matrix[data-layer='1']").hover(
+        position={"x": 24 + 2 * 16 + 8, "y": 14 + 3 * 16 + 8}
+    )
+    wait_attr(nb, HEATMAP, "el.dataset.hoverName === 'layers.1.neurons.3.w.2'")
+    i = "t.parameter_names.index('layers.1.neurons.3.w.2')"
+    w, update, m, sqrt_v, lr, steps = ast.literal_eval(
+        nb.eval(
+            f"[t.parameters[{i}].data, float(t.last_update[{i}]), "
+            f"float(t.optimizer.state_arrays()['m'][{i}]), "
+            f"float(t.optimizer.state_arrays()['sqrt_v'][{i}]), t.history[-1]['lr'], "
+            "t.optimizer.steps_done]"
+        )
+    )
+    # float32 on the wire, doubles in the view: the same here
+    w32, update32, m32, sqrt_v32 = (float(np.float32(x)) for x in (w, update, m, sqrt_v))
+    m_hat = m32 / (1 - 0.9**steps)
+    root_v_hat = sqrt_v32 / math.sqrt(1 - 0.999**steps)
+    before = w32 - update32
+    digits = weight_digits(before, w32)
+    expected = [
+        f"m̂ = m / (1 − β1^t) = {js_number(m32)} / (1 − 0.9^{steps}) = {js_number(m_hat)}",
+        f"√v̂ = √v / √(1 − β2^t) = {js_number(sqrt_v32)} / √(1 − 0.999^{steps}) = "
+        f"{js_number(root_v_hat)}",
+        f"w ← w − lr·m̂ / (√v̂ + ε) = {js_number(before, digits)} − {js_number(lr)}·"
+        f"{factor(m_hat)} / ({js_number(root_v_hat)} + 1.000e-8) = {js_number(w32, digits)}",
+    ]
+    lines = nb.page.locator(".mgw-heatmap-tooltip").text_content().split("\n")
+    assert lines[-3:] == expected, (lines, expected)
+    tip, root = (
+        nb.page.locator(".mgw-heatmap-tooltip").bounding_box(),
+        nb.page.locator(HEATMAP).bounding_box(),
+    )
+    assert (
+        root["x"] - 0.5 <= tip["x"] and tip["x"] + tip["width"] <= root["x"] + root["width"] + 0.5
+    )
+    nb.screenshot("adam-formula", nb.page.locator(HEATMAP))
+    nb.set_theme("JupyterLab Dark")
+    nb.page.wait_for_selector("#jupyterlab-splash", state="detached")
+    nb.page.locator(HEATMAP).scroll_into_view_if_needed()
+    nb.screenshot("adam-sqrt-v-dark", nb.page.locator(HEATMAP))
+    nb.set_theme("JupyterLab Light")
+    nb.page.wait_for_selector("#jupyterlab-splash", state="detached")
