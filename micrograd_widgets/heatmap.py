@@ -29,7 +29,9 @@ about ``frames × (modes × parameters + neurons)`` bytes), by recording fewer f
 model needs it. It is synced (``recording``, ``recording_meta``) when training pauses or stops and
 every few seconds while it runs. A ``timeline`` message from a linked view (the boundary's slider,
 or the heatmap's own) shows the nearest recorded step at or before it -- "step N (recorded)" --
-with no kernel needed: in a live kernel, during a blocking cell, and in a saved notebook.
+with no kernel needed: in a live kernel, during a blocking cell, and in a saved notebook. The
+recording keeps the modes offered when it started (the widget made, or the trainer reset): the
+state of an optimizer switched in later (``trainer.set_optimizer``) is shown live only.
 
 Dead ReLUs are marked: a ReLU neuron is dead when its pre-activation ``w · x + b`` is <= 0 for
 every training point (the trainer's data, or the ``X`` given with a bare model), so it outputs 0

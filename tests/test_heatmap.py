@@ -356,3 +356,16 @@ def test_a_k_class_trainers_last_rows_are_labelled_by_class():
     h = GradientHeatmap(trainer)
     assert h.output_labels == ["class 0", "class 1", "class 2"]
     assert GradientHeatmap(MLP(2, [8, 1], seed=0)).output_labels == []
+
+
+def test_switching_the_optimizer_changes_the_modes_offered():
+    trainer = Trainer(MLP(2, [3, 1], seed=0), datasets.moons(16, seed=0))
+    h = GradientHeatmap(trainer)
+    trainer.set_optimizer("adam", lr=0.01)
+    assert h.modes == ["grads", "weights", "updates", "m", "sqrt_v"]  # a frame on the switch
+    trainer.run(1)
+    h.mode = "m"
+    trainer.set_optimizer("sgd")
+    assert h.modes == ["grads", "weights", "updates"] and h.mode == "grads"
+    # the recording keeps the modes it started with (a switched-to optimizer's state is live only)
+    assert h.recording_modes == ["grads", "weights", "updates"]
