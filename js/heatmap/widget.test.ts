@@ -31,6 +31,8 @@ describe("heatmap view", () => {
     const root = el.querySelector(".mgw-heatmap") as HTMLElement;
     const canvas = el.querySelector("canvas[data-layer='0']") as HTMLCanvasElement;
     expect(canvas.dataset.dead).toBe("1");
+    // nothing recorded yet: the scrubber is there (the layout stays put) but off
+    expect((el.querySelector(".mgw-heatmap-slider") as HTMLInputElement).disabled).toBe(true);
     // the canvas at its drawing size: 24 + 2 × 16 + 2 wide
     canvas.getBoundingClientRect = () => ({ left: 0, top: 0, width: 58, height: 48 }) as DOMRect;
     // geometry: left 24, top 14, 16 px cells -> row 1, column 1 = the bias of neuron 1
@@ -157,7 +159,7 @@ describe("heatmap view: timeline, modes without a kernel, neuron link, formula",
     const heard: LinkMessage[] = [];
     const other = joinLink("L2", (m) => heard.push(m));
     const slider = el.querySelector(".mgw-heatmap-slider") as HTMLInputElement;
-    expect((el.querySelector(".mgw-heatmap-scrub") as HTMLElement).hidden).toBe(false);
+    expect(slider.disabled).toBe(false);
     expect([slider.max, slider.value]).toEqual(["2", "2"]); // the end is live
     slider.value = "0";
     slider.dispatchEvent(new Event("input"));

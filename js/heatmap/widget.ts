@@ -40,6 +40,8 @@ const MODE_TEXT: Record<string, [string, string]> = {
   sqrt_v: ["√v", "√ of Adam's running mean of grad²: each parameter's typical gradient size; its step is divided by it"],
 };
 const modeText = (mode: string): [string, string] => MODE_TEXT[mode] ?? [mode, `the optimizer's state "${mode}"`];
+/** Lines of the update formula per optimizer (the readout has two more). */
+const FORMULA_LINES: Record<string, number> = { momentum: 2, adam: 3, adamw: 3 };
 const NORM_WIDTH = 340;
 const NORM_HEIGHT = 140;
 const LABELLED_LEFT = 52; // room for class names left of the output layer
@@ -87,7 +89,9 @@ const render: Render<HeatmapState> = ({ model, el }) => {
   const live = button("Live", () => setTimeline(null, true), {
     title: "back to the live matrices (every linked view too)",
   });
-  const scrub = h("div", { class: "mgw-toolbar mgw-heatmap-scrub", hidden: true }, ["recorded run ", slider, live]);
+  // always there (disabled until two steps are recorded): a row appearing later would move the
+  // matrices from under the pointer
+  const scrub = h("div", { class: "mgw-toolbar mgw-heatmap-scrub" }, ["recorded run ", slider, live]);
   const message = h("div", { class: "mgw-heatmap-message", role: "status", hidden: true });
   const matrices = h("div", { class: "mgw-heatmap-layers" });
   const info = h("div", { class: "mgw-heatmap-info mgw-mono" }, ["hover a cell to see its parameter and its update"]);
@@ -392,7 +396,7 @@ const render: Render<HeatmapState> = ({ model, el }) => {
       infos.reduce((n, l) => n + l.nout, 0),
     );
     slider.max = String(recording.length);
-    scrub.hidden = recording.length < 2;
+    slider.disabled = recording.length < 2;
     placeSlider();
   }
 
@@ -423,11 +427,16 @@ const render: Render<HeatmapState> = ({ model, el }) => {
     layerViews.forEach((view, i) => drawLayer(view, i, data, deadMask, offsets[i], deadOffsets[i], colors));
     drawNorms(colors, frame ? frame.step : null);
     for (const b of modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
+    live.disabled = !frame;
     const liveText = `step ${model.get("step")} · ${shell.kernelLost() ? "no kernel" : model.get("status")}`;
     if (!shown) stepLabel.textContent = liveText;
     else if (shown.before)
       stepLabel.textContent = `step ${frame!.step} (recorded; the recording starts there) · live: ${liveText}`;
     else stepLabel.textContent = `step ${frame!.step} (recorded) · live: ${liveText}`;
+    // room for the whole readout before the first hover: a readout growing under the pointer
+    // would scroll the notebook and move the matrices away from it
+    const formulaLines = FORMULA_LINES[model.get("optimizer")?.name ?? ""] ?? 1;
+    info.style.minHeight = `${(2 + formulaLines) * 1.3}em`;
     showText(message, model.get("message"));
     showText(deadNote, model.get("dead_note") ?? "");
     if (lastHovered && lastHovered.layer < layerViews.length) {
