@@ -285,7 +285,7 @@ def test_start_pause_resume_stop():
     assert trainer.status == "paused"
     trainer.resume()
     wait_for(lambda: trainer.steps_done > paused_at + 3)
-    thread = trainer._thread
+    thread = trainer._background.thread
     started = time.monotonic()
     trainer.stop()
     assert time.monotonic() - started < 1.0
@@ -344,7 +344,7 @@ def test_no_thread_outlives_its_trainer(paused):
         time.sleep(0.005)
     if paused:
         trainer.pause()  # the thread now waits for a resume that no one can send
-    thread = trainer._thread
+    thread = trainer._background.thread
     del trainer
     gc.collect()
     thread.join(timeout=5)
@@ -399,7 +399,7 @@ def test_seed_demo_100_steps_reach_99_percent(init_seed):
 def test_threads_are_daemons():
     trainer = tiny()
     trainer.start()
-    assert trainer._thread.daemon
+    assert trainer._background.thread.daemon
     trainer.stop()
     assert not any(t.name.startswith("micrograd-trainer") for t in threading.enumerate())
 
