@@ -369,3 +369,14 @@ def test_switching_the_optimizer_changes_the_modes_offered():
     assert h.modes == ["grads", "weights", "updates"] and h.mode == "grads"
     # the recording keeps the modes it started with (a switched-to optimizer's state is live only)
     assert h.recording_modes == ["grads", "weights", "updates"]
+
+
+def test_a_snapshot_draws_an_optimizer_state_mode():
+    trainer = Trainer(MLP(2, [3, 1], seed=0), datasets.moons(16, seed=0), optimizer="adam")
+    h = GradientHeatmap(trainer, mode="sqrt_v")
+    trainer.run(2)
+    from micrograd_widgets._pictures import heatmap_matrices
+
+    for got, expected in zip(heatmap_matrices(h), h.matrices()):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert h.snapshot()._suptitle.get_text().startswith("√v · step 2")
