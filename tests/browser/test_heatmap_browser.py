@@ -261,3 +261,24 @@ def test_adam_modes_are_offered_drawn_and_explained_with_the_kernels_numbers(not
     nb.screenshot("adam-sqrt-v-dark", nb.page.locator(HEATMAP))
     nb.set_theme("JupyterLab Light")
     nb.page.wait_for_selector("#jupyterlab-splash", state="detached")
+
+
+def test_the_boundarys_slider_moves_the_heatmap_and_back(notebook):
+    cells = [
+        IMPORTS + "from ipywidgets import HBox\n"
+        "from micrograd_widgets import DecisionBoundary\n"
+        "t = Trainer(MLP(2, [8, 8, 1], seed=0), data, lr=0.1)",
+        "display(HBox([DecisionBoundary(t), GradientHeatmap(t)]))",
+        "t.run(8)",
+    ]
+    nb = notebook(cells)
+    wait_attr(nb, HEATMAP, "el.dataset.step === '8' && el.dataset.recorded === '9'")
+    wait_attr(nb, ".mgw-boundary", "Number(el.dataset.recorded) === 9")
+    live = shown_sum(nb)
+    nb.page.locator(".mgw-boundary-slider").fill("3")
+    wait_attr(nb, HEATMAP, "el.dataset.shownStep === '3'")
+    assert shown_sum(nb) != live
+    nb.screenshot("boundary-slider-moves-heatmap")
+    nb.page.locator(HEATMAP).get_by_role("button", name="Live").click()
+    wait_attr(nb, HEATMAP, "el.dataset.shownStep === 'live'")
+    wait_attr(nb, ".mgw-boundary", "el.dataset.scrubStep === undefined")
