@@ -206,12 +206,29 @@ def boundary_figure(widget: Any) -> Any:
 # ---- the gradient heatmap -------------------------------------------------------------------
 
 _MODE_TRAIT = {"grads": "grads", "weights": "values", "updates": "updates"}
-_MODE_NAME = {"grads": "gradients", "weights": "weights", "updates": "last update"}
+_MODE_NAME = {
+    "grads": "gradients",
+    "weights": "weights",
+    "updates": "last update",
+    "velocity": "velocity",
+    "m": "m",
+    "sqrt_v": "√v",
+}
+
+
+def _heatmap_flat(widget: Any) -> np.ndarray:
+    """The synced float32 array of the widget's mode: a trait, or its slice of ``state`` (the
+    optimizer's state modes, one array per ``state_names`` entry)."""
+    if widget.mode in _MODE_TRAIT:
+        return _f32(getattr(widget, _MODE_TRAIT[widget.mode]))
+    names, n = list(widget.state_names), len(widget.param_names)
+    k = names.index(widget.mode) if widget.mode in names else -1
+    return _f32(widget.state)[k * n : (k + 1) * n] if k >= 0 else np.zeros(0, np.float32)
 
 
 def heatmap_matrices(widget: Any) -> list[np.ndarray]:
     """Each layer's matrix (nout × (nin + 1), bias last) in the widget's current mode."""
-    flat = _f32(getattr(widget, _MODE_TRAIT[widget.mode]))
+    flat = _heatmap_flat(widget)
     matrices, start = [], 0
     for layer in widget.layers:
         nout, nin = int(layer["nout"]), int(layer["nin"])
@@ -258,7 +275,7 @@ def heatmap_figure(widget: Any) -> Any:
         bar = fig.colorbar(image, ax=ax, location="bottom", shrink=0.9, aspect=12, pad=0.02)
         bar.set_ticks([-(scale or 1), 0, scale or 1], labels=[f"−{scale:.3g}", "0", f"{scale:.3g}"])
         bar.ax.tick_params(labelsize=6)
-    title = f"{_MODE_NAME[widget.mode]} · step {int(widget.step)}"
+    title = f"{_MODE_NAME.get(widget.mode, widget.mode)} · step {int(widget.step)}"
     if dead.any():
         title += " · hatched rows: dead ReLUs"
     fig.suptitle(title, fontsize=9)

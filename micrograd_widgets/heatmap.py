@@ -9,10 +9,29 @@
 >>> model([0.5, -1.0]).backward()
 >>> GradientHeatmap(model)   # a snapshot: .refresh() after a backward(); X= marks dead ReLUs
 
-Three views of the same matrices (toggle in the widget or set ``mode``): the gradients, the
+Several views of the same matrices (toggle in the widget or set ``mode``): the gradients, the
 weights, and the last update applied (``-lr · grad`` from a Trainer; the change since the last
-``refresh()`` for a bare model). Colours are diverging and centred at 0. A line chart shows each
-layer's gradient norm over time.
+``refresh()`` for a bare model) -- plus, when the trainer's optimizer keeps state
+(``optimizer.state_arrays()``), that state in the same layout: momentum's ``velocity``, Adam's and
+AdamW's ``m`` and ``sqrt_v`` (``modes`` lists what is offered). The mode is the view's choice: the
+buttons switch at once from the data in the page (no kernel needed) and tell Python, which keeps
+it in ``mode``. Colours are diverging and centred at 0, scaled per layer. A line chart shows each
+layer's gradient norm over time. Hovering a cell shows its parameter and the update formula of
+the trainer's optimizer with that parameter's numbers plugged in (``w ← w − lr·grad = 0.31 −
+0.1·(−0.42) = 0.352``); hovering a row tells the other views of the trainer which neuron it is
+(and a neuron hovered there is outlined here). A k-output last layer's rows are labelled by class.
+
+A run is recorded like the decision boundary's, at the same steps: every ``record_every``-th step
+every mode's matrices are kept as int8 (one scale per mode per layer, so each layer keeps its 127
+levels) with the dead-ReLU marks, up to ``max_recorded`` frames (then every other frame is dropped
+and the interval doubles). The recording is capped at ``recording_budget`` bytes (default 1 MB:
+about ``frames × (modes × parameters + neurons)`` bytes), by recording fewer frames when a big
+model needs it. It is synced (``recording``, ``recording_meta``) when training pauses or stops and
+every few seconds while it runs. A ``timeline`` message from a linked view (the boundary's slider,
+or the heatmap's own) shows the nearest recorded step at or before it -- "step N (recorded)" --
+with no kernel needed: in a live kernel, during a blocking cell, and in a saved notebook. The
+recording keeps the modes offered when it started (the widget made, or the trainer reset): the
+state of an optimizer switched in later (``trainer.set_optimizer``) is shown live only.
 
 Dead ReLUs are marked: a ReLU neuron is dead when its pre-activation ``w · x + b`` is <= 0 for
 every training point (the trainer's data, or the ``X`` given with a bare model), so it outputs 0
@@ -27,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import time
 from array import array
 from typing import Any
 
@@ -40,9 +60,14 @@ from .train import Trainer, TrainerEvent
 
 __all__ = ["GradientHeatmap"]
 
+#: the modes every heatmap offers; an optimizer with state adds its ``state_arrays()`` names
 MODES = ("grads", "weights", "updates")
 #: the most per-step gradient-norm rows kept (then every other one is dropped)
 MAX_NORM_ROWS = 2048
+#: while training runs, the recording is synced at most this often (seconds), as the boundary's
+RECORDING_SYNC_S = 3.0
+#: the default cap on the recording's bytes (frames, meta rows): 1 MB
+RECORDING_BUDGET = 1_000_000
 
 Model = MLP | Layer | Neuron
 
@@ -67,6 +92,157 @@ def dead_relus(model: Model, X: np.ndarray) -> np.ndarray:
     )
 
 
+def quantize_rows(rows: np.ndarray, spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of ``rows`` (modes × parameters) as int8, one scale per row per span (layer):
+    ``q = round(x / scale · 127)``, scale = the span's largest finite |x| (0 for an all-zero
+    span; ±inf saturate, NaN is 0). Returns the int8 rows and the scales (rows × spans).
+    Vectorized: it runs on the training thread at every recorded step."""
+    magnitudes = np.abs(rows)
+    finite = np.where(np.isfinite(magnitudes), magnitudes, 0.0)
+    starts = [a for a, _ in spans]
+    scales = np.maximum.reduceat(finite, starts, axis=1)
+    widths = [b - a for a, b in spans]
+    per_value = np.repeat(scales, widths, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(per_value > 0, rows / per_value * 127, 0.0)
+    q = np.nan_to_num(q, nan=0.0, posinf=127, neginf=-127)
+    return np.clip(np.round(q), -127, 127).astype(np.int8), scales
+
+
+def quantize(values: np.ndarray, spans: list[tuple[int, int]]) -> tuple[np.ndarray, list[float]]:
+    """One flat array as int8 with a scale per span (see :func:`quantize_rows`)."""
+    q, scales = quantize_rows(np.asarray(values, dtype=np.float64)[None, :], spans)
+    return q[0], scales[0].tolist()
+
+
+def dequantize(
+    quantized: np.ndarray, scales: list[float], spans: list[tuple[int, int]]
+) -> np.ndarray:
+    """The inverse of :func:`quantize` (to within half a level: scale / 254 per layer)."""
+    values = np.zeros(len(quantized))
+    for (a, b), scale in zip(spans, scales):
+        values[a:b] = quantized[a:b].astype(np.float64) * (scale / 127)
+    return values
+
+
+class HeatmapRecording:
+    """The recorded run of a heatmap: per recorded step, every mode's matrices as int8 (a scale
+    per mode per layer) and the dead-ReLU marks. Pure bookkeeping, no widget.
+
+    Steps are recorded as the boundary records them: every ``record_every``-th step (and the
+    first one given ``force``), at most ``max_frames`` frames; past that every other frame is
+    dropped and the interval doubles, so the recording always spans the whole run.
+
+    Wire format (what the view decodes): ``frames`` = for each frame, for each mode in
+    ``modes`` order, one int8 per parameter, then one uint8 per neuron (1 = dead);
+    ``meta`` = float32 rows (step, then the scale of each mode's each layer, mode by mode).
+    """
+
+    def __init__(
+        self,
+        modes: list[str],
+        spans: list[tuple[int, int]],
+        neurons: int,
+        *,
+        record_every: int = 1,
+        max_frames: int = 120,
+        budget: int = RECORDING_BUDGET,
+    ) -> None:
+        self.modes = list(modes)
+        self.spans = spans
+        self.parameters = spans[-1][1] if spans else 0
+        self.neurons = neurons
+        self.record_every = record_every
+        #: frames that fit both ``max_frames`` and the byte budget (at least 2: a start and an end)
+        self.max_frames = max(2, min(max_frames, budget // max(1, self.bytes_per_frame)))
+        self.frames: list[bytes] = []
+        self.meta: list[list[float]] = []
+
+    @property
+    def bytes_per_frame(self) -> int:
+        """Bytes one recorded step costs: the int8 matrices, the dead marks and the meta row."""
+        return (
+            len(self.modes) * self.parameters
+            + self.neurons
+            + 4 * (1 + len(self.modes) * len(self.spans))
+        )
+
+    @property
+    def steps(self) -> list[int]:
+        return [int(row[0]) for row in self.meta]
+
+    def due(self, step: int) -> bool:
+        """Whether ``step`` is one to record."""
+        return step % self.record_every == 0
+
+    def add(self, step: int, arrays: dict[str, np.ndarray], dead: np.ndarray) -> None:
+        """Record ``step``: ``arrays`` maps each mode to its flat float array (a mode missing
+        there is recorded as zeros); ``dead`` is the per-neuron dead mask."""
+        zeros = np.zeros(self.parameters)
+        rows = np.array([arrays.get(mode, zeros) for mode in self.modes], dtype=np.float64)
+        quantized, scales = quantize_rows(rows, self.spans)
+        parts = [quantized.tobytes(), np.asarray(dead, dtype=np.uint8).tobytes()]
+        row = [float(step), *scales.ravel().tolist()]
+        self.frames.append(b"".join(parts))
+        self.meta.append(row)
+        if len(self.frames) > self.max_frames:
+            # keep every other frame and record half as often: still the whole run, in the cap
+            self.frames = self.frames[::2]
+            self.meta = self.meta[::2]
+            self.record_every *= 2
+
+    def payload(self) -> tuple[bytes, bytes]:
+        """(frames, meta) as the view reads them."""
+        return b"".join(self.frames), np.array(self.meta, dtype=np.float32).tobytes()
+
+    def frame(self, index: int) -> tuple[int, dict[str, np.ndarray], np.ndarray]:
+        """Frame ``index`` decoded: its step, each mode's values (dequantized), the dead mask."""
+        data, row = self.frames[index], self.meta[index]
+        n, layers = self.parameters, len(self.spans)
+        arrays = {}
+        for k, mode in enumerate(self.modes):
+            quantized = np.frombuffer(data, dtype=np.int8, count=n, offset=k * n)
+            arrays[mode] = dequantize(
+                quantized, row[1 + k * layers : 1 + (k + 1) * layers], self.spans
+            )
+        dead = np.frombuffer(data, dtype=np.uint8, offset=len(self.modes) * n).astype(bool)
+        return int(row[0]), arrays, dead
+
+
+def optimizer_of(trainer: Trainer | None) -> Any:
+    """The trainer's optimizer (``trainer.optimizer``), or None: a bare model, or a Trainer that
+    applies the seed's plain update itself."""
+    return getattr(trainer, "optimizer", None) if trainer is not None else None
+
+
+def optimizer_info(trainer: Trainer | None) -> dict[str, Any]:
+    """What the view needs to write the update formula with numbers: the optimizer's name and
+    rule, the last step's learning rate and step number t, and its hyperparameters."""
+    if trainer is None:
+        return {"name": "", "rule": "", "lr": None, "t": 0}
+    history = trainer.history
+    lr = float(history[-1]["lr"]) if len(history) else None
+    optimizer = optimizer_of(trainer)
+    if optimizer is None:
+        return {"name": "sgd", "rule": "w ← w − lr·grad", "lr": lr, "t": trainer.steps_done}
+    info: dict[str, Any] = {
+        "name": str(getattr(optimizer, "name", "") or type(optimizer).__name__.lower()),
+        "rule": str(getattr(optimizer, "update_rule", "")),
+        "lr": lr,
+        "t": int(getattr(optimizer, "steps_done", trainer.steps_done)),
+    }
+    for key in ("momentum", "eps", "weight_decay"):
+        value = getattr(optimizer, key, None)
+        if isinstance(value, (int, float)):
+            info[key] = float(value)
+    betas = getattr(optimizer, "betas", None)
+    if betas is not None:
+        info["betas"] = [float(b) for b in betas]
+    if info["name"] == "sgd" and info.get("momentum"):
+        info["name"] = "momentum"
+    return info
+
+
 class GradientHeatmap(TrainerWidget):
     """Per-layer gradient / weight / update matrices of an MLP (or a Layer or a Neuron), live
     from a Trainer.
@@ -75,8 +251,13 @@ class GradientHeatmap(TrainerWidget):
         source: a :class:`~micrograd_widgets.train.Trainer` (live), or a bare model.
         X: for a bare model, the training points, to mark dead ReLUs (a Trainer brings its own);
             without them no neuron is marked, and the widget says why.
-        mode: "grads", "weights" or "updates".
+        mode: "grads", "weights", "updates", or a state the trainer's optimizer keeps
+            ("velocity", "m", "sqrt_v"; see ``modes``).
         max_fps: frames per second sent to the browser at most (≤ 30).
+        record_every, max_recorded: as the boundary's (record every k-th step, keep at most this
+            many frames, then halve); keep them equal to the boundary's to record the same steps.
+        recording_budget: the most bytes the recording may take (fewer frames are kept for a
+            big model); see the module docstring.
     """
 
     _esm = asset("heatmap.js")
@@ -90,8 +271,24 @@ class GradientHeatmap(TrainerWidget):
     values = traitlets.Bytes(b"").tag(sync=True)
     grads = traitlets.Bytes(b"").tag(sync=True)
     updates = traitlets.Bytes(b"").tag(sync=True)
-    #: which matrix the view shows: "grads", "weights" or "updates"
+    #: which matrix the view shows (one of ``modes``); the view's buttons set it
     mode = traitlets.Unicode("grads").tag(sync=True)
+    #: the modes offered: "grads", "weights", "updates", then the optimizer's state names
+    modes = traitlets.List(traitlets.Unicode(), list(MODES)).tag(sync=True)
+    #: float32, the optimizer's state arrays (``state_names`` order), one number per parameter each
+    state = traitlets.Bytes(b"").tag(sync=True)
+    state_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: the update formula's ingredients: name, rule, lr and step t of the last step, hyperparameters
+    optimizer = traitlets.Dict().tag(sync=True)
+    #: the last layer's row labels for a k-output model ("class 0", ...); [] for one output
+    output_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: the recorded run (see :class:`HeatmapRecording` for the layout), synced every few seconds
+    recording = traitlets.Bytes(b"").tag(sync=True)
+    recording_meta = traitlets.Bytes(b"").tag(sync=True)
+    #: the modes each recorded frame holds, in order
+    recording_modes = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: the step the recording starts at (steps before it were not recorded)
+    recording_start = traitlets.Int(0).tag(sync=True)
     #: uint8 per neuron (all layers): 1 = a dead ReLU (pre-activation <= 0 on every data point)
     dead = traitlets.Bytes(b"").tag(sync=True)
     #: what the dead marks mean here, or why there are none
@@ -106,6 +303,9 @@ class GradientHeatmap(TrainerWidget):
         X: np.ndarray | None = None,
         mode: str = "grads",
         max_fps: float = 30.0,
+        record_every: int = 1,
+        max_recorded: int = 120,
+        recording_budget: int = RECORDING_BUDGET,
         **kwargs: Any,
     ) -> None:
         if isinstance(source, Trainer):
@@ -125,7 +325,14 @@ class GradientHeatmap(TrainerWidget):
                 f"{type(model).__name__}"
             )
         self._X = None if X is None else self._checked_points(model, X)
-        super().__init__(trainer, max_fps=max_fps, mode=self._checked_mode(mode), **kwargs)
+        for name, value, low, high in (
+            ("record_every", record_every, 1, 10**6),
+            ("max_recorded", max_recorded, 2, 10_000),
+            ("recording_budget", recording_budget, 1, 10**9),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} must be an int in [{low}, {high}], got {value!r}")
+        super().__init__(trainer, max_fps=max_fps, **kwargs)
         self.model = model
         named_layers = model_layers(model)
         self._layers: list[Layer | Neuron] = [layer for _, layer in named_layers]
@@ -146,6 +353,17 @@ class GradientHeatmap(TrainerWidget):
         self._refreshes = 0
         self._previous_values = self._flat("data")
         self._last_update = np.zeros(len(self._parameters))
+        last = self._layers[-1]
+        self.output_labels = self._output_labels(last.nout) if len(self._layers) > 1 else []
+        self.modes = self._offered_modes()
+        self.mode = mode  # validated against the modes just offered
+        self._recording_options = {
+            "record_every": record_every,
+            "max_frames": max_recorded,
+            "budget": recording_budget,
+        }
+        self._recording_synced_at = 0.0
+        self._start_recording()
         self._send_frame()
         self._follow_trainer()
 
@@ -172,10 +390,36 @@ class GradientHeatmap(TrainerWidget):
             )
         return "dead ReLU (dashed row): pre-activation ≤ 0 for every training point"
 
-    @staticmethod
-    def _checked_mode(mode: object) -> str:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}, got {mode!r}")
+    def _output_labels(self, nout: int) -> list[str]:
+        """Row labels of a k-output last layer: the trainer's class names if it has them."""
+        if nout < 2:
+            return []
+        classes = getattr(self.trainer, "classes", None)
+        if isinstance(classes, (list, tuple)) and len(classes) == nout:
+            return [str(c) for c in classes]
+        return [f"class {i}" for i in range(nout)]
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        """The optimizer's state (call with the trainer's lock held); {} without one."""
+        optimizer = optimizer_of(self.trainer)
+        if optimizer is None:
+            return {}
+        return {
+            str(k): np.asarray(v, dtype=np.float64) for k, v in optimizer.state_arrays().items()
+        }
+
+    def _offered_modes(self) -> list[str]:
+        with self.trainer.lock if self.trainer else contextlib.nullcontext():
+            names = list(self._state_arrays())
+        return [*MODES, *(n for n in names if n not in MODES)]
+
+    def _checked_mode(self, mode: object) -> str:
+        offered = list(getattr(self, "modes", MODES))
+        if mode not in offered:
+            raise ValueError(
+                f"mode must be one of {', '.join(map(repr, offered))} (the modes this trainer's "
+                f"optimizer offers), got {mode!r}"
+            )
         return str(mode)
 
     @traitlets.validate("mode")
@@ -185,9 +429,10 @@ class GradientHeatmap(TrainerWidget):
     # ---- computing frames --------------------------------------------------------------------
 
     def _flat(self, attr: str) -> np.ndarray:
-        return np.fromiter(
-            (getattr(p, attr) for p in self._parameters), np.float64, len(self._parameters)
-        )
+        # a list comprehension: about twice as fast as fromiter over a generator (every step)
+        if attr == "grad":
+            return np.array([p.grad for p in self._parameters], dtype=np.float64)
+        return np.array([p.data for p in self._parameters], dtype=np.float64)
 
     def _record_norms(self, grads: np.ndarray, step: int) -> None:
         """Per-step bookkeeping: each layer's gradient norm."""
@@ -199,20 +444,43 @@ class GradientHeatmap(TrainerWidget):
             self._norm_rows = array("d", rows.ravel().tolist())
 
     def _dead_mask(self, X: np.ndarray | None) -> np.ndarray:
-        """Dead ReLUs at the current weights (call with the trainer's lock held)."""
+        """Dead ReLUs at the current weights (call with the trainer's lock held). Computed once
+        per step and data set: a recorded step and the frame sent after it share the forward
+        pass (``refresh()`` computes it again)."""
         neurons = sum(L.nout for L in self._layers)
         if X is None or not self._has_relu():
             return np.zeros(neurons, dtype=bool)
-        return dead_relus(self.model, X)
+        step = self.trainer.steps_done if self.trainer else self._refreshes
+        key = (step, id(X), X.shape)
+        cached = getattr(self, "_dead_cached", None)
+        if cached is None or cached[0] != key:
+            cached = self._dead_cached = (key, dead_relus(self.model, X))
+        return cached[1]
+
+    def _snapshot(self) -> dict[str, Any]:
+        """Every array the heatmap shows, read in one go (call with the trainer's lock held)."""
+        updates = self.trainer.last_update if self.trainer else self._last_update
+        return {
+            "arrays": {
+                "grads": self._flat("grad"),
+                "weights": self._flat("data"),
+                "updates": np.asarray(updates, dtype=np.float64),
+                **self._state_arrays(),
+            },
+            "dead": self._dead_mask(self.trainer.X if self.trainer else self._X),
+        }
 
     def _send_frame(self) -> None:
         with self.trainer.lock if self.trainer else contextlib.nullcontext():
-            values, grads = self._flat("data"), self._flat("grad")
-            updates = self.trainer.last_update if self.trainer else self._last_update
+            snapshot = self._snapshot()
             step = self.trainer.steps_done if self.trainer else self._refreshes
             status = self.trainer.status if self.trainer else "idle"
             message = self.trainer.message if self.trainer else ""
-            dead = self._dead_mask(self.trainer.X if self.trainer else self._X)
+            info = optimizer_info(self.trainer)
+        arrays, dead = snapshot["arrays"], snapshot["dead"]
+        values, grads, updates = arrays["weights"], arrays["grads"], arrays["updates"]
+        state_names = [name for name in arrays if name not in MODES]
+        modes = [*MODES, *state_names]
         # tolist(): a copy that never exports the array's buffer while the trainer appends to it
         rows = np.array(self._norm_rows.tolist(), dtype=np.float32).reshape(
             -1, len(self._layers) + 1
@@ -223,19 +491,85 @@ class GradientHeatmap(TrainerWidget):
             self.updates = np.asarray(updates, dtype=np.float32).tobytes()
             self.dead = dead.astype(np.uint8).tobytes()
             self.norms = downsample_rows(rows, MAX_CURVE_POINTS).tobytes()
+            self.state = b"".join(arrays[n].astype(np.float32).tobytes() for n in state_names)
+            if state_names != self.state_names:
+                self.state_names = state_names
+            if modes != self.modes:
+                self.modes = modes
+                if self.mode not in modes:
+                    self.mode = "grads"
+            self.optimizer = info
             self.step = step
             self.status = status
             self.message = message
 
     def refresh(self) -> None:
         """Re-read the model (for a bare model: after you ran backward() or changed weights)."""
+        self._dead_cached = None  # the weights may have been changed by hand
         if self.trainer is None:
             values = self._flat("data")
             self._last_update = values - self._previous_values
             self._previous_values = values
             self._record_norms(self._flat("grad"), self._refreshes)
             self._refreshes += 1
+            self._record(self._refreshes)
+            self._sync_recording()
         self._throttle.flush()
+
+    # ---- recording -------------------------------------------------------------------------
+
+    def _start_recording(self) -> None:
+        """A new recording whose first frame is the model as it is now (the untrained model, or
+        the model when the widget is made after some training), with the modes offered now."""
+        neurons = sum(L.nout for L in self._layers)
+        self._recording = HeatmapRecording(
+            list(self.modes), self._spans, neurons, **self._recording_options
+        )
+        step = self.trainer.steps_done if self.trainer else self._refreshes
+        self.recording_start = step
+        self.recording_modes = list(self.modes)
+        self._record(step, force=True)
+        self._sync_recording()
+
+    def _record(self, step: int, force: bool = False) -> None:
+        """Keep an int8 copy of every mode's matrices at ``step`` (if it is one to record)."""
+        if not (force or self._recording.due(step)):
+            return
+        with self.trainer.lock if self.trainer else contextlib.nullcontext():
+            snapshot = self._snapshot()
+        # under the send lock: a sync on the kernel's thread must not see half a frame
+        with self._send_lock:
+            self._recording.add(step, snapshot["arrays"], snapshot["dead"])
+
+    def _sync_recording(self) -> None:
+        self._recording_synced_at = time.monotonic()
+        with self._send_lock, self.hold_sync():
+            self.recording, self.recording_meta = self._recording.payload()
+
+    def matrices(self, mode: str | None = None) -> list[np.ndarray]:
+        """Each layer's matrix of ``mode`` (default: ``self.mode``) as the view draws it live:
+        ``nout × (nin + 1)``, the bias last; for pictures and checks."""
+        mode = self.mode if mode is None else self._checked_mode(mode)
+        with self.trainer.lock if self.trainer else contextlib.nullcontext():
+            arrays = self._snapshot()["arrays"]
+        flat = arrays.get(mode, np.zeros(len(self._parameters)))
+        return [
+            flat[a:b].reshape(L.nout, L.nin + 1) for (a, b), L in zip(self._spans, self._layers)
+        ]
+
+    @property
+    def recorded_steps(self) -> list[int]:
+        """The steps the recording holds, in order."""
+        return self._recording.steps
+
+    def recorded_frame(self, step: int) -> dict[str, np.ndarray]:
+        """The recorded matrices the view shows for ``step``: the nearest recorded step at or
+        before it, each mode's flat array as the view decodes it (int8 -> float)."""
+        steps = self._recording.steps
+        index = int(np.searchsorted(steps, step, side="right")) - 1
+        if index < 0:
+            raise ValueError(f"step {step} is before the recording starts (step {steps[0]})")
+        return self._recording.frame(index)[1]
 
     # ---- trainer events ----------------------------------------------------------------------
 
@@ -245,12 +579,22 @@ class GradientHeatmap(TrainerWidget):
                 # the gradients of the step just taken (they stay until the next zero_grad)
                 grads = self._flat("grad")
             self._record_norms(grads, int(event.record["step"]))
+            self._record(int(event.record["step"]) + 1)  # the steps done, as the boundary counts
             self._throttle()
+            if time.monotonic() - self._recording_synced_at > RECORDING_SYNC_S:
+                self._sync_recording()
         elif event.kind == "reset":
             self._norm_rows = array("d")
+            self._start_recording()
             self._throttle.flush()
         else:  # status, or new data (a point added or removed changes which ReLUs are dead)
             self._throttle.flush()
+            if event.kind == "status" and event.trainer.status != "running":
+                self._sync_recording()
+
+    def _refresh_view(self) -> None:
+        self._throttle.flush()
+        self._sync_recording()
 
     # ---- messages from the view -----------------------------------------------------------------
 

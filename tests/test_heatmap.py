@@ -187,3 +187,196 @@ def test_norm_history_is_thinned_to_a_fixed_size(monkeypatch):
     assert len(rows) <= 8
     assert rows[0, 0] == 0 and rows[-1, 0] >= 32  # still spans the run
     assert np.all(np.diff(rows[:, 0]) > 0)
+
+
+# ---- the recorded run (issue 10) ------------------------------------------------------------
+
+
+def test_quantize_keeps_each_layer_to_half_a_level():
+    from micrograd_widgets.heatmap import dequantize, quantize
+
+    spans = [(0, 3), (3, 5), (5, 6)]
+    values = np.array([0.5, -1.0, 0.25, 1e-4, -3e-4, 0.0])
+    q, scales = quantize(values, spans)
+    assert q.dtype == np.int8 and scales == [1.0, 3e-4, 0.0]
+    assert q.tolist() == [64, -127, 32, 42, -127, 0]  # the tiny layer keeps its own 127 levels
+    back = dequantize(q, scales, spans)
+    for (a, b), scale in zip(spans, scales):
+        assert np.all(np.abs(back[a:b] - values[a:b]) <= scale / 254 + 1e-18)
+    # a diverged step: infinities saturate, NaN is 0, the scale stays finite
+    q, scales = quantize(np.array([np.inf, np.nan, 0.5, -np.inf]), [(0, 4)])
+    assert q.tolist() == [127, 0, 127, -127] and scales == [0.5]
+
+
+def test_the_heatmap_records_the_same_steps_as_the_boundary():
+    from micrograd_widgets import DecisionBoundary
+
+    trainer = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0))
+    trainer.run(3)  # made late: both start recording at step 3
+    h = GradientHeatmap(trainer, max_recorded=6)
+    b = DecisionBoundary(trainer, max_recorded=6)
+    trainer.run(20)
+    assert h.recording_start == 3
+    assert h.recorded_steps == [int(row[0]) for row in b._recorded_meta]
+    steps = h.recorded_steps  # halved when full: still from the first step to the last
+    assert steps[0] == 3 and steps[-1] == 23 - 3 and len(steps) <= 6
+    assert h._recording.record_every == 4
+    trainer.reset()
+    assert h.recorded_steps == [0] and h.recording_start == 0
+
+
+def test_recorded_frames_hold_every_mode_at_their_step():
+    trainer = trainer_with_a_dead_neuron(lr=0.05)
+    h = GradientHeatmap(trainer)
+    trainer.run(4)
+    snapshot = {
+        "grads": np.array([p.grad for p in trainer.parameters]),
+        "weights": np.array([p.data for p in trainer.parameters]),
+        "updates": trainer.last_update.copy(),
+    }
+    trainer.run(2)
+    assert h.recorded_steps == [0, 1, 2, 3, 4, 5, 6]
+    frame = h.recorded_frame(4)
+    for mode, exact in snapshot.items():
+        for a, b in h._spans:
+            level = np.abs(exact[a:b]).max() / 254
+            np.testing.assert_allclose(frame[mode][a:b], exact[a:b], rtol=0, atol=level + 1e-15)
+    # the synced bytes are what the view decodes: modes × parameters int8, then neurons uint8
+    n, neurons, layers = len(trainer.parameters), 8, 3
+    meta = np.frombuffer(h.recording_meta, dtype=np.float32).reshape(-1, 1 + 3 * layers)
+    assert len(h.recording) == len(meta) * (3 * n + neurons)
+    assert h.recording_modes == ["grads", "weights", "updates"]
+    frame4 = h.recording[4 * (3 * n + neurons) : 5 * (3 * n + neurons)]
+    assert frame4[3 * n + 1] == 1  # layers.0.neurons.1 is dead at step 4
+    with pytest.raises(ValueError, match="before the recording starts"):
+        h.recorded_frame(-1)
+
+
+def test_the_recording_keeps_to_its_byte_budget():
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(32, seed=0))
+    h = GradientHeatmap(trainer, recording_budget=20_000)
+    per_frame = h._recording.bytes_per_frame
+    assert per_frame == 3 * 337 + 33 + 4 * (1 + 9)
+    trainer.run(60)
+    h._sync_recording()
+    assert len(h.recording) + len(h.recording_meta) <= 20_000
+    assert h.recorded_steps[0] == 0 and h.recorded_steps[-1] >= 60 - h._recording.record_every
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="recording_budget must be an int"):
+            GradientHeatmap(trainer, recording_budget=bad)
+    with pytest.raises(ValueError, match="max_recorded must be an int"):
+        GradientHeatmap(trainer, max_recorded=1)
+
+
+def test_a_bare_model_records_each_refresh():
+    model = MLP(2, [3, 1], seed=0)
+    h = GradientHeatmap(model)
+    model([Value(0.5), Value(-1.0)]).backward()
+    h.refresh()
+    assert h.recorded_steps == [0, 1]
+    assert np.abs(h.recorded_frame(1)["grads"]).max() > 0
+    assert not np.abs(h.recorded_frame(0)["grads"]).any()
+
+
+def test_matrices_are_each_layers_parameter_matrix_in_a_mode():
+    trainer = trainer_with_a_dead_neuron()
+    h = GradientHeatmap(trainer)
+    trainer.run(2)
+    for mode, attr in (("grads", "grad"), ("weights", "data")):
+        for got, layer in zip(h.matrices(mode), trainer.model.layers):
+            np.testing.assert_array_equal(got, layer.parameter_matrix(attr))
+    h.mode = "updates"
+    assert [m.shape for m in h.matrices()] == [(4, 3), (3, 5), (1, 4)]
+    np.testing.assert_array_equal(
+        np.concatenate([m.ravel() for m in h.matrices()]), trainer.last_update
+    )
+    with pytest.raises(ValueError, match="mode must be one of 'grads', 'weights', 'updates'"):
+        h.matrices("m")  # plain SGD keeps no state
+
+
+# ---- the optimizer's state as modes (issue 11) ---------------------------------------------
+
+
+def test_adam_state_is_offered_as_modes_and_recorded():
+    trainer = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0), optimizer="adam", lr=0.01)
+    h = GradientHeatmap(trainer)
+    assert h.modes == ["grads", "weights", "updates", "m", "sqrt_v"]
+    assert h.recording_modes == h.modes
+    trainer.run(3)
+    state = trainer.optimizer.state_arrays()
+    assert h.state_names == ["m", "sqrt_v"]
+    np.testing.assert_allclose(
+        floats(h.state), np.concatenate([state["m"], state["sqrt_v"]]), rtol=1e-6
+    )
+    for got, name in ((h.matrices("m"), "m"), (h.matrices("sqrt_v"), "sqrt_v")):
+        np.testing.assert_array_equal(np.concatenate([m.ravel() for m in got]), state[name])
+    assert h.optimizer == {
+        "name": "adam",
+        "rule": trainer.optimizer.update_rule,
+        "lr": 0.01,
+        "t": 3,
+        "eps": 1e-8,
+        "betas": [0.9, 0.999],
+    }
+    # the formula the view writes holds with these numbers: w_before − lr·m̂/(√v̂ + ε) = w_after
+    beta1, beta2 = h.optimizer["betas"]
+    m_hat = state["m"] / (1 - beta1**3)
+    root_v_hat = state["sqrt_v"] / np.sqrt(1 - beta2**3)
+    after = np.array([p.data for p in trainer.parameters])
+    before = after - trainer.last_update
+    np.testing.assert_allclose(
+        before - 0.01 * m_hat / (root_v_hat + 1e-8), after, rtol=0, atol=1e-15
+    )
+    frame = h.recorded_frame(3)
+    level = np.abs(state["sqrt_v"]).max() / 254
+    np.testing.assert_allclose(frame["sqrt_v"], state["sqrt_v"], rtol=0, atol=level * 1.01)
+    h._route_message(h, {"type": "set_mode", "mode": "sqrt_v"}, [])
+    assert h.mode == "sqrt_v" and h.error == ""
+
+
+def test_momentum_offers_its_velocity_and_plain_sgd_nothing():
+    data = datasets.moons(16, seed=0)
+    h = GradientHeatmap(Trainer(MLP(2, [3, 1], seed=0), data, optimizer="momentum", lr=0.1))
+    h.trainer.run(2)
+    assert h.modes[3:] == ["velocity"] and h.optimizer["name"] == "momentum"
+    assert h.optimizer["momentum"] == 0.9
+    np.testing.assert_allclose(
+        floats(h.state), h.trainer.optimizer.state_arrays()["velocity"], rtol=1e-6
+    )
+    sgd = GradientHeatmap(Trainer(MLP(2, [3, 1], seed=1), data))
+    assert sgd.modes == ["grads", "weights", "updates"] and sgd.state == b""
+    assert sgd.optimizer["name"] == "sgd" and sgd.optimizer["rule"] == "w ← w − lr·grad"
+    with pytest.raises(ValueError, match="the modes this trainer's optimizer offers"):
+        GradientHeatmap(Trainer(MLP(2, [3, 1], seed=2), data), mode="m")
+
+
+def test_a_k_class_trainers_last_rows_are_labelled_by_class():
+    data = datasets.spiral(30, classes=3, seed=0)
+    trainer = Trainer(MLP(2, [8, 3], seed=0), data, loss="cross_entropy")
+    h = GradientHeatmap(trainer)
+    assert h.output_labels == ["class 0", "class 1", "class 2"]
+    assert GradientHeatmap(MLP(2, [8, 1], seed=0)).output_labels == []
+
+
+def test_switching_the_optimizer_changes_the_modes_offered():
+    trainer = Trainer(MLP(2, [3, 1], seed=0), datasets.moons(16, seed=0))
+    h = GradientHeatmap(trainer)
+    trainer.set_optimizer("adam", lr=0.01)
+    assert h.modes == ["grads", "weights", "updates", "m", "sqrt_v"]  # a frame on the switch
+    trainer.run(1)
+    h.mode = "m"
+    trainer.set_optimizer("sgd")
+    assert h.modes == ["grads", "weights", "updates"] and h.mode == "grads"
+    # the recording keeps the modes it started with (a switched-to optimizer's state is live only)
+    assert h.recording_modes == ["grads", "weights", "updates"]
+
+
+def test_a_snapshot_draws_an_optimizer_state_mode():
+    trainer = Trainer(MLP(2, [3, 1], seed=0), datasets.moons(16, seed=0), optimizer="adam")
+    h = GradientHeatmap(trainer, mode="sqrt_v")
+    trainer.run(2)
+    from micrograd_widgets._pictures import heatmap_matrices
+
+    for got, expected in zip(heatmap_matrices(h), h.matrices()):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert h.snapshot()._suptitle.get_text().startswith("√v · step 2")

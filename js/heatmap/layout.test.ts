@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { columnLabel, geometry, hitCell, LABEL_GAP, labelledColumns, layerOffsets, neuronOffsets } from "./layout";
+import {
+  columnLabel,
+  geometry,
+  hitCell,
+  hitRow,
+  LABEL_GAP,
+  labelledColumns,
+  layerOffsets,
+  neuronOffsets,
+  shortLabel,
+} from "./layout";
 import type { LayerInfo } from "./types";
 
 const layers: LayerInfo[] = [
@@ -19,6 +29,15 @@ describe("layout", () => {
     expect(hitCell(g, g.left + 5.5 * g.cell, g.top + 3.5 * g.cell)).toEqual([3, 5]);
     expect(hitCell(g, g.left - 1, g.top + 1)).toBeNull();
     expect(hitCell(g, g.left + 17 * g.cell + 1, g.top + 1)).toBeNull();
+  });
+  it("finds the row under the mouse across the whole canvas, labels included", () => {
+    const g = geometry(layers[0], 52);
+    expect(g.left).toBe(52);
+    expect(hitRow(g, 3, g.top + 2.5 * g.cell)).toBe(2);
+    expect(hitRow(g, g.left + 1, g.top - 1)).toBeNull();
+    expect(hitRow(g, 1, g.top + 16 * g.cell + 1)).toBeNull();
+    expect(shortLabel("class 2")).toBe("class 2");
+    expect(shortLabel("a very long class")).toBe("a very …");
   });
   it("keeps wide layers within the maximum width", () => {
     const g = geometry({ name: "wide", nin: 200, nout: 4, activation: "relu" });

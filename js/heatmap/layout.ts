@@ -14,11 +14,11 @@ export interface MatrixGeometry {
 
 export const MAX_MATRIX_WIDTH = 340;
 
-export function geometry(layer: LayerInfo): MatrixGeometry {
+/** `left`: room for the row labels (wider for class names). */
+export function geometry(layer: LayerInfo, left = 24): MatrixGeometry {
   const rows = layer.nout;
   const cols = layer.nin + 1;
   const cell = Math.max(3, Math.min(16, Math.floor(MAX_MATRIX_WIDTH / cols)));
-  const left = 24;
   const top = 14;
   return { rows, cols, cell, left, top, width: left + cols * cell + 2, height: top + rows * cell + 2 };
 }
@@ -51,6 +51,18 @@ export function hitCell(g: MatrixGeometry, x: number, y: number): [number, numbe
   const row = Math.floor((y - g.top) / g.cell);
   if (x < g.left || y < g.top || row >= g.rows || col >= g.cols) return null;
   return [row, col];
+}
+
+/** The row (neuron) at height y, anywhere across the canvas (labels too), or null. */
+export function hitRow(g: MatrixGeometry, x: number, y: number): number | null {
+  const row = Math.floor((y - g.top) / g.cell);
+  if (x < 0 || x > g.width || y < g.top || row >= g.rows) return null;
+  return row;
+}
+
+/** A row label cut to `max` characters (an ellipsis marks the cut); the tooltip has it whole. */
+export function shortLabel(text: string, max = 8): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** Column header: w0, w1, ..., b. */
