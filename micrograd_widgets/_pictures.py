@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from ._files import write_atomically
+
 __all__ = ["output_png", "save_animation", "save_figure", "snapshot"]
 
 log = logging.getLogger("micrograd_widgets")
@@ -359,24 +361,6 @@ def _checked_path(path: str | os.PathLike[str], formats: tuple[str, ...]) -> Pat
     return out
 
 
-def _write_atomically(out: Path, data: bytes) -> None:
-    folder = out.parent if str(out.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise PictureError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, out)
-    except BaseException as exc:
-        Path(temp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise PictureError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from exc
-        raise
-
-
 def figure_bytes(fig: Any, fmt: str, dpi: float = 100) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=dpi)
@@ -391,7 +375,7 @@ def save_figure(
 ) -> Path:
     """Write ``fig`` to ``path`` (its extension picks the format), atomically."""
     out = _checked_path(path, formats)
-    _write_atomically(out, figure_bytes(fig, out.suffix.lower().lstrip("."), dpi=dpi))
+    write_atomically(out, figure_bytes(fig, out.suffix.lower().lstrip("."), dpi=dpi), PictureError)
     return out
 
 
@@ -424,7 +408,7 @@ def save_animation(widget: Any, path: str | os.PathLike[str], fps: float = 10) -
         data = _gif_bytes(images, fps)
     else:
         data = _mp4_bytes(images, fps, folder=out.parent)
-    _write_atomically(out, data)
+    write_atomically(out, data, PictureError)
     return out
 
 

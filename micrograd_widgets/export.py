@@ -43,6 +43,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._files import write_atomically as _write_file
 from ._widget import STATIC, BaseWidget
 
 __all__ = [
@@ -89,23 +90,8 @@ def checked_output_path(path: str | os.PathLike[str], suffixes: Sequence[str]) -
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it:
-    readers see the old file or the new one, never half of it; a failure leaves nothing."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise ExportError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException as exc:
-        Path(temp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ExportError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
-        raise
+    """Write ``data`` to ``path`` atomically (see :func:`._files.write_atomically`)."""
+    _write_file(path, data, ExportError)
 
 
 # ---- saved widget models --------------------------------------------------------------------

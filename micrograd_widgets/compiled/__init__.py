@@ -43,7 +43,6 @@ scores as leaves -- exact, because a score's gradient comes from the loss alone.
 from __future__ import annotations
 
 import math
-import numbers
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,14 +66,6 @@ from ._trace import CompileError
 __all__ = ["CompileError", "CompiledStep", "Forward", "compile_step"]
 
 _DATA = operator.attrgetter("data")
-
-
-def _check_alpha(alpha: object) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha):
-        raise ValueError(f"regularization rate must be a finite number >= 0, got {alpha!r}")
-    if alpha < 0:
-        raise ValueError(f"regularization rate must be >= 0, got {alpha!r}")
-    return float(alpha)
 
 
 def _probe_rows(X: np.ndarray) -> np.ndarray:
@@ -413,7 +404,7 @@ def compile_step(
     names = {function: name for name, function in losses.DATA_LOSSES.items()}
     loss_name = names.get(loss_function) or getattr(loss_function, "__name__", "custom")
     regularization = losses.check_regularization(regularization)
-    alpha = _check_alpha(alpha)
+    alpha = losses.check_rate(alpha)
     rows = _probe_rows(X)
     tape, check_model, check_parameters = trace_model(model, rows, parameters)
     outputs = len(tape.outputs)
