@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -518,3 +518,61 @@ def _group_outputs(graph: GraphIndex, units: list[Unit], unit_of: list[int]) -> 
     if units[unit_of[root]].kind == "group":
         outputs.setdefault(unit_of[root], set()).add(root)
     return {u: next(iter(s)) for u, s in outputs.items() if len(s) == 1}
+
+
+# ---- one training sample's loss graph ----------------------------------------------------------
+
+
+def sample_loss_graph(
+    model: Module,
+    loss: Callable[[list[Any], list[float]], Value],
+    x: Sequence[float],
+    label: float,
+) -> Value:
+    """The loss graph of one sample: ``model``'s forward pass on inputs ``x`` (leaves labelled
+    ``x0``, ``x1``, ...) and the data loss of that one sample, ``loss([output], [label])`` --
+    for the built-in losses, that sample's term (binary: its svm / log / mse term; k classes:
+    its cross-entropy). The output is labelled ``score`` (``score.k`` for k outputs) and the
+    root ``loss``.
+
+    A loss that cannot be taken of one sample (it raises, or does not return a Value) raises
+    ValueError saying why.
+    """
+    inputs = [Value(float(xi), label=f"x{i}") for i, xi in enumerate(x)]
+    output = model(inputs)
+    outputs = output if isinstance(output, list) else [output]
+    for k, out in enumerate(outputs):
+        if not isinstance(out, Value):
+            raise ValueError(f"the model returned {type(out).__name__}, not a Value per output")
+        if not out.label:
+            out.label = "score" if len(outputs) == 1 else f"score.{k}"
+    name = getattr(loss, "__name__", "the loss")
+    try:
+        root = loss([output], [label])
+    except Exception as exc:
+        raise ValueError(
+            f"cannot split {name} per sample: computing it on one sample raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(root, Value):
+        raise ValueError(
+            f"cannot split {name} per sample: on one sample it returned "
+            f"{type(root).__name__}, not a Value"
+        )
+    if root._a is not None and not root.label:
+        root.label = "loss"
+    return root
+
+
+def same_structure(old: Sequence[Value], new: Sequence[Value]) -> bool:
+    """True if two graphs (in topological order) have the same ops, labels and wiring."""
+    if len(old) != len(new):
+        return False
+    old_index = {v: i for i, v in enumerate(old)}
+    new_index = {v: i for i, v in enumerate(new)}
+    for a, b in zip(old, new):
+        if a._op != b._op or a.label != b.label:
+            return False
+        if [old_index[c] for c in a._prev] != [new_index[c] for c in b._prev]:
+            return False
+    return True

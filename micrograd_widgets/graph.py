@@ -16,8 +16,13 @@ their state, turns it into traits and handles the view's messages.
 
 from __future__ import annotations
 
+import copy
 import numbers
 import os
+import threading
+import time
+import weakref
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,12 +35,16 @@ from ._graph_summary import (
     GraphSummary,
     index_graph,
     initial_collapse,
+    same_structure,
+    sample_loss_graph,
     summarize,
 )
+from ._throttle import check_max_fps
 from ._widget import BaseWidget, asset
 from .engine import Value, derivative_text
 from .nn import Module
-from .stepper import BackwardStepper
+from .stepper import BackwardStepper, finite_difference
+from .train import Trainer, TrainerEvent
 
 __all__ = ["GraphWidget", "SvgExport"]
 
@@ -43,7 +52,20 @@ _MAX_SVG_CHARS = 50_000_000
 #: the drawing area's maximum height, in pixels (it scrolls beyond that)
 MIN_HEIGHT, MAX_HEIGHT = 100, 5000
 # traits the widget itself keeps: not something to pass in
-_INTERNAL_TRAITS = {"topology", "numbers", "step_state", "selected", "error"}
+_INTERNAL_TRAITS = {
+    "topology",
+    "numbers",
+    "step_state",
+    "selected",
+    "error",
+    "link",
+    "sample",
+    "followed",
+    "check",
+}
+#: refreshes of a followed graph per second at most (the frame budget)
+FOLLOW_FPS = 10.0
+_STATUS_CODE = {"pending": "p", "partial": "s", "final": "f"}
 
 
 def _check_whole(name: str, value: object, low: int, high: int | None, meaning: str) -> int:
@@ -118,6 +140,15 @@ class GraphWidget(BaseWidget):
     height = _Whole(520, MIN_HEIGHT, MAX_HEIGHT, "the drawing's maximum height in pixels").tag(
         sync=True
     )
+    #: the followed trainer's ``link_id`` (views of one trainer share a timeline and the
+    #: inspected sample in the page, js/shared/link.ts); "" when following nothing
+    link = traitlets.Unicode("").tag(sync=True)
+    #: the followed training sample's index (-1: this graph follows no trainer)
+    sample = traitlets.Int(-1).tag(sync=True)
+    #: what the followed graph shows: sample, its inputs and label, the step, the loss
+    followed = traitlets.Dict().tag(sync=True)
+    #: the last numeric check: unit, autograd, numeric, h, relative_error, note
+    check = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -140,12 +171,148 @@ class GraphWidget(BaseWidget):
                 "model, max_nodes, rankdir, font_size, height (or ipywidgets' layout)"
             )
         self.max_nodes = max_nodes
+        # the graph's Values change from the refresh thread (following) and the kernel's
+        self._graph_lock = threading.RLock()
+        self._source: _SampleSource | None = None
         super().__init__(rankdir=rankdir, font_size=font_size, height=height, **kwargs)
         self._svg_requests: dict[int, SvgExport] = {}
         self._next_request = 0
         #: the file the last save_svg() wrote (None until a view has answered)
         self.last_saved_svg: Path | None = None
         self.set_root(root, model=model)
+
+    # ---- following one sample of a trainer -------------------------------------------------
+
+    @classmethod
+    def follow(
+        cls, trainer: Trainer, sample: int = 0, *, max_fps: float = FOLLOW_FPS, **options: Any
+    ) -> GraphWidget:
+        """A new GraphWidget showing the loss graph of training sample ``sample`` of ``trainer``.
+
+        The graph is the model's forward pass on that one sample plus its data loss (binary: its
+        svm / log / mse term; k classes: its cross-entropy), at the current weights, with the
+        parameters as leaves named by their dotted names; its grads are those of that sample's
+        loss. It is rebuilt after every training step, at most ``max_fps`` times a second, on a
+        thread of its own (training only wakes it; weights are read under ``trainer.lock``).
+        Set ``g.sample`` to follow another sample, or pick one in a linked view (the
+        DecisionBoundary's Inspect). Step-through works while training is paused. ``options``
+        are GraphWidget's (``max_nodes``, ``rankdir``, ``font_size``, ``height``).
+        """
+        check_max_fps(max_fps)
+        source = _SampleSource(trainer)
+        index = source.check(sample)
+        root, info = source.build(index)
+        root.backward()
+        widget = cls(root, model=source.shadow, **options)
+        widget._start_following(source, index, info, max_fps)
+        return widget
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The trainer this graph follows (None for a plain graph)."""
+        return self._source.trainer if self._source is not None else None
+
+    @property
+    def refresh_times_ms(self) -> list[float]:
+        """How long the last refreshes of a followed graph took, in ms (build, backward, send)."""
+        return list(self._refresh_ms) if self._source is not None else []
+
+    def _start_following(
+        self, source: _SampleSource, index: int, info: dict, max_fps: float
+    ) -> None:
+        self._source = source
+        self._refresh_ms: deque[float] = deque(maxlen=500)
+        with self.hold_sync():
+            self.link = source.trainer.link_id
+            self.sample = index
+            self._stepper.mark_complete(_complete_note(info))
+            self._send_numbers_and_steps(info)
+        wake, stop = threading.Event(), threading.Event()
+        self._wake, self._stop_refresh = wake, stop
+        self._unsubscribe_trainer = source.trainer.observe(_Waker(wake))
+        threading.Thread(
+            target=_refresh_loop,
+            args=(weakref.ref(self), wake, stop, 1.0 / max_fps),
+            name=f"mgw-graph-follow-{id(self):x}",
+            daemon=True,
+        ).start()
+
+    @traitlets.validate("sample")
+    def _valid_sample(self, proposal: dict) -> int:
+        source = getattr(self, "_source", None)
+        if source is None:
+            if proposal["value"] == -1:
+                return -1
+            raise ValueError(
+                "sample is the followed training sample: make the graph with "
+                "GraphWidget.follow(trainer, sample=...) to follow one"
+            )
+        return source.check(proposal["value"])
+
+    @traitlets.observe("sample")
+    def _sample_changed(self, change: dict) -> None:
+        if self._source is not None and change["old"] != -1:
+            self._refresh_followed()
+
+    def _refresh_followed(self) -> None:
+        """Rebuild the followed sample's graph at the current weights and send it."""
+        source = self._source
+        if source is None:
+            return
+        start = time.perf_counter()
+        with self._graph_lock:
+            root, info = source.build(self.sample)
+            root.backward()
+            values = root.topological_order()
+            if same_structure(self._graph.values, values):
+                # the same graph with new numbers: keep the layout, copy the numbers over
+                for old, new in zip(self._graph.values, values):
+                    old.data, old._da, old._db, old.grad = new.data, new._da, new._db, new.grad
+                self._stepper.mark_complete(_complete_note(info))
+                self._send_numbers_and_steps(info)
+            else:  # e.g. a loss that branches on the score: lay the new graph out
+                with self.hold_sync():
+                    self.set_root(root, model=source.shadow)
+                    self._stepper.mark_complete(_complete_note(info))
+                    self._send_numbers_and_steps(info)
+        self._refresh_ms.append((time.perf_counter() - start) * 1000)
+
+    def _check_can_step(self) -> None:
+        if self._source is not None and self._source.trainer.status == "running":
+            raise RuntimeError(
+                "the step-through works on the followed graph while training is paused (it is "
+                "rebuilt after every training step): pause the trainer first"
+            )
+
+    def check_gradient(self, node: str | Value) -> dict[str, Any]:
+        """The numeric check of a leaf (an input or a parameter, by name or Value): autograd's
+        d(root)/d(leaf) of a fresh backward pass beside the central finite difference, and their
+        relative error (see :func:`~micrograd_widgets.stepper.finite_difference` for how h is
+        chosen). Also shown in the view's detail panel."""
+        with self._graph_lock:
+            graph = self._graph
+            if isinstance(node, Value):
+                leaf = node
+                if leaf not in graph.index:
+                    raise ValueError("that Value is not part of this graph")
+            elif isinstance(node, str):
+                matches = [i for i, name in enumerate(graph.names) if name == node]
+                if not matches:
+                    raise ValueError(f"no node named {node!r} in this graph")
+                leaf = graph.values[matches[0]]
+            else:
+                raise TypeError(f"node must be a node's name or a Value, got {node!r}")
+            result = finite_difference(graph.values, leaf)
+            self.check = {
+                "unit": self._summary.unit_of[graph.index[leaf]],
+                "name": graph.name_of(leaf),
+                "autograd": result.autograd,
+                "numeric": result.numeric,
+                "h": result.h,
+                "relative_error": result.relative_error,
+                "note": result.note,
+            }
+            return dict(self.check)
 
     @traitlets.validate("selected")
     def _valid_selected(self, proposal: dict) -> int:
@@ -196,19 +363,25 @@ class GraphWidget(BaseWidget):
     def step(self, n: int = 1) -> list[str]:
         """Apply the next ``n`` chain-rule steps of backpropagation (``n`` >= 1); return their
         arithmetic."""
-        lines = self._stepper.step(n)
-        self._send_numbers_and_steps()
+        self._check_can_step()
+        with self._graph_lock:
+            lines = self._stepper.step(n)
+            self._send_numbers_and_steps()
         return lines
 
     def run(self) -> None:
         """Apply all remaining steps: the grads then equal those of ``root.backward()``."""
-        self._stepper.run()
-        self._send_numbers_and_steps()
+        self._check_can_step()
+        with self._graph_lock:
+            self._stepper.run()
+            self._send_numbers_and_steps()
 
     def reset_grads(self) -> None:
         """Zero the grad of every node in the graph and restart the step-through."""
-        self._stepper.reset()
-        self._send_numbers_and_steps()
+        self._check_can_step()
+        with self._graph_lock:
+            self._stepper.reset()
+            self._send_numbers_and_steps()
 
     @property
     def finished(self) -> bool:
@@ -288,6 +461,35 @@ class GraphWidget(BaseWidget):
             raise ValueError(f"select: expected a node index from -1 to {count - 1}")
         self.selected = unit
 
+    def _on_check(self, content: dict, _buffers: list[bytes]) -> None:
+        unit, units = content.get("unit"), self._summary.units
+        if not isinstance(unit, int) or not 0 <= unit < len(units) or units[unit].kind != "value":
+            raise ValueError("check: expected the index of a drawn node")
+        value = self._graph.values[units[unit].value]
+        if value._a is not None:
+            raise ValueError("the numeric check perturbs a leaf (an input or a parameter)")
+        self.check_gradient(value)
+
+    def _on_follow_sample(self, content: dict, _buffers: list[bytes]) -> None:
+        if self._source is None:
+            return  # a plain graph follows no sample: a linked view's selection is not for it
+        index = content.get("index")
+        if index is None:
+            return  # the selection was cleared: keep showing the last sample
+        self.sample = index  # validated: a bad index shows in the banner
+
+    def _views_changed(self, event: str) -> None:
+        if self._source is not None and self.live_views:
+            self._wake.set()  # it may have missed steps while no view showed it
+
+    def close(self) -> None:
+        """Close the widget; a followed trainer is no longer watched (training goes on)."""
+        if getattr(self, "_source", None) is not None:
+            self._unsubscribe_trainer()
+            self._stop_refresh.set()
+            self._wake.set()
+        super().close()
+
     def _on_toggle(self, content: dict, _buffers: list[bytes]) -> None:
         scope, count = content.get("scope"), len(self._graph.scopes)
         if not isinstance(scope, int) or not 0 <= scope < count:
@@ -321,21 +523,43 @@ class GraphWidget(BaseWidget):
         previous = self.topology.get("version", 0) if self.topology else 0
         with self.hold_sync():
             self.selected = -1
-            self.topology = {"version": previous + 1, **_topology(self._summary)}
+            self.topology = {
+                "version": previous + 1,
+                **_topology(self._summary, self._stepper.step_of),
+            }
             self._send_numbers_and_steps()
 
     def _send_numbers(self) -> None:
         self.numbers = self._summary.numbers().astype("<f8").tobytes()
 
-    def _send_numbers_and_steps(self) -> None:
+    def _send_numbers_and_steps(self, followed: dict | None = None) -> None:
         stepper, unit_of, index = self._stepper, self._summary.unit_of, self._graph.index
         active = stepper.active
         active_unit = unit_of[index[active]] if active is not None else -1
         inputs = {unit_of[index[c]] for c in active._prev} if active is not None else set()
         upcoming = stepper.upcoming
+        values, units = self._graph.values, self._summary.units
+        # per unit: p = grad not computed yet, s = partial sum, f = final, - = not a value
+        # grads set before any step (a backward() of the caller's) count as computed
+        computed = not stepper.seeded and any(v.grad != 0.0 for v in values)
+        status = "".join(
+            ("f" if computed else _STATUS_CODE[stepper.grad_status(values[u.value])])
+            if u.kind == "value"
+            else "-"
+            for u in units
+        )
+        sums = {}
+        for value in stepper.received:
+            unit = unit_of[index[value]]
+            if units[unit].kind == "value":
+                sums[str(unit)] = stepper.grad_sum(value)
         with self.hold_sync():
+            if followed is not None:
+                self.followed = {**followed, "loss": self._graph.root.data}
             self._send_numbers()
             self.step_state = {
+                "status": status,
+                "sums": sums,
                 "done": stepper.done,
                 "total": len(stepper.steps),
                 "seeded": stepper.seeded,
@@ -347,8 +571,9 @@ class GraphWidget(BaseWidget):
             }
 
 
-def _topology(summary: GraphSummary) -> dict[str, Any]:
-    """The ``topology`` trait (without its version): units, edges, boxes, what is left out."""
+def _topology(summary: GraphSummary, step_of: dict[Value, int]) -> dict[str, Any]:
+    """The ``topology`` trait (without its version): units, edges, boxes, what is left out;
+    ``step_of`` numbers the op nodes in backward order."""
     graph = summary.graph
     scopes = graph.scopes
     units: list[dict[str, Any]] = []
@@ -368,6 +593,7 @@ def _topology(summary: GraphSummary) -> dict[str, Any]:
                     "label": v.label,
                     "op": v._op,
                     "box": unit.box,
+                    "order": step_of.get(v, 0),  # its step in the backward pass, 0 for a leaf
                 }
             )
         elif unit.kind == "group":
@@ -410,3 +636,97 @@ def _topology(summary: GraphSummary) -> dict[str, Any]:
         "shown": summary.shown,
         "note": summary.note,
     }
+
+
+# ---- following a trainer: the sample's graph and the refresh thread ---------------------------
+
+
+class _SampleSource:
+    """Builds one training sample's loss graph of a trainer's model at its current weights.
+
+    The graph is built on a private copy of the model (made once, under the trainer's lock), so
+    the trainer's parameters and grads are never touched; each build only reads the weights under
+    the lock and copies them in.
+    """
+
+    def __init__(self, trainer: Trainer) -> None:
+        if not isinstance(trainer, Trainer):
+            raise TypeError(
+                f"GraphWidget.follow expects a Trainer, got {type(trainer).__name__}; "
+                "for a graph of your own Value write GraphWidget(value)"
+            )
+        with trainer.lock:
+            if len(trainer.X) == 0:
+                raise ValueError(
+                    "the trainer has no training samples to follow: give it data first"
+                )
+            self.shadow: Module = copy.deepcopy(trainer.model)
+        self.trainer = trainer
+        self.params = self.shadow.parameters()
+
+    def check(self, sample: object) -> int:
+        count = len(self.trainer.X)
+        return _check_whole("sample", sample, 0, count - 1, "the index of a training sample")
+
+    def build(self, index: int) -> tuple[Value, dict[str, Any]]:
+        trainer = self.trainer
+        with trainer.lock:  # only reading: the weights, the sample, the step
+            weights = [p.data for p in trainer.parameters]
+            count = len(trainer.X)
+            if index >= count:
+                raise ValueError(
+                    f"sample {index} is gone: the trainer has {count} samples now (set g.sample)"
+                )
+            x = [float(v) for v in trainer.X[index]]
+            label = float(trainer.y[index])
+            step = trainer.steps_done
+        for p, w in zip(self.params, weights):
+            p.data, p.grad = w, 0.0
+        root = sample_loss_graph(self.shadow, trainer.loss, x, label)
+        info = {"sample": index, "count": count, "x": x, "label": label, "step": step}
+        return root, info
+
+
+def _complete_note(info: dict[str, Any]) -> str:
+    return (
+        f"Sample {info['sample']} at step {info['step']}: every grad is that of this sample's "
+        "loss (a whole backward pass). To step through it, pause training and press Reset grads."
+    )
+
+
+class _Waker:
+    """The trainer observer of a followed graph: it only wakes the refresh thread, so training
+    pays nothing for the graph. Holds no reference to the widget."""
+
+    def __init__(self, wake: threading.Event) -> None:
+        self.wake = wake
+
+    def __call__(self, _event: TrainerEvent) -> None:
+        self.wake.set()
+
+
+def _refresh_loop(
+    widget_ref: weakref.ref[GraphWidget],
+    wake: threading.Event,
+    stop: threading.Event,
+    interval: float,
+) -> None:
+    """Refresh a followed graph when woken, at most once per ``interval`` seconds."""
+    while True:
+        wake.wait()
+        if stop.is_set():
+            return
+        wake.clear()
+        widget = widget_ref()
+        if widget is None:
+            return
+        started = time.monotonic()
+        if not widget.ever_viewed or widget.live_views:  # nobody sees it: skip the work
+            try:
+                widget._refresh_followed()
+            except Exception as exc:  # shown in the banner; the next step tries again
+                widget._show_error("refresh of the followed sample", exc)
+        del widget
+        rest = interval - (time.monotonic() - started)
+        if rest > 0 and stop.wait(rest):
+            return

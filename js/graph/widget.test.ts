@@ -2,6 +2,7 @@
 // per changed trait), sends buttons and clicks as messages, answers Python's export request, and
 // its cleanup detaches everything.
 import { describe, expect, it } from "vitest";
+import { joinLink } from "../shared/link";
 import { renderView } from "../shared/testing";
 import { buffer, topology } from "./fixtures";
 import type { GraphState, StepState } from "./types";
@@ -18,6 +19,10 @@ const state = (): GraphState => ({
   font_size: 13,
   height: 520,
   error: "",
+  link: "",
+  sample: -1,
+  followed: {},
+  check: {},
 });
 
 function mount() {
@@ -80,6 +85,52 @@ describe("graph view", () => {
     expect(model.sent[0].type).toBe("svg");
     expect(model.sent[0].request).toBe(7);
     expect(model.sent[0].svg.startsWith("<?xml")).toBe(true);
+  });
+
+  it("draws a grad not computed yet unlike a grad of 0, and the applied edge's arithmetic", () => {
+    const { model, frames, root, grad } = mount();
+    model.update({ step_state: { ...idle, done: 1, seeded: true, active: 3, children: [1, 2], status: "pfff" } });
+    frames.run();
+    expect(grad(0)).toBe("grad —");
+    expect(root.querySelector('g.mgw-gvalue[data-unit="0"]')!.classList.contains("is-pending")).toBe(true);
+    expect(grad(2)).toBe("grad 1"); // computed: its number
+    const labels = [...root.querySelectorAll(".mgw-gedge-label")].map((t) => t.textContent).filter(Boolean);
+    expect(labels).toEqual(["1 × 1 = 1", "1 × 1 = 1"]); // out.grad × local = contribution, per input edge
+  });
+
+  it("numbers each op node by its backward step", () => {
+    const { model, frames, root } = mount();
+    const units = topology.units.map((u, i) => (u.kind === "value" && u.op ? { ...u, order: i === 3 ? 1 : 2 } : u));
+    model.update({ topology: { ...topology, version: 2, units } });
+    frames.run();
+    expect([...root.querySelectorAll(".mgw-gorder")].map((b) => b.getAttribute("data-order"))).toEqual(["2", "1"]);
+  });
+
+  it("follows the sample a linked view inspects, and shows which sample it is", () => {
+    const { model, frames, root } = mount();
+    model.update({
+      link: "test-link",
+      sample: 3,
+      followed: { sample: 3, count: 10, x: [0.5, -1], label: 1, step: 7, loss: 0.25 },
+    });
+    frames.run();
+    expect(root.querySelector(".mgw-graph-follow")!.textContent).toContain("sample 3 of 10");
+    expect(root.dataset.followedStep).toBe("7");
+    const boundary = joinLink("test-link", () => {});
+    boundary.publish({ kind: "sample", index: 5 });
+    boundary.publish({ kind: "sample", index: null }); // cleared: keep following sample 3
+    boundary.close();
+    expect(model.sent).toEqual([{ type: "follow_sample", index: 5 }]);
+  });
+
+  it("shows the numeric check of a leaf and asks Python for it", () => {
+    const { model, frames, root } = mount();
+    model.update({ selected: 0, check: { unit: 0, name: "a", autograd: 6, numeric: 6.0000001, h: 6e-6, relative_error: 1.7e-8, note: "" } });
+    frames.run();
+    const panel = root.querySelector(".mgw-graph-details")!.textContent!;
+    expect(panel).toContain("rel. error1.7e-8");
+    [...root.querySelectorAll("button")].find((b) => b.textContent === "Check again")!.click();
+    expect(model.sent).toEqual([{ type: "check", unit: 0 }]);
   });
 
   it("shows Python's error in the banner", () => {

@@ -5,13 +5,14 @@ import { sendAction, type Render } from "../shared/anywidget";
 import { toFloat64 } from "../shared/binary";
 import { cssColor, diverging, maxAbs } from "../shared/colors";
 import { button, formatCount, formatNumber, h, showText } from "../shared/dom";
+import { joinLink, type Link } from "../shared/link";
 import { mountView, NEEDS_KERNEL } from "../shared/view";
 import { detailContent } from "./details";
 import { download, standaloneSvg } from "./export";
 import { fitZoom, outputScroll, readableZoom } from "./framing";
 import { layoutGraph, metricsFor, unitId } from "./layout";
 import { GraphDrawing } from "./render";
-import { splitNumbers, type GraphState, type Numbers, type Topology } from "./types";
+import { splitNumbers, type Followed, type GradCheck, type GraphState, type Numbers, type Topology } from "./types";
 
 // The zoom buttons go this far (an overview); opening and Fit stop at a readable zoom.
 const MIN_ZOOM = 0.1;
@@ -65,12 +66,13 @@ const render: Render<GraphState> = ({ model, el }) => {
     legend,
   ]);
   const note = h("div", { class: "mgw-graph-note" });
+  const followLine = h("div", { class: "mgw-graph-follow mgw-mono", hidden: true });
   const canvas = h("div", { class: "mgw-graph-canvas", tabindex: 0 });
   const stepTitle = h("div", { class: "mgw-graph-panel-title" });
   const stepLines = h("div", { class: "mgw-graph-lines mgw-mono" });
   const stepPanel = h("div", { class: "mgw-graph-panel mgw-graph-steps" }, [stepTitle, stepLines]);
   const detailPanel = h("div", { class: "mgw-graph-panel mgw-graph-details" });
-  root.append(toolbar, note, canvas, h("div", { class: "mgw-graph-info" }, [stepPanel, detailPanel]));
+  root.append(toolbar, followLine, note, canvas, h("div", { class: "mgw-graph-info" }, [stepPanel, detailPanel]));
   el.classList.add("mgw-graph-host"); // lets the view share the row in an ipywidgets HBox
 
   let topology: Topology = model.get("topology");
@@ -93,7 +95,24 @@ const render: Render<GraphState> = ({ model, el }) => {
     else if (numbersChanged) applyNumbers();
     layoutChanged = numbersChanged = false;
     applyStep();
+    showFollowed();
     showDetails();
+  }
+
+  /** The followed sample: which one, its inputs, label and loss, at which training step. */
+  function showFollowed(): void {
+    const f = model.get("followed") as Followed | undefined;
+    if (!f || f.sample === undefined) {
+      followLine.hidden = true;
+      return;
+    }
+    followLine.hidden = false;
+    const x = f.x.map((v) => formatNumber(v)).join(", ");
+    const label = f.label > 0 && Number.isInteger(f.label) && f.label === 1 ? "+1" : formatNumber(f.label);
+    followLine.textContent =
+      `sample ${formatCount(f.sample)} of ${formatCount(f.count)} · x = (${x}) · label ${label} · ` +
+      `loss ${formatNumber(f.loss)} · at step ${formatCount(f.step)}`;
+    Object.assign(root.dataset, { sample: String(f.sample), followedStep: String(f.step), followedLoss: String(f.loss) });
   }
 
   function setZoom(z: number): void {
@@ -198,7 +217,7 @@ const render: Render<GraphState> = ({ model, el }) => {
 
   function applyStep(): void {
     const step = model.get("step_state");
-    drawing?.highlight(step, model.get("selected"));
+    drawing?.highlight(step, model.get("selected"), numbers);
     if (!step || step.total === undefined) return;
     const finished = step.finished;
     stepButton.disabled = runButton.disabled = finished;
@@ -216,8 +235,31 @@ const render: Render<GraphState> = ({ model, el }) => {
 
   function showDetails(): void {
     const unit = hovered >= 0 ? hovered : model.get("selected");
-    detailPanel.replaceChildren(...detailContent(topology, numbers, unit));
+    const step = model.get("step_state");
+    const check = model.get("check") as GradCheck | undefined;
+    const live = root.dataset.kernel !== "lost";
+    detailPanel.replaceChildren(
+      ...detailContent(topology, numbers, unit, {
+        status: step?.status?.[unit],
+        sum: step?.sums?.[String(unit)],
+        check: check && check.unit === unit ? check : null,
+        onCheck: live ? () => sendAction(model, "check", { unit }) : undefined,
+      }),
+    );
   }
+
+  // Linked views of the followed trainer (js/shared/link.ts): a sample inspected in the
+  // boundary makes this graph follow it (Python rebuilds the graph).
+  let link: Link = joinLink(model.get("link") || "", onLink);
+  function onLink(message: Parameters<Parameters<typeof joinLink>[1]>[0]): void {
+    if (message.kind === "sample" && message.index !== null && model.get("sample") >= 0) {
+      if (message.index !== model.get("sample")) sendAction(model, "follow_sample", { index: message.index });
+    }
+  }
+  onChange(["link"], () => {
+    link.close();
+    link = joinLink(model.get("link") || "", onLink);
+  });
 
   function currentSvg(): string {
     if (!drawing) return "";
@@ -273,7 +315,7 @@ const render: Render<GraphState> = ({ model, el }) => {
     numbersChanged = true;
     redraw();
   });
-  onChange(["step_state", "selected"], redraw);
+  onChange(["step_state", "selected", "followed", "check"], redraw);
   onChange(["height", "font_size"], applySize);
   applySize();
   // a view rendered before it has a size (a hidden tab, an output scrolled away) is framed once
@@ -285,6 +327,7 @@ const render: Render<GraphState> = ({ model, el }) => {
   redraw();
   return () => {
     resizes?.disconnect();
+    link.close();
     cleanup();
   };
 };
