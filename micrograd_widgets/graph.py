@@ -92,6 +92,13 @@ class _Whole(traitlets.Int):
         return _check_whole(str(self.name), value, self.low, self.high, self.meaning)
 
 
+class _SampleIndex(traitlets.Int):
+    """The followed sample: a whole number in range (floats, bools, strings refused clearly)."""
+
+    def validate(self, obj: Any, value: Any) -> int:
+        return obj._valid_sample(value)
+
+
 @dataclass
 class SvgExport:
     """What :meth:`GraphWidget.save_svg` returns: the file, and whether the view has written it.
@@ -144,7 +151,7 @@ class GraphWidget(BaseWidget):
     #: inspected sample in the page, js/shared/link.ts); "" when following nothing
     link = traitlets.Unicode("").tag(sync=True)
     #: the followed training sample's index (-1: this graph follows no trainer)
-    sample = traitlets.Int(-1).tag(sync=True)
+    sample = _SampleIndex(-1).tag(sync=True)
     #: what the followed graph shows: sample, its inputs and label, the step, the loss
     followed = traitlets.Dict().tag(sync=True)
     #: the last numeric check: unit, autograd, numeric, h, relative_error, note
@@ -237,17 +244,16 @@ class GraphWidget(BaseWidget):
             daemon=True,
         ).start()
 
-    @traitlets.validate("sample")
-    def _valid_sample(self, proposal: dict) -> int:
+    def _valid_sample(self, value: object) -> int:
         source = getattr(self, "_source", None)
         if source is None:
-            if proposal["value"] == -1:
+            if value == -1 and isinstance(value, int) and not isinstance(value, bool):
                 return -1
             raise ValueError(
                 "sample is the followed training sample: make the graph with "
                 "GraphWidget.follow(trainer, sample=...) to follow one"
             )
-        return source.check(proposal["value"])
+        return source.check(value)
 
     @traitlets.observe("sample")
     def _sample_changed(self, change: dict) -> None:
