@@ -212,6 +212,7 @@ class GraphWidget(BaseWidget):
         root.backward()
         widget = cls(root, model=source.shadow, **options)
         widget._start_following(source, index, info, max_fps)
+        widget._show(_innermost_scopes(widget._graph), widget.max_nodes)
         return widget
 
     @property
@@ -268,8 +269,8 @@ class GraphWidget(BaseWidget):
         start = time.perf_counter()
         with self._graph_lock:
             root, info = source.build(self.sample)
-            root.backward()
             values = root.topological_order()
+            _backward_in_order(values)
             if same_structure(self._graph.values, values):
                 # the same graph with new numbers: keep the layout, copy the numbers over
                 for old, new in zip(self._graph.values, values):
@@ -360,7 +361,10 @@ class GraphWidget(BaseWidget):
         self._model = model
         self._graph: GraphIndex = index_graph(root, model)  # the graph's one topological sort
         self._stepper = BackwardStepper(root, self._graph.values, self._graph.name_of)
-        self._show(initial_collapse(self._graph, self.max_nodes), self.max_nodes)
+        if self._source is not None:  # a followed sample: one folded box per neuron
+            self._show(_innermost_scopes(self._graph), self.max_nodes)
+        else:
+            self._show(initial_collapse(self._graph, self.max_nodes), self.max_nodes)
 
     def refresh(self) -> None:
         """Redraw data, grads and colours from the Values (the layout stays)."""
@@ -693,6 +697,30 @@ class _SampleSource:
         return root, info
 
 
+def _backward_in_order(values: list[Value]) -> None:
+    """``values[-1].backward()`` for a graph already sorted (``values``, topological order):
+    the same arithmetic in the same order, without sorting again. Its leaves' grads start at 0
+    (:meth:`_SampleSource.build` zeroes the parameters; the inputs are new)."""
+    for v in values:
+        v.grad = 0.0
+    values[-1].grad = 1.0
+    for node in reversed(values):
+        a = node._a
+        if a is not None:
+            out_grad = node.grad
+            a.grad += node._da * out_grad
+            b = node._b
+            if b is not None:
+                b.grad += node._db * out_grad
+
+
+def _innermost_scopes(graph: GraphIndex) -> frozenset[int]:
+    """The modules with no module inside (an MLP's neurons): folded, a followed graph reads as
+    one box per neuron, its output's data and grad on it, beside the inputs and the loss."""
+    inner = [sid for sid, scope in enumerate(graph.scopes) if not scope.children]
+    return frozenset(inner) if len(inner) > 1 else frozenset()
+
+
 def _complete_note(info: dict[str, Any]) -> str:
     return (
         f"Sample {info['sample']} at step {info['step']}: every grad is that of this sample's "
@@ -707,8 +735,9 @@ class _Waker:
     def __init__(self, wake: threading.Event) -> None:
         self.wake = wake
 
-    def __call__(self, _event: TrainerEvent) -> None:
-        self.wake.set()
+    def __call__(self, event: TrainerEvent) -> None:
+        if event.kind != "status":  # a pause or stop changes no weight: the graph stays
+            self.wake.set()
 
 
 def _refresh_loop(

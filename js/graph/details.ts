@@ -81,7 +81,7 @@ function checkContent(extras: DetailExtras): Node[] {
   if (c) {
     parts.push(
       row("autograd", String(c.autograd)),
-      row("numeric", `${c.numeric}  (central difference, h = ${c.h.toPrecision(2)})`),
+      row("numeric", `${c.numeric}  (central difference, h = ${c.h.toExponential(1)})`),
       row("rel. error", c.relative_error.toExponential(1)),
     );
     if (c.note) parts.push(hint(c.note));

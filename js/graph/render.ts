@@ -51,6 +51,7 @@ export class GraphDrawing {
   readonly svg: SVGSVGElement;
   private readonly units = new Map<number, UnitElements>();
   private readonly lines: EdgeElements[] = [];
+  private readonly hatchId: string;
 
   constructor(
     private readonly topology: Topology,
@@ -78,7 +79,18 @@ export class GraphDrawing {
       orient: "auto-start-reverse",
     });
     marker.append(svg("path", { d: "M0 0 L10 5 L0 10 z", class: "mgw-garrow" }));
-    defs.append(marker);
+    // the fill of a node whose grad is not computed yet
+    this.hatchId = `mgw-hatch-${instances}`;
+    const hatch = svg("pattern", {
+      id: this.hatchId,
+      class: "mgw-ghatch",
+      patternUnits: "userSpaceOnUse",
+      width: 6,
+      height: 6,
+      patternTransform: "rotate(45)",
+    });
+    hatch.append(svg("line", { x1: 0, y1: 0, x2: 0, y2: 6 }));
+    defs.append(marker, hatch);
     const boxLayer = svg("g", { class: "mgw-gboxes" });
     const edgeLayer = svg("g", { class: "mgw-gedges" });
     const nodeLayer = svg("g", { class: "mgw-gnodes" });
@@ -239,8 +251,10 @@ export class GraphDrawing {
       classes.toggle("is-partial", state === "s");
       if (state === "p" && el.grad) {
         this.setNumberText(el.grad, "grad —");
-        el.body.style.removeProperty("fill");
+        el.body.style.fill = `url(#${this.hatchId})`;
         for (const t of el.texts) t.style.removeProperty("fill");
+      } else if (state === "s" && el.grad) {
+        this.setNumberText(el.grad, `grad ${formatNumber(numbers.grad[unit])}+…`); // more to come
       }
     }
     const upstream = numbers.grad[active];

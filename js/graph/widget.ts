@@ -206,6 +206,7 @@ const render: Render<GraphState> = ({ model, el }) => {
 
   function applyNumbers(): void {
     if (!drawing) return;
+    const start = performance.now();
     const all = toFloat64(model.get("numbers"));
     numbers = splitNumbers(all, topology.units.length, topology.edges.length);
     const maxGrad = maxAbs(numbers.grad);
@@ -213,6 +214,7 @@ const render: Render<GraphState> = ({ model, el }) => {
     legendMin.textContent = formatNumber(-maxGrad); // "0" while every grad is 0
     legendMax.textContent = formatNumber(maxGrad);
     root.dataset.numbersCount = String(++numbersCount);
+    root.dataset.numbersMs = (performance.now() - start).toFixed(2); // layout-free update
   }
 
   function applyStep(): void {
