@@ -16,6 +16,7 @@ nearest the output, with a note saying what was hidden and how to see more.
 from __future__ import annotations
 
 import re
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -573,3 +574,80 @@ def same_structure(old: Sequence[Value], new: Sequence[Value]) -> bool:
         a._op == b._op and a.label == b.label and (a._b is None) == (b._b is None)
         for a, b in zip(old, new)
     )
+
+
+# ---- the recorded run of a followed graph ------------------------------------------------------
+
+
+class WeightRecording:
+    """The weights at recorded training steps, and one sample's graph numbers at each.
+
+    Steps are recorded every ``every``-th step; past ``max_frames`` every other frame is dropped
+    and ``every`` doubles (as the DecisionBoundary's recording does), so the recording always
+    spans the whole run within a fixed size. The weights are kept (8 bytes per parameter per
+    frame), so the numbers of another sample can be worked out for every recorded step; the
+    numbers are per Value of the graph, float32 (data, then grad).
+
+    Thread-safe: the training thread asks :meth:`wants` and adds weights, the refresh thread
+    fills in the numbers.
+    """
+
+    def __init__(self, max_frames: int = 120, every: int = 1) -> None:
+        self.max_frames = max_frames
+        self.every = self._initial_every = every
+        self.steps: list[int] = []
+        self.weights: list[np.ndarray] = []
+        self.numbers: list[np.ndarray | None] = []  # per frame: (2, n_values) float32
+        self._lock = threading.Lock()
+
+    def wants(self, step: int) -> bool:
+        """True if weights after ``step`` steps are to be recorded."""
+        return step % self.every == 0 and (not self.steps or step > self.steps[-1])
+
+    def add(self, step: int, weights: Sequence[float]) -> None:
+        with self._lock:
+            if self.steps and step <= self.steps[-1]:
+                return
+            self.steps.append(step)
+            self.weights.append(np.array(weights, dtype=np.float64))
+            self.numbers.append(None)
+            if len(self.steps) > self.max_frames:
+                # keep every other frame and record half as often: the whole run, in the cap
+                self.steps, self.weights = self.steps[::2], self.weights[::2]
+                self.numbers = self.numbers[::2]
+                self.every *= 2
+
+    def clear(self) -> None:
+        with self._lock:
+            self.steps, self.weights, self.numbers = [], [], []
+            self.every = self._initial_every
+
+    def forget_numbers(self) -> None:
+        """Another sample (or another graph): every frame's numbers are to be worked out again."""
+        with self._lock:
+            self.numbers = [None] * len(self.steps)
+
+    def missing(self) -> list[tuple[int, np.ndarray]]:
+        """(step, weights) of the frames whose numbers are not worked out yet."""
+        with self._lock:
+            return [(s, w) for s, w, n in zip(self.steps, self.weights, self.numbers) if n is None]
+
+    def set_numbers(self, step: int, data: np.ndarray, grad: np.ndarray) -> None:
+        with self._lock:
+            for k, s in enumerate(self.steps):
+                if s == step:
+                    self.numbers[k] = np.stack([data, grad]).astype(np.float32)
+
+    def per_unit(self, value_of_unit: Sequence[int]) -> tuple[list[int], bytes]:
+        """The frames with numbers, as the view reads them: their steps, and float32 rows of
+        [data per unit, grad per unit] (NaN for a unit that shows no single value)."""
+        index = np.asarray(value_of_unit, dtype=np.int64)
+        with self._lock:
+            done = [(s, n) for s, n in zip(self.steps, self.numbers) if n is not None]
+        if not done:
+            return [], b""
+        rows = np.full((len(done), 2, len(index)), np.nan, dtype=np.float32)
+        drawn = index >= 0
+        for k, (_, numbers) in enumerate(done):
+            rows[k][:, drawn] = numbers[:, index[drawn]]
+        return [s for s, _ in done], rows.astype("<f4").tobytes()

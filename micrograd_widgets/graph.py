@@ -23,16 +23,19 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import traitlets
 
 from ._graph_summary import (
     RANKDIRS,
     GraphIndex,
     GraphSummary,
+    WeightRecording,
     index_graph,
     initial_collapse,
     same_structure,
@@ -62,7 +65,13 @@ _INTERNAL_TRAITS = {
     "sample",
     "followed",
     "check",
+    "recording",
+    "recording_steps",
 }
+#: while training runs, the recording is synced to the view at most this often (seconds)
+RECORDING_SYNC_S = 2.0
+#: recorded frames whose numbers are worked out per pass of the refresh thread
+FRAMES_PER_PASS = 10
 #: refreshes of a followed graph per second at most (the frame budget)
 FOLLOW_FPS = 10.0
 _STATUS_CODE = {"pending": "p", "partial": "s", "final": "f"}
@@ -156,6 +165,10 @@ class GraphWidget(BaseWidget):
     followed = traitlets.Dict().tag(sync=True)
     #: the last numeric check: unit, autograd, numeric, h, relative_error, note
     check = traitlets.Dict().tag(sync=True)
+    #: a followed graph's recorded run: float32 rows [data per unit, grad per unit], one per
+    #: recorded step (NaN for a unit without one value); the steps in ``recording_steps``
+    recording = traitlets.Bytes(b"").tag(sync=True)
+    recording_steps = traitlets.List(traitlets.Int()).tag(sync=True)
 
     def __init__(
         self,
@@ -192,7 +205,14 @@ class GraphWidget(BaseWidget):
 
     @classmethod
     def follow(
-        cls, trainer: Trainer, sample: int = 0, *, max_fps: float = FOLLOW_FPS, **options: Any
+        cls,
+        trainer: Trainer,
+        sample: int = 0,
+        *,
+        max_fps: float = FOLLOW_FPS,
+        record_every: int = 1,
+        max_recorded: int = 120,
+        **options: Any,
     ) -> GraphWidget:
         """A new GraphWidget showing the loss graph of training sample ``sample`` of ``trainer``.
 
@@ -201,16 +221,27 @@ class GraphWidget(BaseWidget):
         parameters as leaves named by their dotted names; its grads are those of that sample's
         loss. It is rebuilt after every training step, at most ``max_fps`` times a second, on a
         thread of its own (training only wakes it; weights are read under ``trainer.lock``).
+
+        The run is recorded for the one timeline of the trainer's views: the weights every
+        ``record_every``-th step, up to ``max_recorded`` frames (then every other one is dropped
+        and the interval doubles, as the boundary's recording does); the view gets the graph's
+        numbers at each (float32 data and grad per drawn unit: 8 bytes × units × frames, about
+        40 KB for the seed net's folded graph). Scrubbing a linked view's timeline shows the
+        recorded step at or before it, also in a saved notebook without a kernel.
         Set ``g.sample`` to follow another sample, or pick one in a linked view (the
         DecisionBoundary's Inspect). Step-through works while training is paused. ``options``
         are GraphWidget's (``max_nodes``, ``rankdir``, ``font_size``, ``height``).
         """
         check_max_fps(max_fps)
+        record_every = _check_whole("record_every", record_every, 1, None, "steps between frames")
+        max_recorded = _check_whole("max_recorded", max_recorded, 2, 10_000, "frames kept")
         source = _SampleSource(trainer)
         index = source.check(sample)
         root, info = source.build(index)
         root.backward()
         widget = cls(root, model=source.shadow, **options)
+        widget._recording = WeightRecording(max_recorded, record_every)
+        widget._recording.add(info["step"], [p.data for p in source.params])
         widget._start_following(source, index, info, max_fps)
         widget._show(_innermost_scopes(widget._graph), widget.max_nodes)
         return widget
@@ -237,7 +268,11 @@ class GraphWidget(BaseWidget):
             self._send_numbers_and_steps(info)
         wake, stop = threading.Event(), threading.Event()
         self._wake, self._stop_refresh = wake, stop
-        self._unsubscribe_trainer = source.trainer.observe(_Waker(wake))
+        self._waker = _Waker(wake, self._recording)
+        self._recording_synced_at = 0.0
+        self._unsynced_frames = False
+        self._unsubscribe_trainer = source.trainer.observe(self._waker)
+        wake.set()  # the first recorded frame's numbers
         threading.Thread(
             target=_refresh_loop,
             args=(weakref.ref(self), wake, stop, 1.0 / max_fps),
@@ -260,6 +295,70 @@ class GraphWidget(BaseWidget):
     def _sample_changed(self, change: dict) -> None:
         if self._source is not None and change["old"] != -1:
             self._refresh_followed()
+            self._recording.forget_numbers()  # the recorded steps, for this sample
+            self._sync_recording()
+            self._wake.set()
+
+    def _background_pass(self) -> None:
+        """One pass of the refresh thread: the live graph if a step (or a reset, or new data)
+        landed, then some recorded frames' numbers, then the recording to the view when due."""
+        waker, recording = self._waker, self._recording
+        if waker.reset:
+            waker.reset = False
+            recording.clear()
+            recording.add(self._source.trainer.steps_done, self._source.read_weights())
+        if waker.dirty:
+            waker.dirty = False
+            self._refresh_followed()
+        missing = recording.missing()
+        for step, weights in missing[:FRAMES_PER_PASS]:
+            self._record_numbers(step, weights)
+        if len(missing) > FRAMES_PER_PASS:
+            self._wake.set()  # more to do: come back after the frame interval
+        running = self._source.trainer.status == "running"
+        due = time.monotonic() - self._recording_synced_at > RECORDING_SYNC_S
+        if (self._unsynced_frames and (due or not running)) or (
+            not running and waker.status_changed
+        ):
+            waker.status_changed = False
+            self._sync_recording()
+
+    def _record_numbers(self, step: int, weights: np.ndarray) -> None:
+        """The followed sample's graph numbers at recorded weights (NaN if its graph differs)."""
+        source = self._source
+        with self._graph_lock:
+            # the private model's parameters are the live graph's leaves: put them back after
+            saved = [(p.data, p.grad) for p in source.params]
+            try:
+                root, _info = source.build(self.sample, weights)
+                values = root.topological_order()
+                _backward_in_order(values)
+                n = len(values)
+                if same_structure(self._graph.values, values):
+                    data = np.fromiter((v.data for v in values), np.float64, n)
+                    grad = np.fromiter((v.grad for v in values), np.float64, n)
+                else:
+                    data = grad = np.full(len(self._graph.values), np.nan)
+            finally:
+                for p, (d, g) in zip(source.params, saved):
+                    p.data, p.grad = d, g
+            self._recording.set_numbers(step, data, grad)
+            self._unsynced_frames = True
+
+    def _sync_recording(self) -> None:
+        if self._source is None:
+            return
+        summary = self._summary
+        value_of_unit = [
+            u.value if u.kind == "value" else summary.group_output.get(k, -1)
+            for k, u in enumerate(summary.units)
+        ]
+        steps, rows = self._recording.per_unit(value_of_unit)
+        self._recording_synced_at = time.monotonic()
+        self._unsynced_frames = False
+        with self.hold_sync():
+            self.recording = rows
+            self.recording_steps = steps
 
     def _refresh_followed(self) -> None:
         """Rebuild the followed sample's graph at the current weights and send it."""
@@ -532,6 +631,8 @@ class GraphWidget(BaseWidget):
         self._summary: GraphSummary = summarize(self._graph, collapsed, budget)
         previous = self.topology.get("version", 0) if self.topology else 0
         with self.hold_sync():
+            if getattr(self, "_recording", None) is not None and self._source is not None:
+                self._sync_recording()  # the same frames, for the new units
             self.selected = -1
             self.topology = {
                 "version": previous + 1,
@@ -678,10 +779,17 @@ class _SampleSource:
         count = len(self.trainer.X)
         return _check_whole("sample", sample, 0, count - 1, "the index of a training sample")
 
-    def build(self, index: int) -> tuple[Value, dict[str, Any]]:
+    def read_weights(self) -> list[float]:
+        with self.trainer.lock:
+            return [p.data for p in self.trainer.parameters]
+
+    def build(
+        self, index: int, recorded: Sequence[float] | None = None
+    ) -> tuple[Value, dict[str, Any]]:
+        """The sample's loss graph at the current weights (or at ``recorded`` ones)."""
         trainer = self.trainer
         with trainer.lock:  # only reading: the weights, the sample, the step
-            weights = [p.data for p in trainer.parameters]
+            weights = [p.data for p in trainer.parameters] if recorded is None else recorded
             count = len(trainer.X)
             if index >= count:
                 raise ValueError(
@@ -691,7 +799,7 @@ class _SampleSource:
             label = float(trainer.y[index])
             step = trainer.steps_done
         for p, w in zip(self.params, weights):
-            p.data, p.grad = w, 0.0
+            p.data, p.grad = float(w), 0.0
         root = sample_loss_graph(self.shadow, trainer.loss, x, label)
         info = {"sample": index, "count": count, "x": x, "label": label, "step": step}
         return root, info
@@ -729,15 +837,29 @@ def _complete_note(info: dict[str, Any]) -> str:
 
 
 class _Waker:
-    """The trainer observer of a followed graph: it only wakes the refresh thread, so training
-    pays nothing for the graph. Holds no reference to the widget."""
+    """The trainer observer of a followed graph: it wakes the refresh thread and, at a recorded
+    step, copies the weights (on the training thread, between steps: ~10 µs for the seed net);
+    the graph itself is built on the refresh thread, so training pays next to nothing for it.
+    Holds no reference to the widget."""
 
-    def __init__(self, wake: threading.Event) -> None:
-        self.wake = wake
+    def __init__(self, wake: threading.Event, recording: WeightRecording) -> None:
+        self.wake, self.recording = wake, recording
+        self.dirty = False  # the weights or the data changed: rebuild the live graph
+        self.reset = False  # the trainer was reset: start the recording again
+        self.status_changed = False  # paused or stopped: sync the recording
 
     def __call__(self, event: TrainerEvent) -> None:
-        if event.kind != "status":  # a pause or stop changes no weight: the graph stays
-            self.wake.set()
+        if event.kind == "step" and event.record is not None:
+            step = int(event.record["step"]) + 1
+            if self.recording.wants(step):
+                self.recording.add(step, [p.data for p in event.trainer.parameters])
+        if event.kind == "reset":
+            self.reset = True
+        if event.kind == "status":
+            self.status_changed = True
+        else:
+            self.dirty = True
+        self.wake.set()
 
 
 def _refresh_loop(
@@ -758,7 +880,7 @@ def _refresh_loop(
         started = time.monotonic()
         if not widget.ever_viewed or widget.live_views:  # nobody sees it: skip the work
             try:
-                widget._refresh_followed()
+                widget._background_pass()
             except Exception as exc:  # shown in the banner; the next step tries again
                 widget._show_error("refresh of the followed sample", exc)
         del widget

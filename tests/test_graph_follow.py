@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from micrograd_widgets import MLP, GraphWidget, Trainer, Value, datasets
+from micrograd_widgets._graph_summary import WeightRecording
 from micrograd_widgets.stepper import (
     BackwardStepper,
     finite_difference,
@@ -260,3 +261,47 @@ def test_op_nodes_carry_their_backward_step_in_the_topology():
     g.refresh()
     g._send_numbers_and_steps()
     assert g.step_state["status"] == "ffff"  # grads of the caller's backward() are computed
+
+
+def test_the_weight_recording_thins_to_span_the_run_within_its_cap():
+    recording = WeightRecording(max_frames=4)
+    for step in range(20):
+        if recording.wants(step):
+            recording.add(step, [float(step)])
+    assert recording.steps == [0, 8, 16] and recording.every == 8
+    assert [w[0] for w in recording.weights] == [0.0, 8.0, 16.0]
+    recording.add(16, [99.0])  # a step recorded twice keeps the first
+    assert [s for s, _ in recording.missing()] == [0, 8, 16]
+    recording.set_numbers(8, np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0]))
+    steps, rows = recording.per_unit([2, -1, 0])  # units: value 2, nothing, value 0
+    assert steps == [8]
+    assert np.frombuffer(rows, "<f4").reshape(2, 3)[:, [0, 2]].tolist() == [[3, 1], [6, 4]]
+    assert np.isnan(np.frombuffer(rows, "<f4")[1])
+    recording.clear()
+    assert recording.steps == [] and recording.every == 1
+
+
+def recorded_rows(g: GraphWidget) -> np.ndarray:
+    return np.frombuffer(g.recording, "<f4").reshape(len(g.recording_steps), 2, -1)
+
+
+def test_the_followed_graph_records_its_numbers_at_recorded_steps_for_the_sample_shown():
+    trainer = seed_trainer()
+    g = GraphWidget.follow(trainer, sample=3, max_recorded=8)
+    try:
+        trainer.run(20)
+        wait_for(lambda: g.recording_steps and g.recording_steps[-1] == 20)
+        assert g.recording_steps == [0, 4, 8, 12, 16, 20]  # thinned: every 4th step
+        rows = recorded_rows(g)
+        root = g._summary.root_unit
+        # the last frame is the live graph at step 20, in float32
+        assert rows[-1, 0, root] == np.float32(g._graph.root.data)
+        # the first is the untrained model's loss on sample 3
+        fresh = seed_trainer()
+        assert rows[0, 0, root] == np.float32(sample_loss_on_the_model(fresh, 3).data)
+        g.sample = 40  # another sample: every recorded step is worked out again for it
+        again = np.float32(sample_loss_on_the_model(fresh, 40).data)
+        wait_for(lambda: len(g.recording_steps) == 6 and recorded_rows(g)[0, 0, root] == again)
+        assert len(g.recording) == 6 * 2 * len(g._summary.units) * 4  # the documented size
+    finally:
+        g.close()

@@ -93,6 +93,8 @@ export interface GraphState {
   link: string;
   sample: number;
   followed: Followed | Record<string, never>;
+  recording: DataView | ArrayBuffer | null;
+  recording_steps: number[];
   check: GradCheck | Record<string, never>;
 }
 

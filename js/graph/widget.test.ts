@@ -23,6 +23,8 @@ const state = (): GraphState => ({
   sample: -1,
   followed: {},
   check: {},
+  recording: null,
+  recording_steps: [],
 });
 
 function mount() {
@@ -121,6 +123,32 @@ describe("graph view", () => {
     boundary.publish({ kind: "sample", index: null }); // cleared: keep following sample 3
     boundary.close();
     expect(model.sent).toEqual([{ type: "follow_sample", index: 5 }]);
+  });
+
+  it("shows the recorded numbers of the step a linked timeline points at, and live again", () => {
+    const { model, frames, root, grad } = mount();
+    // two recorded steps, 4 units: [data × 4, grad × 4] each
+    const rows = Float32Array.from([0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 5, 6, 7, 8]);
+    model.update({
+      link: "timeline-link",
+      sample: 0,
+      followed: { sample: 0, count: 4, x: [1, 2], label: -1, step: 30, loss: 0.5 },
+      recording: new DataView(rows.buffer),
+      recording_steps: [0, 20],
+    });
+    frames.run();
+    expect(root.dataset.timelineStep).toBe("live");
+    const slider = joinLink("timeline-link", () => {});
+    slider.publish({ kind: "timeline", step: 25 });
+    frames.run();
+    expect(root.dataset.timelineStep).toBe("20");
+    expect(grad(0)).toBe("grad 5");
+    expect(root.querySelector(".mgw-graph-follow")!.textContent).toContain("step 20 (recorded)");
+    slider.publish({ kind: "timeline", step: null });
+    frames.run();
+    expect(root.dataset.timelineStep).toBe("live");
+    expect(grad(0)).toBe("grad 6");
+    slider.close();
   });
 
   it("shows the numeric check of a leaf and asks Python for it", () => {

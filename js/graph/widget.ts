@@ -2,7 +2,7 @@
 // change (without a new layout), and sends clicks back as messages. Python holds all state.
 import "./widget.css";
 import { sendAction, type Render } from "../shared/anywidget";
-import { toFloat64 } from "../shared/binary";
+import { toFloat32, toFloat64 } from "../shared/binary";
 import { cssColor, diverging, maxAbs } from "../shared/colors";
 import { button, formatCount, formatNumber, h, showText } from "../shared/dom";
 import { joinLink, type Link } from "../shared/link";
@@ -12,6 +12,7 @@ import { download, standaloneSvg } from "./export";
 import { fitZoom, outputScroll, readableZoom } from "./framing";
 import { layoutGraph, metricsFor, unitId } from "./layout";
 import { GraphDrawing } from "./render";
+import { recordedFrame } from "./timeline";
 import { splitNumbers, type Followed, type GradCheck, type GraphState, type Numbers, type Topology } from "./types";
 
 // The zoom buttons go this far (an overview); opening and Fit stop at a readable zoom.
@@ -109,9 +110,12 @@ const render: Render<GraphState> = ({ model, el }) => {
     followLine.hidden = false;
     const x = f.x.map((v) => formatNumber(v)).join(", ");
     const label = f.label > 0 && Number.isInteger(f.label) && f.label === 1 ? "+1" : formatNumber(f.label);
+    const loss = shownStep === null ? f.loss : numbers.data[topology.root];
+    const when = shownStep === null ? `at step ${formatCount(f.step)}` : `step ${formatCount(shownStep)} (recorded) · Live in the timeline returns`;
     followLine.textContent =
       `sample ${formatCount(f.sample)} of ${formatCount(f.count)} · x = (${x}) · label ${label} · ` +
-      `loss ${formatNumber(f.loss)} · at step ${formatCount(f.step)}`;
+      `loss ${formatNumber(loss)} · ${when}`;
+    followLine.classList.toggle("is-recorded", shownStep !== null);
     Object.assign(root.dataset, { sample: String(f.sample), followedStep: String(f.step), followedLoss: String(f.loss) });
   }
 
@@ -204,11 +208,30 @@ const render: Render<GraphState> = ({ model, el }) => {
     canvas.scrollTop = Math.max(0, (target.y - target.height / 2) * zoom - 24);
   }
 
+  // The step a linked view's timeline shows (null: live). While set, the drawing shows the
+  // recorded numbers of the last recorded step at or before it.
+  let timelineStep: number | null = null;
+  let shownStep: number | null = null; // the recorded step drawn, null when live
+
+  function currentNumbers(): Numbers {
+    const units = topology.units.length;
+    const edges = topology.edges.length;
+    shownStep = null;
+    if (timelineStep !== null) {
+      const frame = recordedFrame(toFloat32(model.get("recording")), model.get("recording_steps") || [], units, edges, timelineStep);
+      if (frame) {
+        shownStep = frame.step;
+        return frame.numbers;
+      }
+    }
+    return splitNumbers(toFloat64(model.get("numbers")), units, edges);
+  }
+
   function applyNumbers(): void {
     if (!drawing) return;
     const start = performance.now();
-    const all = toFloat64(model.get("numbers"));
-    numbers = splitNumbers(all, topology.units.length, topology.edges.length);
+    numbers = currentNumbers();
+    root.dataset.timelineStep = shownStep === null ? "live" : String(shownStep);
     const maxGrad = maxAbs(numbers.grad);
     drawing.updateNumbers(numbers, maxGrad);
     legendMin.textContent = formatNumber(-maxGrad); // "0" while every grad is 0
@@ -219,7 +242,8 @@ const render: Render<GraphState> = ({ model, el }) => {
 
   function applyStep(): void {
     const step = model.get("step_state");
-    drawing?.highlight(step, model.get("selected"), numbers);
+    // a recorded step has no step-through state: draw its numbers plainly
+    drawing?.highlight(shownStep === null ? step : undefined, model.get("selected"), numbers);
     if (!step || step.total === undefined) return;
     const finished = step.finished;
     stepButton.disabled = runButton.disabled = finished;
@@ -254,10 +278,16 @@ const render: Render<GraphState> = ({ model, el }) => {
   // boundary makes this graph follow it (Python rebuilds the graph).
   let link: Link = joinLink(model.get("link") || "", onLink);
   function onLink(message: Parameters<Parameters<typeof joinLink>[1]>[0]): void {
+    if (message.kind === "timeline") {
+      timelineStep = message.step;
+      numbersChanged = true;
+      redraw();
+    }
     if (message.kind === "sample" && message.index !== null && model.get("sample") >= 0) {
       if (message.index !== model.get("sample")) sendAction(model, "follow_sample", { index: message.index });
     }
   }
+  timelineStep = link.last("timeline")?.step ?? null; // a view rendered later starts in step
   onChange(["link"], () => {
     link.close();
     link = joinLink(model.get("link") || "", onLink);
@@ -313,7 +343,7 @@ const render: Render<GraphState> = ({ model, el }) => {
     layoutChanged = true;
     redraw();
   });
-  onChange(["numbers"], () => {
+  onChange(["numbers", "recording", "recording_steps"], () => {
     numbersChanged = true;
     redraw();
   });
