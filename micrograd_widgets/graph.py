@@ -16,6 +16,7 @@ their state, turns it into traits and handles the view's messages.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import numbers
 import os
@@ -23,7 +24,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,27 @@ class GraphWidget(BaseWidget):
 
     # ---- following one sample of a trainer -------------------------------------------------
 
+    # ---- one writer at a time ----------------------------------------------------------------
+    # A followed graph's traits change from its refresh thread and from the kernel's thread.
+    # ipywidgets' hold_sync() is not thread-safe: a trait set on one thread while the other
+    # holds sync is queued and sent only at some later hold_sync (seen: a stale recording in the
+    # view). So every trait change and every held block takes the graph lock.
+
+    @contextlib.contextmanager
+    def hold_sync(self) -> Iterator[None]:
+        with self._graph_lock, super().hold_sync():
+            yield
+
+    def notify_change(self, change: Any) -> None:
+        lock = getattr(self, "_graph_lock", None)
+        if lock is None:  # while traitlets builds the widget
+            super().notify_change(change)
+            return
+        with lock:
+            super().notify_change(change)
+
+    # ---- following one sample of a trainer -------------------------------------------------
+
     @classmethod
     def follow(
         cls,
@@ -302,6 +324,10 @@ class GraphWidget(BaseWidget):
     def _background_pass(self) -> None:
         """One pass of the refresh thread: the live graph if a step (or a reset, or new data)
         landed, then some recorded frames' numbers, then the recording to the view when due."""
+        with self._graph_lock:
+            self._background_pass_locked()
+
+    def _background_pass_locked(self) -> None:
         waker, recording = self._waker, self._recording
         if waker.reset:
             waker.reset = False

@@ -133,6 +133,39 @@ def test_followed_graph_updates_live_follows_the_linked_sample_and_steps_when_pa
     nb.set_theme("JupyterLab Light")
     nb.page.set_viewport_size({"width": 700, "height": 1000})
     nb.screenshot("follow-stepping-700px", graph)
+    nb.page.set_viewport_size({"width": 1280, "height": 1400})
+
+    # one timeline: a linked view scrubs to step 7; the graph shows its recorded numbers
+    steps = json.loads(nb.execute("import json; print(json.dumps(g.recording_steps))"))
+    assert steps[0] == 0 and len(steps) >= 3
+    target = steps[2] + 1
+    shown = max(s for s in steps if s <= target)  # the recorded step at or before it
+    publish(nb, link, {"kind": "timeline", "step": target})
+    wait_attr(nb, GRAPH, f"el.dataset.timelineStep === '{shown}'")
+    assert f"step {shown} (recorded)" in graph.locator(".mgw-graph-follow").inner_text()
+    recorded_loss = json.loads(
+        nb.execute(
+            "import numpy as np, json\n"
+            "rows = np.frombuffer(g.recording, '<f4').reshape(len(g.recording_steps), 2, -1)\n"
+            "print(json.dumps(rows[:, 0, g._summary.root_unit].tolist()))"
+        )
+    )
+    assert shown_number(graph_nodes(nb)["loss"]["data"]) == pytest.approx(
+        recorded_loss[steps.index(shown)], rel=1e-3, abs=1e-6
+    )
+    nb.screenshot("follow-scrubbed", graph)
+    publish(nb, link, {"kind": "timeline", "step": None})
+    wait_attr(nb, GRAPH, "el.dataset.timelineStep === 'live'")
+
+    # no kernel (shut down): scrubbing still works from the state the page holds
+    nb.shutdown()
+    wait_attr(nb, GRAPH, "el.dataset.kernel === 'lost'", timeout_s=30)
+    publish(nb, link, {"kind": "timeline", "step": 0})
+    wait_attr(nb, GRAPH, "el.dataset.timelineStep === '0'")
+    assert shown_number(graph_nodes(nb)["loss"]["data"]) == pytest.approx(
+        recorded_loss[0], rel=1e-3, abs=1e-6
+    )
+    nb.screenshot("follow-scrubbed-no-kernel", graph)
 
 
 def test_step_through_numbers_sums_and_checks_a_reused_node(notebook):
