@@ -47,7 +47,7 @@ from ._throttle import check_max_fps
 from ._widget import BaseWidget, asset
 from .engine import Value, derivative_text
 from .nn import Module
-from .stepper import BackwardStepper, finite_difference
+from .stepper import BackwardStepper, finite_difference, record_backward
 from .train import Trainer, TrainerEvent
 
 __all__ = ["GraphWidget", "SvgExport"]
@@ -68,7 +68,11 @@ _INTERNAL_TRAITS = {
     "check",
     "recording",
     "recording_steps",
+    "replay",
 }
+#: the recorded backward pass is shipped for graphs with at most this many steps (it holds each
+#: step's lines: ~150 bytes a step)
+MAX_REPLAY_STEPS = 5000
 #: while training runs, the recording is synced to the view at most this often (seconds)
 RECORDING_SYNC_S = 2.0
 #: recorded frames whose numbers are worked out per pass of the refresh thread
@@ -170,6 +174,10 @@ class GraphWidget(BaseWidget):
     #: recorded step (NaN for a unit without one value); the steps in ``recording_steps``
     recording = traitlets.Bytes(b"").tag(sync=True)
     recording_steps = traitlets.List(traitlets.Int()).tag(sync=True)
+    #: the backward pass recorded step by step, so the view steps through it without a kernel:
+    #: {"version": topology version, "steps": [[active unit, [input units], [lines], [[unit,
+    #: grad after], ...]], ...], "spans": per unit [first, last] step of its consumers}
+    replay = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -195,6 +203,7 @@ class GraphWidget(BaseWidget):
         # the graph's Values change from the refresh thread (following) and the kernel's
         self._graph_lock = threading.RLock()
         self._source: _SampleSource | None = None
+        self._replay_stale = False
         super().__init__(rankdir=rankdir, font_size=font_size, height=height, **kwargs)
         self._svg_requests: dict[int, SvgExport] = {}
         self._next_request = 0
@@ -346,8 +355,10 @@ class GraphWidget(BaseWidget):
         if (self._unsynced_frames and (due or not running)) or (
             not running and waker.status_changed
         ):
-            waker.status_changed = False
             self._sync_recording()
+        if not running and (waker.status_changed or self._replay_stale):
+            self._send_replay()  # training stopped: the graph's backward pass, for no kernel
+        waker.status_changed = False
 
     def _record_numbers(self, step: int, weights: np.ndarray) -> None:
         """The followed sample's graph numbers at recorded weights (NaN if its graph differs)."""
@@ -370,6 +381,35 @@ class GraphWidget(BaseWidget):
                     p.data, p.grad = d, g
             self._recording.set_numbers(step, data, grad)
             self._unsynced_frames = True
+
+    def _send_replay(self) -> None:
+        """Record the graph's backward pass step by step for the view (see ``replay``)."""
+        self._replay_stale = False
+        graph, summary = self._graph, self._summary
+        if len(self._stepper.steps) > MAX_REPLAY_STEPS:
+            self.replay = {}
+            return
+        unit_of, index, units = summary.unit_of, graph.index, summary.units
+
+        def shown_as(value: Value) -> int:
+            """The unit that shows ``value``'s grad: its own, or its folded group's output."""
+            u = unit_of[index[value]]
+            if units[u].kind == "value" or summary.group_output.get(u) == index[value]:
+                return u
+            return -1
+
+        steps = []
+        for recorded in record_backward(graph.root, graph.values, graph.name_of):
+            active = unit_of[index[recorded.node]]
+            inputs = sorted({unit_of[index[c]] for c in recorded.inputs} - {active})
+            grads = [[u, g] for v, g in recorded.grads if (u := shown_as(v)) >= 0]
+            steps.append([active, inputs, list(recorded.lines), grads])
+        spans = [[0, 0] for _ in units]
+        consumers = self._stepper._consumer_steps
+        for u, unit in enumerate(units):
+            if unit.kind == "value":
+                spans[u] = list(consumers.get(graph.values[unit.value], (0, 0)))
+        self.replay = {"version": self.topology["version"], "steps": steps, "spans": spans}
 
     def _sync_recording(self) -> None:
         if self._source is None:
@@ -407,6 +447,7 @@ class GraphWidget(BaseWidget):
                     self.set_root(root, model=source.shadow)
                     self._stepper.mark_complete(_complete_note(info))
                     self._send_numbers_and_steps(info)
+        self._replay_stale = True
         self._refresh_ms.append((time.perf_counter() - start) * 1000)
 
     def _check_can_step(self) -> None:
@@ -493,7 +534,9 @@ class GraphWidget(BaseWidget):
 
     def refresh(self) -> None:
         """Redraw data, grads and colours from the Values (the layout stays)."""
-        self._send_numbers()
+        with self.hold_sync():
+            self._send_numbers()
+            self._send_replay()  # the data may have changed: so have the recorded steps
 
     def step(self, n: int = 1) -> list[str]:
         """Apply the next ``n`` chain-rule steps of backpropagation (``n`` >= 1); return their
@@ -665,6 +708,8 @@ class GraphWidget(BaseWidget):
                 **_topology(self._summary, self._stepper.step_of),
             }
             self._send_numbers_and_steps()
+            if self._source is None or self._source.trainer.status != "running":
+                self._send_replay()
 
     def _send_numbers(self) -> None:
         self.numbers = self._summary.numbers().astype("<f8").tobytes()

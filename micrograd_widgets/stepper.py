@@ -28,10 +28,12 @@ from .engine import ChainRuleTerm, Value, derivative_text
 __all__ = [
     "BackwardStepper",
     "GradCheck",
+    "RecordedStep",
     "finite_difference",
     "fresh_grads",
     "node_names",
     "recompute_forward",
+    "record_backward",
 ]
 
 COMPLETE = "Backward pass complete: every grad is final. Reset grads to start again."
@@ -345,3 +347,47 @@ def finite_difference(values: Sequence[Value], leaf: Value, h: float | None = No
     if slopes_plus != relu_slopes or slopes_minus != relu_slopes:
         note = f"a ReLU switches on or off within ±h = {h:.2g}: the difference spans its kink"
     return GradCheck(autograd, numeric, h, relative_error, note)
+
+
+# ---- the recorded backward pass, for a view without a kernel ------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedStep:
+    """One step of a recorded backward pass: the node applied, its inputs, the arithmetic shown
+    and every grad it changed (node -> grad after)."""
+
+    node: Value
+    inputs: tuple[Value, ...]
+    lines: tuple[str, ...]
+    grads: tuple[tuple[Value, float], ...]
+
+
+def record_backward(
+    root: Value, values: Sequence[Value], name: Callable[[Value], str] | None = None
+) -> list[RecordedStep]:
+    """Every step of a fresh step-through of ``root`` (from zeroed grads), as
+    :class:`BackwardStepper` shows them, recorded so it can be replayed without Python. The
+    grads are left exactly as they were."""
+    saved = [v.grad for v in values]
+    try:
+        stepper = BackwardStepper(root, values, name)
+        stepper.reset()
+        record = []
+        while not stepper.finished:
+            lines = stepper.step()
+            node = stepper.active
+            assert node is not None  # a step was applied
+            changed = ([root] if not record else []) + list(node._prev)
+            record.append(
+                RecordedStep(
+                    node,
+                    node._prev,
+                    tuple(lines),
+                    tuple((v, v.grad) for v in dict.fromkeys(changed)),
+                )
+            )
+        return record
+    finally:
+        for v, grad in zip(values, saved):
+            v.grad = grad

@@ -16,6 +16,7 @@ from micrograd_widgets.stepper import (
     finite_difference,
     format_number,
     fresh_grads,
+    record_backward,
 )
 
 
@@ -305,3 +306,54 @@ def test_the_followed_graph_records_its_numbers_at_recorded_steps_for_the_sample
         assert len(g.recording) == 6 * 2 * len(g._summary.units) * 4  # the documented size
     finally:
         g.close()
+
+
+def test_the_recorded_backward_pass_replays_the_live_step_through_and_touches_no_grad():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    n1 = a * b
+    n1.label = "n1"
+    n2 = a.tanh()
+    n2.label = "n2"
+    out = n1 + n2
+    out.label = "out"
+    values = out.topological_order()
+    out.backward()
+    grads = [v.grad for v in values]
+    record = record_backward(out, values)
+    assert [v.grad for v in values] == grads
+    live = BackwardStepper(out, values)
+    live.reset()
+    for recorded in record:
+        assert list(recorded.lines) == live.step()
+        assert recorded.node is live.active
+        assert all(v.grad == g for v, g in recorded.grads)
+    assert len(record) == len(live.steps) and live.finished
+
+
+def test_the_widget_ships_its_recorded_pass_for_a_view_without_a_kernel():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    n1 = a * b
+    n1.label = "n1"
+    out = n1 + a
+    out.label = "out"
+    g = GraphWidget(out)
+    replay = g.replay
+    assert replay["version"] == g.topology["version"]
+    unit = {u["name"]: k for k, u in enumerate(g.topology["units"])}
+    assert [step[0] for step in replay["steps"]] == [unit["out"], unit["n1"]]
+    for step in replay["steps"]:
+        assert step[2] == g.step()  # the lines the kernel shows, step for step
+        shown = np.frombuffer(g.numbers, "<f8")[len(unit) :]
+        assert all(shown[u] == grad for u, grad in step[3])
+    assert replay["spans"][unit["a"]] == [1, 2]  # used by steps 1 and 2: final after step 2
+
+    trainer = seed_trainer()
+    followed = GraphWidget.follow(trainer, sample=0)
+    try:
+        steps = followed.replay["steps"]
+        assert len(steps) == len(followed._stepper.steps)
+        # a folded neuron shows its output's grad: the replay changes it on the group's unit
+        groups = {k for k, u in enumerate(followed.topology["units"]) if u["kind"] == "group"}
+        assert any(u in groups for step in steps for u, _ in step[3])
+    finally:
+        followed.close()

@@ -115,7 +115,8 @@ export class GraphDrawing {
     for (const line of layout.edges) {
       const path = svg("path", { d: pathThrough(line.points), class: "mgw-gedge", "marker-end": `url(#${arrowId})` });
       edgeLayer.append(path);
-      const mid = midpoint(line.points);
+      const bend = midpoint(line.points);
+      const mid = { x: bend.x, y: bend.y - m.fontSize * 0.8 }; // just above the edge, off the nodes
       const label = svg("text", { x: mid.x, y: mid.y, ...CENTRED, class: "mgw-gedge-label" });
       labelLayer.append(label);
       this.lines.push({ path, from: Number(line.from.slice(1)), to: Number(line.to.slice(1)), edges: line.edges, label, mid });

@@ -60,6 +60,16 @@ export interface StepState {
   sums?: Record<string, string>;
 }
 
+/** One recorded backward step: [active unit, input units, lines, [unit, grad after] pairs]. */
+export type ReplayStep = [number, number[], string[], [number, number][]];
+
+/** The backward pass recorded for a view without a kernel (GraphWidget's `replay`). */
+export interface Replay {
+  version: number; // the topology it was recorded for
+  steps: ReplayStep[];
+  spans: [number, number][]; // per unit: the first and last step of its consumers
+}
+
 /** What a graph following a trainer shows (GraphWidget.follow). */
 export interface Followed {
   sample: number;
@@ -95,6 +105,7 @@ export interface GraphState {
   followed: Followed | Record<string, never>;
   recording: DataView | ArrayBuffer | null;
   recording_steps: number[];
+  replay: Replay | Record<string, never>;
   check: GradCheck | Record<string, never>;
 }
 

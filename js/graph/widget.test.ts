@@ -25,6 +25,7 @@ const state = (): GraphState => ({
   check: {},
   recording: null,
   recording_steps: [],
+  replay: {},
 });
 
 function mount() {
@@ -149,6 +150,41 @@ describe("graph view", () => {
     expect(root.dataset.timelineStep).toBe("live");
     expect(grad(0)).toBe("grad 6");
     slider.close();
+  });
+
+  it("steps through the recorded backward pass in the page when the kernel is gone", () => {
+    const { model, frames, root, grad } = mount();
+    const replay = {
+      version: 1,
+      steps: [
+        [3, [1, 2], ["out.grad = 1.0  (seed)", "*·1.grad += 1 × out.grad = 1.0"], [[3, 1], [1, 1], [2, 1]]],
+        [1, [0], ["a.grad += a.data × *·1.grad = 3.0 × 1.0 = 3.0  →  a.grad = 0 + 3.0 + 3.0 = 6.0"], [[0, 6]]],
+      ],
+      spans: [[2, 2], [1, 1], [1, 1], [0, 0]],
+    } as GraphState["replay"];
+    model.update({ replay });
+    frames.run();
+    expect(root.dataset.replay).toBe("ready");
+    const click = (name: string) => [...root.querySelectorAll("button")].find((b) => b.textContent === name)!.click();
+    click("Step"); // a live kernel: Python answers
+    expect(model.sent).toEqual([{ type: "step" }]);
+    model.emit("comm_live_update"); // the kernel restarted: no Python behind the view
+    frames.run();
+    expect(root.dataset.replay).toBe("offline");
+    click("Reset grads");
+    frames.run();
+    expect([grad(0), grad(3)]).toEqual(["grad —", "grad —"]); // not computed yet
+    click("Step");
+    frames.run();
+    expect(root.dataset.stepDone).toBe("1");
+    expect([grad(3), grad(1), grad(0)]).toEqual(["grad 1", "grad 1", "grad —"]);
+    expect(root.querySelector(".mgw-graph-lines")!.textContent).toContain("*·1.grad += 1");
+    click("Run");
+    frames.run();
+    expect(root.dataset.stepFinished).toBe("true");
+    expect(grad(0)).toBe("grad 6");
+    expect(root.querySelector(".mgw-graph-panel-title")!.textContent).toContain("no kernel");
+    expect(model.sent).toEqual([{ type: "step" }]); // nothing more went to the kernel
   });
 
   it("shows the numeric check of a leaf and asks Python for it", () => {

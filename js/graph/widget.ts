@@ -13,7 +13,8 @@ import { fitZoom, outputScroll, readableZoom } from "./framing";
 import { layoutGraph, metricsFor, unitId } from "./layout";
 import { GraphDrawing } from "./render";
 import { recordedFrame } from "./timeline";
-import { splitNumbers, type Followed, type GradCheck, type GraphState, type Numbers, type Topology } from "./types";
+import { replayFor, replayStepState, resetReplay, startReplay, stepReplay, type ReplayState } from "./replay";
+import { splitNumbers, type Followed, type GradCheck, type GraphState, type Numbers, type StepState, type Topology } from "./types";
 
 // The zoom buttons go this far (an overview); opening and Fit stop at a readable zoom.
 const MIN_ZOOM = 0.1;
@@ -23,12 +24,12 @@ const render: Render<GraphState> = ({ model, el }) => {
   const { root, redraw, onChange, on, cleanup } = mountView(model, el, { className: "mgw-graph", draw: drawNow });
   root.dataset.layoutCount = root.dataset.numbersCount = "0";
   const needsKernel = { [NEEDS_KERNEL]: true }; // the view shell turns these off without a kernel
-  const stepButton = button("Step", () => sendAction(model, "step"), {
+  const stepButton = button("Step", () => act("step"), {
     title: "Apply the next node's chain rule",
     ...needsKernel,
   });
-  const runButton = button("Run", () => sendAction(model, "run"), { title: "Apply all remaining steps", ...needsKernel });
-  const resetButton = button("Reset grads", () => sendAction(model, "reset"), {
+  const runButton = button("Run", () => act("run"), { title: "Apply all remaining steps", ...needsKernel });
+  const resetButton = button("Reset grads", () => act("reset"), {
     title: "Set every grad to 0",
     ...needsKernel,
   });
@@ -213,10 +214,45 @@ const render: Render<GraphState> = ({ model, el }) => {
   let timelineStep: number | null = null;
   let shownStep: number | null = null; // the recorded step drawn, null when live
 
+  // Without a kernel, the step-through replays the backward pass Python recorded (`replay`).
+  let offline: ReplayState | null = null;
+
+  function kernelLost(): boolean {
+    return root.dataset.kernel === "lost";
+  }
+
+  function act(kind: "step" | "run" | "reset"): void {
+    const replay = replayFor(model.get("replay"), topology);
+    if (!kernelLost() || !replay) {
+      sendAction(model, kind);
+      return;
+    }
+    if (!offline) {
+      const live = model.get("step_state");
+      const liveGrads = splitNumbers(toFloat64(model.get("numbers")), topology.units.length, topology.edges.length).grad;
+      offline = startReplay(live?.seeded ? live.done : 0, liveGrads);
+    }
+    if (kind === "reset") offline = resetReplay(topology.units.length);
+    else if (kind === "step") offline = stepReplay(replay, offline);
+    else while (offline.done < replay.steps.length) offline = stepReplay(replay, offline);
+    numbersChanged = true;
+    redraw();
+  }
+
+  /** The step-through's state: Python's, or the replay's when stepping without a kernel. */
+  function currentStep(): StepState {
+    const replay = replayFor(model.get("replay"), topology);
+    return offline && replay && kernelLost() ? replayStepState(replay, offline, topology) : model.get("step_state");
+  }
+
   function currentNumbers(): Numbers {
     const units = topology.units.length;
     const edges = topology.edges.length;
     shownStep = null;
+    if (offline && timelineStep === null) {
+      const live = splitNumbers(toFloat64(model.get("numbers")), units, edges);
+      return { data: live.data, grad: offline.grads, local: live.local };
+    }
     if (timelineStep !== null) {
       const frame = recordedFrame(toFloat32(model.get("recording")), model.get("recording_steps") || [], units, edges, timelineStep);
       if (frame) {
@@ -241,7 +277,18 @@ const render: Render<GraphState> = ({ model, el }) => {
   }
 
   function applyStep(): void {
-    const step = model.get("step_state");
+    const replay = replayFor(model.get("replay"), topology);
+    const replaying = kernelLost() && replay !== null;
+    // no kernel but a recorded pass: the step buttons replay it here
+    for (const b of [stepButton, runButton, resetButton]) {
+      b.toggleAttribute(NEEDS_KERNEL, !replaying);
+      if (replaying) {
+        b.disabled = false;
+        b.removeAttribute("aria-disabled");
+      }
+    }
+    root.dataset.replay = replaying ? "offline" : replay ? "ready" : "none";
+    const step = currentStep();
     // a recorded step has no step-through state: draw its numbers plainly
     drawing?.highlight(shownStep === null ? step : undefined, model.get("selected"), numbers);
     if (!step || step.total === undefined) return;
@@ -252,7 +299,8 @@ const render: Render<GraphState> = ({ model, el }) => {
     const steps = `${formatCount(step.total)} step${step.total === 1 ? "" : "s"}`;
     const progress = step.seeded ? `${formatCount(step.done)} of ${steps}` : steps;
     const next = finished ? "done: every grad is final" : step.next ? `next: ${step.next}` : "";
-    stepTitle.textContent = `Backward step-through · ${progress}${next ? " · " + next : ""}`;
+    const where = replaying ? " · replayed in the page (no kernel)" : "";
+    stepTitle.textContent = `Backward step-through · ${progress}${next ? " · " + next : ""}${where}`;
     const lines = step.lines.length
       ? step.lines
       : ["Press Step to apply the chain rule one node at a time, root first (as backward() does)."];
@@ -261,7 +309,7 @@ const render: Render<GraphState> = ({ model, el }) => {
 
   function showDetails(): void {
     const unit = hovered >= 0 ? hovered : model.get("selected");
-    const step = model.get("step_state");
+    const step = currentStep();
     const check = model.get("check") as GradCheck | undefined;
     const live = root.dataset.kernel !== "lost";
     detailPanel.replaceChildren(
@@ -340,6 +388,7 @@ const render: Render<GraphState> = ({ model, el }) => {
   }
 
   onChange(["topology", "rankdir", "font_size"], () => {
+    offline = null; // a new layout: the replay starts from what Python sent
     layoutChanged = true;
     redraw();
   });
@@ -347,7 +396,7 @@ const render: Render<GraphState> = ({ model, el }) => {
     numbersChanged = true;
     redraw();
   });
-  onChange(["step_state", "selected", "followed", "check"], redraw);
+  onChange(["step_state", "selected", "followed", "check", "replay"], redraw);
   onChange(["height", "font_size"], applySize);
   applySize();
   // a view rendered before it has a size (a hidden tab, an output scrolled away) is framed once

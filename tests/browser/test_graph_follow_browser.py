@@ -202,3 +202,21 @@ def test_step_through_numbers_sums_and_checks_a_reused_node(notebook):
     nb.set_theme("JupyterLab Dark")
     nb.screenshot("reuse-check-dark", graph)
     nb.set_theme("JupyterLab Light")
+
+    # no kernel: the view replays the backward pass Python recorded, with the same lines
+    nb.shutdown()
+    wait_attr(nb, GRAPH, "el.dataset.kernel === 'lost' && el.dataset.replay === 'offline'")
+    graph.get_by_role("button", name="Reset grads").click()
+    wait_attr(nb, GRAPH, "el.dataset.stepDone === '-1'")
+    assert all(n["grad"] == "grad —" for n in graph_nodes(nb).values())
+    replayed = ""
+    while attr(nb, GRAPH, "data-step-finished") != "true":
+        done = attr(nb, GRAPH, "data-step-done")
+        step.click()
+        wait_attr_change(nb, GRAPH, "data-step-done", done)
+        replayed += graph.locator(".mgw-graph-lines").inner_text() + "\n"
+    assert replayed == lines
+    assert "no kernel" in graph.locator(".mgw-graph-panel-title").inner_text()
+    final = graph_nodes(nb)
+    assert shown_number(final["a"]["grad"]) == pytest.approx(-2.92935, rel=1e-3)
+    nb.screenshot("reuse-replayed-no-kernel", graph)
