@@ -533,7 +533,17 @@ class GraphWidget(BaseWidget):
             self._show(initial_collapse(self._graph, self.max_nodes), self.max_nodes)
 
     def refresh(self) -> None:
-        """Redraw data, grads and colours from the Values (the layout stays)."""
+        """Redraw data, grads and colours from the Values (the layout stays). A followed graph
+        is rebuilt at the trainer's current weights now, and its recording brought up to date
+        (it otherwise catches up on its own thread, a moment after the steps)."""
+        if self._source is not None:
+            with self._graph_lock:
+                self._refresh_followed()
+                for step, weights in self._recording.missing():
+                    self._record_numbers(step, weights)
+                self._sync_recording()
+                self._send_replay()
+            return
         with self.hold_sync():
             self._send_numbers()
             self._send_replay()  # the data may have changed: so have the recorded steps

@@ -51,7 +51,12 @@ def code_outputs(name: str) -> list[str]:
 
 
 def test_every_example_notebook_is_tested_here():
-    assert NOTEBOOKS == ["01_engine.ipynb", "02_computation_graph.ipynb", "03_train_moons.ipynb"]
+    assert NOTEBOOKS == [
+        "01_engine.ipynb",
+        "02_computation_graph.ipynb",
+        "03_train_moons.ipynb",
+        "04_one_sample.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -128,3 +133,17 @@ def test_training_notebook_trains_and_saves_the_recorded_run():
     boundaries = [b for b in buffers if "recording_meta" in b]
     assert len(boundaries) == 2  # the live demo and the diverging one
     assert boundaries[0]["recording"] and boundaries[0]["frame"]  # base64 of the bytes
+
+
+# ---- 04_one_sample: a followed sample graph, its step-through and the numeric check -------------
+
+
+def test_one_sample_notebook_follows_steps_and_checks_numerically():
+    out = "".join(code_outputs("04_one_sample.ipynb"))
+    assert "sample 0 at step 3: loss" in out
+    assert "recorded steps, from 0 to 3" in out
+    assert "loss.grad = 1.0  (seed" in out  # the step-through starts at the loss
+    assert "x0.grad = 0 + " in out or "x1.grad = 0 + " in out  # an input's += sum
+    assert out.count("(from layers.0.neurons.") >= 16  # one contribution per first-layer neuron
+    worst = float(out.split("weights: ")[1].split()[0])
+    assert worst < 1e-6
