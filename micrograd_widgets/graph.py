@@ -75,8 +75,12 @@ _INTERNAL_TRAITS = {
 MAX_REPLAY_STEPS = 5000
 #: while training runs, the recording is synced to the view at most this often (seconds)
 RECORDING_SYNC_S = 2.0
-#: recorded frames whose numbers are worked out per pass of the refresh thread
-FRAMES_PER_PASS = 10
+#: recorded frames whose numbers are worked out per pass of the refresh thread, while training
+#: runs and while it does not
+FRAMES_PER_PASS_RUNNING, FRAMES_PER_PASS_IDLE = 1, 20
+#: after a pass that took w seconds the refresh thread rests at least this many times w: it uses
+#: at most a ninth of a core, so training (on its own thread, sharing the GIL) keeps its pace
+REST_FACTOR = 8.0
 #: refreshes of a followed graph per second at most (the frame budget)
 FOLLOW_FPS = 10.0
 _STATUS_CODE = {"pending": "p", "partial": "s", "final": "f"}
@@ -345,12 +349,13 @@ class GraphWidget(BaseWidget):
         if waker.dirty:
             waker.dirty = False
             self._refresh_followed()
-        missing = recording.missing()
-        for step, weights in missing[:FRAMES_PER_PASS]:
-            self._record_numbers(step, weights)
-        if len(missing) > FRAMES_PER_PASS:
-            self._wake.set()  # more to do: come back after the frame interval
         running = self._source.trainer.status == "running"
+        per_pass = FRAMES_PER_PASS_RUNNING if running else FRAMES_PER_PASS_IDLE
+        missing = recording.missing()
+        for step, weights in missing[:per_pass]:
+            self._record_numbers(step, weights)
+        if len(missing) > per_pass:
+            self._wake.set()  # more to do: come back after the rest
         due = time.monotonic() - self._recording_synced_at > RECORDING_SYNC_S
         if (self._unsynced_frames and (due or not running)) or (
             not running and waker.status_changed
@@ -965,6 +970,7 @@ def _refresh_loop(
             except Exception as exc:  # shown in the banner; the next step tries again
                 widget._show_error("refresh of the followed sample", exc)
         del widget
-        rest = interval - (time.monotonic() - started)
+        work = time.monotonic() - started
+        rest = max(interval - work, REST_FACTOR * work)
         if rest > 0 and stop.wait(rest):
             return
