@@ -7,7 +7,14 @@ Python is the source of truth; the browser view only draws what it is sent:
 * ``numbers`` (a Float64 buffer, sent on every refresh): data and grad per node, then the local
   derivative per edge. A change recolours the nodes and rewrites their numbers, keeping the
   layout, so refreshing after a training step is cheap.
-* ``step_state``: where the step-through is and the arithmetic of the last step.
+* ``step_state``: where the step-through is, the arithmetic of the last step, each grad's state
+  (not computed yet, partial, final) and how each reused node's grad summed (``+=``).
+* ``replay``: the whole backward pass recorded step by step, so the view steps through it
+  without a kernel (sent whenever training is not running).
+* A graph following a trainer (:meth:`GraphWidget.follow`) adds ``link`` (the trainer's
+  ``link_id``: views of one trainer share the inspected sample and one timeline in the page),
+  ``sample``, ``followed`` (which sample, at which step, its loss) and the recorded run
+  (``recording``, ``recording_steps``).
 
 What is drawn is worked out in :mod:`micrograd_widgets._graph_summary` (module scopes, folding,
 the ``max_nodes`` cut) and the step-through in :mod:`micrograd_widgets.stepper`; this class holds
@@ -146,9 +153,18 @@ class GraphWidget(BaseWidget):
     shrunk to the cell's width no further than readable text (scroll for the rest; Fit does the
     same). ``refresh()`` redraws the numbers after Python changed them (e.g. another
     ``backward()``), keeping the layout. ``step()`` / ``run()`` / ``reset_grads()`` walk
-    backpropagation one node at a time (also as buttons). ``model=`` groups nodes by module
-    (neuron, layer); ``max_nodes`` bounds what is drawn. ``save_svg(path)`` exports the current
-    drawing.
+    backpropagation one node at a time (also as buttons): each op node carries its step number
+    (the backward order), a grad not computed yet shows as "grad —" (hatched, unlike a grad of
+    0), a reused node lists each ``+=`` contribution as it lands, and the edge being applied
+    shows ``upstream × local = contribution``. ``check_gradient(name)`` (or the details panel's
+    *Check numerically*) puts a leaf's central finite difference beside its autograd grad.
+    Without a kernel (a saved notebook, a kernel shut down) Step / Run / Reset replay the
+    recorded pass in the page. ``model=`` groups nodes by module (neuron, layer); ``max_nodes``
+    bounds what is drawn. ``save_svg(path)`` exports the current drawing.
+
+    ``GraphWidget.follow(trainer, sample=k)`` makes a graph of one training sample's loss that
+    is redrawn as the trainer steps, switches sample when ``g.sample`` is set or a linked view
+    inspects a point, and follows the trainer's one timeline (see :meth:`follow`).
     """
 
     _esm = asset("graph.js")
