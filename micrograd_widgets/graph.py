@@ -88,6 +88,8 @@ FRAMES_PER_PASS_RUNNING, FRAMES_PER_PASS_IDLE = 1, 20
 #: after a pass that took w seconds the refresh thread rests at least this many times w: it uses
 #: at most a ninth of a core, so training (on its own thread, sharing the GIL) keeps its pace
 REST_FACTOR = 8.0
+#: the step lines after refresh() found grads computed outside the step-through
+REFRESHED = "Redrawn from the Values, grads as Python left them: Step adds a new pass to them."
 #: refreshes of a followed graph per second at most (the frame budget)
 FOLLOW_FPS = 10.0
 _STATUS_CODE = {"pending": "p", "partial": "s", "final": "f"}
@@ -565,8 +567,12 @@ class GraphWidget(BaseWidget):
                 self._sync_recording()
                 self._send_replay()
             return
-        with self.hold_sync():
-            self._send_numbers()
+        with self._graph_lock, self.hold_sync():
+            # the Values changed outside the step-through (e.g. a backward()): its place in the
+            # pass no longer says which grads are computed; the Values do
+            if self._stepper.seeded:
+                self._stepper.restart(REFRESHED)
+            self._send_numbers_and_steps()
             self._send_replay()  # the data may have changed: so have the recorded steps
 
     def step(self, n: int = 1) -> list[str]:

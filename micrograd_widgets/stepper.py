@@ -163,6 +163,13 @@ class BackwardStepper:
         self.lines = []
         self.received = {}
 
+    def restart(self, note: str = "") -> None:
+        """Start the step-through over without touching any grad (they were changed elsewhere:
+        they count as computed until a step is applied); ``note`` is its line."""
+        self.done, self.seeded, self.active = 0, False, None
+        self.lines = [note] if note else []
+        self.received = {}
+
     def mark_complete(self, note: str = "") -> None:
         """Record that the grads now are a whole backward pass made elsewhere (``backward()``):
         the step-through is finished, with ``note`` as its line."""

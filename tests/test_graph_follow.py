@@ -357,3 +357,19 @@ def test_the_widget_ships_its_recorded_pass_for_a_view_without_a_kernel():
         assert any(u in groups for step in steps for u, _ in step[3])
     finally:
         followed.close()
+
+
+def test_refresh_after_a_backward_of_the_callers_shows_its_grads_as_computed():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    out = a * b + a
+    out.label = "out"
+    g = GraphWidget(out)
+    g.step()  # mid-way through a pass: a's grad is still partial
+    assert "p" in g.step_state["status"] or "s" in g.step_state["status"]
+    for v in out.topological_order():
+        v.grad = 0.0
+    out.backward()
+    g.refresh()
+    assert set(g.step_state["status"]) == {"f"} and not g.finished
+    assert g.step_state["lines"][0].startswith("Redrawn from the Values")
+    assert "grads were not zero" in " ".join(g.step())  # a new pass adds to them, and says so
