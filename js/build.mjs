@@ -12,6 +12,7 @@ const options = {
     graph: "js/graph/widget.ts",
     boundary: "js/boundary/widget.ts",
     heatmap: "js/heatmap/widget.ts",
+    offline: "js/export/offline.ts", // the loader of exported offline pages (export.py)
   },
   outdir,
   bundle: true,

@@ -56,6 +56,10 @@ class BaseWidget(anywidget.AnyWidget):
     #: Text shown in the widget's error banner ("" hides it).
     error = traitlets.Unicode("").tag(sync=True)
 
+    #: put a small PNG of the view (its state when displayed) in the notebook output, for
+    #: front-ends without the widget (GitHub, nbviewer); see ``_pictures.output_png``
+    static_picture = True
+
     #: message types that are not user actions, so they neither set nor clear the banner
     _LIFECYCLE_MESSAGES = frozenset({"view"})
 
@@ -70,6 +74,13 @@ class BaseWidget(anywidget.AnyWidget):
         if bundle is not None:
             # text/plain is all a front-end without the widget shows: say what would be here
             bundle[0]["text/plain"] = TEXT_REPR.format(what=self._describe())
+            if self.static_picture:
+                # GitHub and nbviewer show this picture (of the state when the cell ran)
+                from ._pictures import output_png
+
+                png = output_png(self)
+                if png is not None:
+                    bundle[0]["image/png"] = png
         return bundle
 
     def _describe(self) -> str:
@@ -118,6 +129,34 @@ class BaseWidget(anywidget.AnyWidget):
 
     def _views_changed(self, event: str) -> None:
         """Called after a view attached or detached (``event``); :attr:`live_views` is updated."""
+
+    # ---- pictures (micrograd_widgets/_pictures.py draws them from the synced state) ----------
+
+    def snapshot(self) -> Any:
+        """A matplotlib Figure of what the view shows, drawn in Python from the widget's state
+        (no displayed view needed). ``to_png`` / ``to_svg`` write it to a file."""
+        from ._pictures import snapshot
+
+        return snapshot(self)
+
+    def to_png(self, path: str | Path, dpi: float = 100) -> Path:
+        """Write :meth:`snapshot` to ``path`` (.png), atomically; returns the path."""
+        from ._pictures import save_figure
+
+        return save_figure(self.snapshot(), path, formats=(".png",), dpi=dpi)
+
+    def to_svg(self, path: str | Path) -> Path:
+        """Write :meth:`snapshot` to ``path`` (.svg), atomically; returns the path."""
+        from ._pictures import save_figure
+
+        return save_figure(self.snapshot(), path, formats=(".svg",))
+
+    def save_animation(self, path: str | Path, fps: float = 10) -> Path:
+        """A DecisionBoundary's recorded run as ``run.gif`` (one frame per recorded step) or
+        ``run.mp4`` (needs ffmpeg); other widgets raise a clear error."""
+        from ._pictures import save_animation
+
+        return save_animation(self, path, fps=fps)
 
     def _show_error(self, where: str, exc: Exception) -> None:
         """Log ``exc`` (with its traceback) and show it in the banner."""

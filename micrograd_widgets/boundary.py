@@ -13,7 +13,8 @@ A run is recorded: every ``record_every``-th step a small uint8 copy of the grid
 ``max_recorded`` frames (then every other one is dropped and the interval doubles, so the
 recording always spans the whole run). It lives in the ``recording`` trait, synced when training
 pauses or stops and every few seconds while it runs, so the slider scrubs through training in a
-live kernel and in a saved notebook (about ``max_recorded × recording_resolution²`` bytes).
+live kernel and in a saved notebook (about ``max_recorded × recording_resolution²`` bytes;
+twice that for k classes, whose frames hold a class and a confidence byte per cell).
 Recording starts when the widget is made: a boundary made after ``trainer.run(20)`` records from
 step 20 (``recording_start``; earlier steps have curves only), and the view says so. Each
 recorded frame carries the loss and accuracy at its own weights.
@@ -23,6 +24,35 @@ picture shows, computed with a numpy forward pass every frame -- and ``metrics``
 measured before its update (as in the seed's loop). ``next_lr`` is the rate the next step will
 use; every ``set_lr`` from the view is answered with a ``{"type": "lr"}`` message holding the
 rate Python keeps, so the box shows it even when a value was refused.
+
+The toolbar's view tools (each explained on hover):
+
+* **Inspect**: a click on (or within 10 px of) a training point rings it and sets ``selected``
+  (its index, -1 for none; set it from Python too). The view also tells every other view of the
+  trainer in the page (a ``sample`` link message, see js/shared/link.ts), so a graph following
+  the trainer switches without waiting for the kernel. Hovering a point, in any mode, shows its
+  coordinates, label, score and data loss at the current weights (``point_scores``,
+  ``point_losses``, sent with each frame).
+* **One timeline**: the recorded-run slider and a click or drag on the loss/accuracy curves move
+  every view of the trainer to that step (the nearest recorded frame at or before it); **Live**
+  brings them all back. This runs in the page, so it works during a blocking cell and without
+  a kernel.
+* **Neuron lines**: each first-layer neuron's ``w·x + b = 0`` line (``first_layer``; recorded
+  with each frame too). Hovering a line highlights it and the same neuron in linked views (the
+  gradient heatmap); hovering a neuron there highlights its line here.
+* **Discretise**: sharp class regions instead of shading by score (or confidence).
+* **speed**: the trainer's ``speed`` in steps per second (1 / 10 / 30 / 100 / max), so a run can
+  be slowed down to narrate it; the view shows the rate it measures.
+
+With ``neurons=True`` a panel shows every hidden neuron's output over the plane as thumbnails
+(``neuron_resolution``² uint8 each, recomputed at most every 0.5 s while training); hovering one
+shows it big on the plot.
+
+A model with k ≥ 2 outputs (labels 0..k-1, e.g. ``loss="cross_entropy"``) is drawn by class:
+``class_frame`` holds each cell's argmax class and its confidence (one byte each; 0 = no better
+than a uniform guess), the legend names the class colours (Okabe–Ito, colour-blind safe), a click
+adds a point of the class picked in the toolbar, and the panel shows the confusion matrices of
+the training and test points (``confusion``, ``test_confusion``).
 """
 
 from __future__ import annotations
@@ -34,8 +64,10 @@ from typing import Any
 import numpy as np
 import traitlets
 
+from . import losses
 from ._trainer_widget import MAX_CURVE_POINTS, TrainerWidget, downsample_rows
 from ._widget import asset
+from .nn import ACTIVATIONS
 from .train import LearningRate, Trainer, TrainerEvent, default_schedule
 
 __all__ = ["DecisionBoundary"]
@@ -63,6 +95,85 @@ def schedule_text(lr: LearningRate) -> str:
     return ""
 
 
+#: hidden-neuron thumbnails are recomputed at most this often while training runs (seconds)
+NEURON_FRAME_S = 0.5
+
+
+def per_point_losses(loss_name: str, scores: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each point's data loss (no penalty): the terms whose mean is the built-in loss
+    ``loss_name`` ("svm", "log", "mse", "cross_entropy" with (n, k) scores); NaN for a loss
+    without a NumPy twin (a custom function)."""
+    y = np.asarray(y, dtype=np.float64).ravel()
+    s = np.asarray(scores, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if loss_name == "cross_entropy" and s.ndim == 2:
+            shifted = s - s.max(axis=1, keepdims=True)
+            log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            labels = losses.class_indices(y, s.shape[1])
+            return -log_probs[np.arange(len(s)), labels]
+        s = s.reshape(len(y), -1)[:, 0] if s.size else s.ravel()
+        if loss_name == "svm":
+            return np.maximum(0.0, 1.0 - y * s)
+        if loss_name == "log":
+            return np.logaddexp(0.0, -y * s)
+        if loss_name == "mse":
+            return (s - y) ** 2
+    return np.full(len(y), np.nan)
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of (n, k) scores (stable: the max is subtracted first)."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def class_grid(scores: np.ndarray) -> bytes:
+    """(n, k) scores -> n uint8 class numbers (the argmax) then n uint8 confidences: 0 where the
+    top class is no likelier than a uniform guess (1/k), 255 where it is certain."""
+    probs = softmax(scores)
+    k = scores.shape[1]
+    top = probs.max(axis=1)
+    confidence = np.clip((top - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
+    classes = np.argmax(scores, axis=1).astype(np.uint8)
+    return classes.tobytes() + np.round(confidence * 255).astype(np.uint8).tobytes()
+
+
+def first_layer_rows(model: object) -> np.ndarray | None:
+    """Each first-layer neuron's ``(w0, w1, b)`` (its line ``w0·x + w1·y + b = 0`` on the
+    plane), or None for a model without layers of neurons on 2 inputs."""
+    layers = getattr(model, "layers", None)
+    first = layers[0] if layers else model
+    matrix = getattr(first, "parameter_matrix", None)
+    if matrix is None:
+        return None
+    rows = np.asarray(matrix(), dtype=np.float64)
+    return rows if rows.ndim == 2 and rows.shape[1] == 3 else None
+
+
+def _line_bytes(rows: np.ndarray | None) -> bytes:
+    return b"" if rows is None else rows.astype(np.float32).tobytes()
+
+
+def hidden_activations(model: object, grid: np.ndarray) -> list[np.ndarray]:
+    """Every hidden layer's outputs on ``grid`` (one (n, width) array per hidden layer, after
+    the activation): what each neuron computes over the plane. [] for a model without them."""
+    layers = getattr(model, "layers", None)
+    if not layers or len(layers) < 2 or not hasattr(model, "preactivations"):
+        return []
+    pre = model.preactivations(grid)  # type: ignore[attr-defined]
+    return [ACTIVATIONS[layer.activation][1](z) for layer, z in zip(layers[:-1], pre[:-1])]
+
+
+def quantize_per_column(values: np.ndarray) -> tuple[bytes, list[float]]:
+    """(n, m) values -> uint8 column after column, 128 = 0 and ±127 = ± the column's max |value|
+    (its scale, returned too, 0 for an all-zero column)."""
+    scales = np.max(np.abs(values), axis=0) if values.size else np.zeros(values.shape[1])
+    safe = np.where(scales > 0, scales, 1.0)
+    q = np.clip(np.round(values / safe * 127), -127, 127) + 128
+    return q.T.astype(np.uint8).tobytes(), [float(s) for s in scales]
+
+
 class DecisionBoundary(TrainerWidget):
     """Heatmap of ``trainer.model``'s score over the data, with the points, curves and controls.
 
@@ -72,6 +183,8 @@ class DecisionBoundary(TrainerWidget):
         max_fps: frames per second sent to the browser at most (≤ 30).
         padding: margin around the data, as a fraction of its range.
         record_every, max_recorded, recording_resolution: see the module docstring.
+        neurons: also show every hidden neuron's output over the plane as thumbnails
+            (``neuron_resolution``² cells each, recomputed at most every 0.5 s while training).
     """
 
     _esm = asset("boundary.js")
@@ -110,6 +223,52 @@ class DecisionBoundary(TrainerWidget):
     recording_resolution = traitlets.Int(40).tag(sync=True)
     #: the step the recording starts at (steps before it have curves, no pictures)
     recording_start = traitlets.Int(0).tag(sync=True)
+    #: the inspected training point's index (-1: none); the view sets it with Inspect + click
+    selected = traitlets.Int(-1).tag(sync=True)
+    #: per training point, at the current weights: float32 score (one-score model) or the k
+    #: class probabilities (k-output model), and float32 data loss (NaN for a custom loss)
+    point_scores = traitlets.Bytes(b"").tag(sync=True)
+    point_losses = traitlets.Bytes(b"").tag(sync=True)
+    #: the trainer's speed in steps per second (None: as fast as possible)
+    speed = traitlets.Float(None, allow_none=True).tag(sync=True)
+    #: 0 for a one-score model (its sign is the class, labels ±1); k for a k-output model
+    #: (labels 0..k-1): then ``class_frame`` replaces ``frame`` and recordings hold classes too
+    classes = traitlets.Int(0).tag(sync=True)
+    #: uint8 argmax class per cell, then uint8 confidence per cell (resolution² each)
+    class_frame = traitlets.Bytes(b"").tag(sync=True)
+    #: confusion matrices (row: true class, column: predicted) of the training and test points
+    confusion = traitlets.List([]).tag(sync=True)
+    test_confusion = traitlets.List([]).tag(sync=True)
+    #: float32 (w0, w1, b) per first-layer neuron: its line w0·x + w1·y + b = 0 on the plane
+    first_layer = traitlets.Bytes(b"").tag(sync=True)
+    #: the same rows for each recorded frame, frame after frame
+    recording_lines = traitlets.Bytes(b"").tag(sync=True)
+    #: show the hidden neurons' outputs over the plane as thumbnails
+    neurons = traitlets.Bool(False).tag(sync=True)
+    #: uint8 thumbnails (neuron_resolution² each, 128 = 0), hidden layer after layer
+    neuron_frames = traitlets.Bytes(b"").tag(sync=True)
+    #: the hidden layers' widths (how neuron_frames splits) and each thumbnail's scale
+    neuron_layers = traitlets.List(traitlets.Int(), []).tag(sync=True)
+    neuron_scales = traitlets.List(traitlets.Float(), []).tag(sync=True)
+    neuron_resolution = traitlets.Int(24).tag(sync=True)
+
+    @traitlets.observe("neurons")
+    def _neurons_switched(self, change: dict) -> None:
+        """Thumbnails turned on later (``w.neurons = True``): compute them at once."""
+        if change["new"] and getattr(self, "trainer", None) is not None:
+            self._neurons_sent_at = -math.inf
+            self._throttle.flush()
+
+    @traitlets.validate("selected")
+    def _check_selected(self, proposal: dict) -> int:
+        index = proposal["value"]
+        count = len(self.trainer.y) if getattr(self, "trainer", None) is not None else 0
+        if index != -1 and not 0 <= index < count:
+            raise traitlets.TraitError(
+                f"selected must be -1 (none) or a training point's index in [0, {count}), "
+                f"got {index!r}"
+            )
+        return index
 
     def __init__(
         self,
@@ -121,6 +280,8 @@ class DecisionBoundary(TrainerWidget):
         record_every: int = 1,
         max_recorded: int = 120,
         recording_resolution: int = 40,
+        neurons: bool = False,
+        neuron_resolution: int = 24,
         **kwargs: Any,
     ) -> None:
         if not isinstance(trainer, Trainer):
@@ -135,14 +296,21 @@ class DecisionBoundary(TrainerWidget):
             ("record_every", record_every, 1, 10**6),
             ("max_recorded", max_recorded, 2, 10_000),
             ("recording_resolution", recording_resolution, 2, 200),
+            ("neuron_resolution", neuron_resolution, 2, 100),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+        if not isinstance(neurons, bool):
+            raise ValueError(f"neurons must be True or False, got {neurons!r}")
+        nout = int(getattr(trainer.model, "nout", 1))
         super().__init__(
             trainer,
             max_fps=max_fps,
             resolution=resolution,
             recording_resolution=min(recording_resolution, resolution),
+            neurons=neurons,
+            neuron_resolution=neuron_resolution,
+            classes=nout if nout > 1 else 0,
             **kwargs,
         )
         self.trainer: Trainer = trainer
@@ -151,7 +319,9 @@ class DecisionBoundary(TrainerWidget):
         self._max_recorded = max_recorded
         self._recorded: list[bytes] = []
         self._recorded_meta: list[tuple[float, float, float, float]] = []
+        self._recorded_lines: list[bytes] = []
         self._recording_synced_at = 0.0
+        self._neurons_sent_at = -math.inf
         self._set_extent()
         self._send_points()
         self._send_frame()
@@ -169,6 +339,7 @@ class DecisionBoundary(TrainerWidget):
         self.extent = [float(xmin), float(xmax), float(ymin), float(ymax)]
         self._grid = self._grid_points(self.resolution)
         self._small_grid = self._grid_points(self.recording_resolution)
+        self._neuron_grid = self._grid_points(self.neuron_resolution)
 
     def _grid_points(self, n: int) -> np.ndarray:
         xmin, xmax, ymin, ymax = self.extent
@@ -182,7 +353,9 @@ class DecisionBoundary(TrainerWidget):
             return self._scores_locked(grid)
 
     def _scores_locked(self, grid: np.ndarray) -> np.ndarray:
-        return np.asarray(self.trainer.model.predict(grid), dtype=np.float64).ravel()
+        """(n,) scores of a one-score model, (n, k) of a k-output model."""
+        scores = np.asarray(self.trainer.model.predict(grid), dtype=np.float64)
+        return scores if self.classes else scores.ravel()
 
     def _curves(self) -> bytes:
         history = self.trainer.history
@@ -197,6 +370,8 @@ class DecisionBoundary(TrainerWidget):
         trainer = self.trainer
         with trainer.lock:
             X, y, X_test, y_test = trainer.X, trainer.y, trainer.X_test, trainer.y_test
+        if self.classes:  # the view deals in class numbers 0..k-1 (a 2-output model: ±1 too)
+            y, y_test = (losses.class_indices(labels, self.classes) for labels in (y, y_test))
         with self._send_lock, self.hold_sync():
             self.points = X.astype(np.float32).tobytes()
             self.labels = y.astype(np.int8).tobytes()
@@ -216,11 +391,34 @@ class DecisionBoundary(TrainerWidget):
             steps_done, status, message = trainer.steps_done, trainer.status, trainer.message
             now = trainer.evaluate()
             next_lr = trainer.learning_rate()
+            point_scores = self._scores_locked(trainer.X)
+            has_test = self.classes and len(trainer.X_test)
+            test_scores = self._scores_locked(trainer.X_test) if has_test else None
+            y, y_test = trainer.y, trainer.y_test
+            lines = first_layer_rows(trainer.model)
+            thumbnails = self._neuron_thumbnails_locked(status)
         finite = bool(np.all(np.isfinite(scores)))
+        point_losses = per_point_losses(trainer.loss_name, point_scores, y)
+        if self.classes:
+            shown_scores = softmax(point_scores) if len(point_scores) else point_scores
+        else:
+            shown_scores = point_scores
         with self._send_lock, self.hold_sync():
             if finite:  # a diverged model keeps its last good picture; the message explains
-                self.frame = scores.astype(np.float32).tobytes()
-                self.frame_scale = _colour_scale(scores)
+                if self.classes:
+                    self.class_frame = class_grid(scores)
+                    self.confusion = self._confusion(point_scores, y)
+                    self.test_confusion = self._confusion(test_scores, y_test)
+                else:
+                    self.frame = scores.astype(np.float32).tobytes()
+                    self.frame_scale = _colour_scale(scores)
+                self.point_scores = shown_scores.astype(np.float32).tobytes()
+                self.point_losses = point_losses.astype(np.float32).tobytes()
+                self.first_layer = _line_bytes(lines)
+                if thumbnails is not None:
+                    self.neuron_frames, self.neuron_layers, self.neuron_scales = thumbnails
+            if self.selected >= len(y):  # its point was removed
+                self.selected = -1
             self.step = steps_done
             self.metrics = {
                 key: (_nan_to_none(last[key]) if last else None)
@@ -235,13 +433,36 @@ class DecisionBoundary(TrainerWidget):
             )
             self.lr = trainer.lr if isinstance(trainer.lr, float) else None
             self.lr_schedule = schedule_text(trainer.lr)
+            self.speed = trainer.speed
+
+    def _confusion(self, scores: np.ndarray | None, y: np.ndarray) -> list[list[int]]:
+        if scores is None or len(y) == 0:
+            return []
+        return losses.confusion_matrix(scores, y, self.classes).tolist()
+
+    def _neuron_thumbnails_locked(self, status: str) -> tuple[bytes, list[int], list[float]] | None:
+        """The hidden neurons' thumbnails, if they are on and due (at most every NEURON_FRAME_S
+        while training runs; always when it does not), else None (keep the last ones)."""
+        if not self.neurons:
+            return None
+        now = time.monotonic()
+        if status == "running" and now - self._neurons_sent_at < NEURON_FRAME_S:
+            return None
+        self._neurons_sent_at = now
+        layers = hidden_activations(self.trainer.model, self._neuron_grid)
+        if not layers:
+            return b"", [], []
+        data, scales = quantize_per_column(np.hstack(layers))
+        if not all(math.isfinite(x) for x in scales):
+            return None
+        return data, [a.shape[1] for a in layers], scales
 
     # ---- recording -------------------------------------------------------------------------
 
     def _start_recording(self) -> None:
         """The first recorded frame: where scrubbing starts (the untrained model, or the model
         as it is when the widget is made after some training)."""
-        self._recorded, self._recorded_meta = [], []
+        self._recorded, self._recorded_meta, self._recorded_lines = [], [], []
         self._record_every = self._initial_record_every
         self.recording_start = self.trainer.steps_done
         self._record(self.trainer.steps_done, force=True)
@@ -255,26 +476,34 @@ class DecisionBoundary(TrainerWidget):
         with self.trainer.lock:
             scores = self._scores_locked(self._small_grid)
             now = self.trainer.evaluate()
+            lines = first_layer_rows(self.trainer.model)
         if not np.all(np.isfinite(scores)):
             return
         loss, accuracy = now["loss"], now["accuracy"]
-        scale = _colour_scale(scores)
-        quantized = np.clip(np.round(scores / scale * 127), -127, 127) + 128
+        if self.classes:  # k classes: class and confidence bytes, as the live class_frame
+            scale, picture = 1.0, class_grid(scores)
+        else:
+            scale = _colour_scale(scores)
+            quantized = np.clip(np.round(scores / scale * 127), -127, 127) + 128
+            picture = quantized.astype(np.uint8).tobytes()
         # under the send lock: a pause on the kernel's thread may sync the recording meanwhile,
         # and frames and their meta rows must stay paired
         with self._send_lock:
-            self._recorded.append(quantized.astype(np.uint8).tobytes())
+            self._recorded.append(picture)
             self._recorded_meta.append((steps_done, scale, loss, accuracy))
+            self._recorded_lines.append(_line_bytes(lines))
             if len(self._recorded) > self._max_recorded:
                 # keep every other frame and record half as often: still the whole run, in the cap
                 self._recorded = self._recorded[::2]
                 self._recorded_meta = self._recorded_meta[::2]
+                self._recorded_lines = self._recorded_lines[::2]
                 self._record_every *= 2
 
     def _sync_recording(self) -> None:
         self._recording_synced_at = time.monotonic()
         with self._send_lock, self.hold_sync():
             self.recording = b"".join(self._recorded)
+            self.recording_lines = b"".join(self._recorded_lines)
             self.recording_meta = np.array(self._recorded_meta, dtype=np.float32).tobytes()
 
     # ---- trainer events ----------------------------------------------------------------------
@@ -365,10 +594,41 @@ class DecisionBoundary(TrainerWidget):
     def _on_add_point(self, content: dict, buffers: list[bytes]) -> None:
         x, y = self._click_xy("add_point", content)
         label = content.get("label")
-        self.trainer.add_point(x, y, int(label) if label in (-1, 1) else label)
+        if self.classes:
+            k = self.classes
+            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < k:
+                raise ValueError(
+                    f"add_point needs a class label in 0..{self.classes - 1}, got {label!r}"
+                )
+            # the class's label in the trainer's convention (0..k-1; -1 / +1 for 2 outputs on
+            # binary data)
+            values = getattr(self.trainer, "label_values", None)
+            self.trainer.add_point(x, y, float(values[label]) if values is not None else label)
+        else:
+            self.trainer.add_point(x, y, int(label) if label in (-1, 1) else label)
 
     def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
         x, y = self._click_xy("remove_point", content)
         xmin, xmax, ymin, ymax = self.extent
         radius = 0.04 * math.hypot(xmax - xmin, ymax - ymin)  # about a point's size on screen
-        self.trainer.remove_nearest(x, y, radius)
+        selected = self.selected
+        removed = self.trainer.remove_nearest(x, y, radius)
+        if removed is not None and selected >= 0:  # the inspected point keeps its place
+            self.selected = -1 if removed == selected else selected - (removed < selected)
+
+    def _on_select(self, content: dict, buffers: list[bytes]) -> None:
+        """Inspect + click: the view picked training point ``index`` (None: none)."""
+        index = content.get("index")
+        if index is None:
+            self.selected = -1
+            return
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise ValueError(f"select needs an integer point index or null, got {index!r}")
+        self.selected = index  # checked against the current points by the validator
+
+    def _on_set_speed(self, content: dict, buffers: list[bytes]) -> None:
+        """The toolbar's speed: steps per second, or null for as fast as possible."""
+        try:
+            self.trainer.speed = content.get("value")
+        finally:  # applied or refused: the view shows the speed the trainer has
+            self.speed = self.trainer.speed

@@ -58,6 +58,10 @@ def default_schedule(k: int) -> float:
     return 1.0 - 0.9 * min(k, 100) / 100
 
 
+# how widgets name the schedule; a custom schedule function may carry its own `description`
+default_schedule.description = "1 − 0.9·k/100 until step 100, then 0.1"  # type: ignore[attr-defined]
+
+
 # ---- argument checks ---------------------------------------------------------------------------
 
 

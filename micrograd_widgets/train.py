@@ -9,12 +9,15 @@
 >>> trainer.pause(); trainer.resume(); trainer.stop()
 
 Every step computes the loss of the seed's demo loop, its gradients by ``backward()``, and
-applies SGD. By default (``engine="auto"``) it does so with a *compiled* step
-(:mod:`micrograd_widgets.compiled`): one sample's graph, traced once and replayed with numpy over
-the batch -- the same numbers bit for bit, a few thousand times faster. ``engine="scalar"``
-builds the graph of :class:`~micrograd_widgets.engine.Value` nodes every step, as the seed does;
-``trainer.engine`` says which one runs and ``trainer.tape`` shows what was compiled. Widgets
-subscribe with :meth:`Trainer.observe`; one trainer can drive several widgets.
+applies an optimizer (:mod:`micrograd_widgets.optim`: the seed's SGD by default, or momentum,
+Adam, AdamW). Binary models have one output (labels -1 / +1); a model with k outputs learns k
+classes (labels 0..k-1) with ``loss="cross_entropy"``. By default (``engine="auto"``) it does
+so with a *compiled* step (:mod:`micrograd_widgets.compiled`): one sample's graph, traced once
+and replayed with numpy over the batch -- the same numbers bit for bit, a few thousand times
+faster. ``engine="scalar"`` builds the graph of :class:`~micrograd_widgets.engine.Value` nodes
+every step, as the seed does; ``trainer.engine`` says which one runs and ``trainer.tape`` shows
+what was compiled. Widgets subscribe with :meth:`Trainer.observe`; one trainer can drive
+several widgets.
 
 Threading: one background thread per trainer, a daemon that holds only a weak reference to it
 between steps, and a re-entrant ``trainer.lock`` held for the whole of each step, so a point added
@@ -23,19 +26,10 @@ from a click (or any other change of the model or data) lands between two steps.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import logging
 import math
-import numbers
-import os
-import signal
-import sys
 import threading
-import time
 import uuid
-import warnings
-import weakref
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,11 +38,35 @@ from typing import Any, Literal
 import numpy as np
 
 from . import losses
-from .compiled import CompiledStep, CompileError, compile_step
-from .compiled._model import ModelWatch
+from ._background import (
+    LIVE_TRAINERS,
+    PACE_SLICE_S,
+    STOP_TIMEOUT_S,
+    BackgroundRun,
+    Pace,
+    TrainingDiverged,
+    check_speed,
+    run_in_cell,
+    stop_all,
+)
+from ._engine_choice import EngineChoice, EngineInUse, EngineRequest, ScalarTape, compute_batch
+from ._training_data import (
+    TrainingData,
+    builtin_loss_name,
+    check_outputs_fit_loss,
+    current_metrics,
+    held_out_metrics,
+    is_count,
+    model_outputs,
+    model_scores,
+    penalty_value,
+)
+from ._warn import warn_user
+from .compiled import CompiledStep
 from .datasets import Dataset
 from .engine import Value, gc_paused
 from .nn import Module
+from .optim import LearningRate, Optimizer, default_schedule, make_optimizer
 
 __all__ = [
     "EngineInUse",
@@ -60,34 +78,13 @@ __all__ = [
     "stop_all",
 ]
 
+# re-exported: where they were before the split (widgets and tests import them from here)
+__all__ += ["PACE_SLICE_S", "STOP_TIMEOUT_S", "ScalarTape"]
+
 log = logging.getLogger("micrograd_widgets")
 
 Status = Literal["idle", "running", "paused", "stopped", "diverged", "error"]
 EventKind = Literal["step", "status", "data", "reset"]
-LearningRate = float | Callable[[int], float] | None
-EngineRequest = Literal["auto", "compiled", "scalar"]
-ENGINES = ("auto", "compiled", "scalar")
-
-#: How long stop() waits for the training thread to finish its current step.
-STOP_TIMEOUT_S = 10.0
-#: A paced trainer re-checks its speed, pause and stop at least this often while it waits.
-PACE_SLICE_S = 0.05
-
-
-def default_schedule(k: int) -> float:
-    """The seed's learning-rate decay ``1.0 - 0.9·k/100``, held at 0.1 after step 100.
-
-    The seed runs 32 steps; unclamped, the rate would turn negative at step 112 and climb the loss.
-    """
-    return 1.0 - 0.9 * min(k, 100) / 100
-
-
-# how widgets name the schedule; a custom schedule function may carry its own `description`
-default_schedule.description = "1 − 0.9·k/100 until step 100, then 0.1"  # type: ignore[attr-defined]
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss or the gradients became NaN or infinite (or the loss blew up); training stopped."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +115,7 @@ class History:
     COLUMNS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr")
 
     def __init__(self, max_rows: int = 20_000, keep_recent: int = 10_000) -> None:
-        if not _is_count(keep_recent, 1) or not _is_count(max_rows, keep_recent + 2):
+        if not is_count(keep_recent, 1) or not is_count(max_rows, keep_recent + 2):
             raise ValueError(
                 f"need 1 <= keep_recent and keep_recent + 2 <= max_rows, got max_rows={max_rows!r},"
                 f" keep_recent={keep_recent!r}"
@@ -165,99 +162,34 @@ class History:
         return f"History({len(self)} steps{last})"
 
 
-class EngineInUse(str):
-    """Which engine a Trainer steps with: ``"compiled"`` or ``"scalar"`` (compare it as a str).
-
-    ``requested`` is what was asked for ("auto", "compiled" or "scalar"); ``reason`` says why
-    "auto" fell back to the scalar engine ("" when it did not).
-    """
-
-    requested: str
-    reason: str
-
-    def __new__(cls, value: str, requested: str = "auto", reason: str = "") -> EngineInUse:
-        engine = super().__new__(cls, value)
-        engine.requested = requested
-        engine.reason = reason
-        return engine
-
-    def __repr__(self) -> str:
-        return str.__repr__(self) + (f" (fell back: {self.reason})" if self.reason else "")
-
-
-class ScalarTape:
-    """What ``trainer.tape`` is when the trainer steps on the scalar engine: no tape, and why."""
-
-    engine = "scalar"
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def summary(self) -> str:
-        why = self.reason or 'engine="scalar" was asked for'
-        return (
-            "No tape: this trainer builds every sample's graph of Values each step (the scalar "
-            f"engine), because {why}."
-        )
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-
-def _check_speed(speed: object) -> float | None:
-    if speed is None or speed == "max":
-        return None
-    if isinstance(speed, bool) or not isinstance(speed, numbers.Real) or not math.isfinite(speed):
-        raise ValueError(
-            f"speed must be a number of steps per second > 0, or None / 'max' for as fast as "
-            f"possible, got {speed!r}"
-        )
-    if speed <= 0:
-        raise ValueError(f"speed must be > 0 steps per second (or None / 'max'), got {speed!r}")
-    return float(speed)
-
-
-def _is_count(value: object, minimum: int) -> bool:
-    """True for an integer (not a bool) >= ``minimum``: a step count or a batch size."""
-    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
-
-
-def _as_points(X: object, name: str) -> np.ndarray:
-    A = np.array(X, dtype=np.float64)
-    if A.ndim != 2 or A.shape[1] < 1:
-        raise ValueError(f"{name} must be a 2-D array of shape (n, features), got shape {A.shape}")
-    if len(A) == 0:
-        raise ValueError(f"{name} is empty (shape {A.shape}): training needs at least one point")
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return A
-
-
-def _as_labels(y: object, n: int, name: str) -> np.ndarray:
-    labels = np.array(y, dtype=np.float64).ravel()
-    if len(labels) != n:
-        raise ValueError(f"{name} has {len(labels)} labels for {n} points; expected one per point")
-    if not np.all(np.isin(labels, (-1.0, 1.0))):
-        bad = labels[~np.isin(labels, (-1.0, 1.0))][0]
-        raise ValueError(
-            f"{name} must hold labels -1 or +1 (as in the seed: y = y * 2 - 1), got {bad!r}"
-        )
-    return labels
-
-
 class Trainer:
-    """SGD on ``model`` over points ``X`` (n, nin) with labels ``y`` in {-1, +1}.
+    """Train ``model`` on points ``X`` (n, nin) with labels ``y``: binary or k classes.
+
+    Binary (the seed): a model with one output, its sign the class, labels -1 / +1, and a loss
+    "svm", "log" or "mse". k classes: a model with k >= 2 outputs (``MLP(2, [16, 16, k])``),
+    labels 0..k-1 (for k = 2 also -1 / +1) and ``loss="cross_entropy"``; the predicted class is
+    the argmax of the k outputs. :attr:`classes` says which (2 for a binary trainer).
 
     Args:
-        model: an :class:`~micrograd_widgets.nn.MLP` (or any Module mapping a row to one Value).
+        model: an :class:`~micrograd_widgets.nn.MLP` (or any Module mapping a row to one Value,
+            or to a list of k Values for k classes).
         X: training points, or a :class:`~micrograd_widgets.datasets.Dataset` (then leave ``y``,
             ``X_test`` and ``y_test`` out: they come from it).
-        y: training labels, -1 or +1.
+        y: training labels: -1 or +1 (one output), 0..k-1 (k outputs).
         X_test, y_test: optional held-out points, evaluated (without training) every step.
-        loss: "svm" (the seed's max-margin loss), "log", "mse", or ``f(scores, y) -> Value``.
+        loss: "svm" (the seed's max-margin loss), "log", "mse" (one output),
+            "cross_entropy" (k outputs), or ``f(outputs, y) -> Value``.
         regularization: "l2" (the seed's), "l1" or None; ``alpha`` is its rate (seed: 1e-4).
-        lr: None for the seed's schedule ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), a
-            number for a constant rate, or a function ``k -> rate``.
+        optimizer: "sgd" (the seed's ``p.data -= lr * p.grad``), "momentum" (SGD, momentum
+            0.9), "adam", "adamw", or an :class:`~micrograd_widgets.optim.Optimizer` built over
+            ``model.parameters()`` (then leave ``lr`` out: it has its own). ``trainer.optimizer``
+            is the Optimizer object (its ``state_arrays()``, ``update_rule``, ``lr``);
+            :meth:`set_optimizer` switches between steps.
+        lr: the learning rate: None for the optimizer's default -- for SGD and momentum the
+            seed's schedule ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), for Adam and AdamW
+            PyTorch's 1e-3 --, a number for a constant rate, or a function ``k -> rate``.
+            ``trainer.lr`` is the optimizer's; setting it (None: the seed's schedule) changes
+            the rate from the next step.
         batch_size: None for full batch (the seed), or the size of a random mini-batch per step.
         seed: seeds the mini-batch sampler.
         divergence_factor: training stops as diverged when the loss is NaN or infinite, or grows
@@ -294,6 +226,7 @@ class Trainer:
         loss: str | losses.DataLoss = "svm",
         regularization: str | None = "l2",
         alpha: float = 1e-4,
+        optimizer: str | Optimizer = "sgd",
         lr: LearningRate = None,
         batch_size: int | None = None,
         seed: int | None = None,
@@ -302,47 +235,25 @@ class Trainer:
         exact: bool = True,
         speed: float | str | None = None,
     ) -> None:
-        if engine not in ENGINES:
-            raise ValueError(f"engine must be 'auto', 'compiled' or 'scalar', got {engine!r}")
-        if not isinstance(exact, bool):
-            raise ValueError(f"exact must be True or False, got {exact!r}")
+        self._engines = EngineChoice(engine, exact)  # checks both
         if not isinstance(model, Module) or not callable(model):
             kind = type(model).__name__
             raise TypeError(f"model must be a callable Module such as MLP, got {kind}")
+        self.model = model
+        #: how many outputs the model has: 1 (binary, a score's sign) or k (k classes)
+        self.outputs = model_outputs(model)
+        self.loss = losses.resolve_loss(loss)
+        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
+        self._builtin_loss = builtin_loss_name(self.loss)
+        check_outputs_fit_loss(self.outputs, self._builtin_loss)
         if isinstance(X, Dataset):
             if y is not None or X_test is not None or y_test is not None:
                 raise ValueError("pass either a Dataset or X and y (and X_test, y_test), not both")
             X, y, X_test, y_test = X.X, X.y, X.X_test, X.y_test
-        if y is None:
-            raise ValueError("y (the labels, -1 or +1) is required when X is an array")
-        self.model = model
-        self.X = _as_points(X, "X")
-        self.y = _as_labels(y, len(self.X), "y")
-        nin = getattr(model, "nin", self.X.shape[1])
-        if self.X.shape[1] != nin:
-            raise ValueError(f"X has {self.X.shape[1]} features but the model expects {nin}")
-        nout = getattr(model, "nout", 1)
-        if nout != 1:
-            raise ValueError(
-                f"Trainer trains binary classifiers: the model must have one output (a score "
-                f"whose sign is the class), got a model with {nout} outputs"
-            )
-        if (X_test is None) != (y_test is None):
-            raise ValueError("pass both X_test and y_test, or neither")
-        if X_test is not None and len(X_test) > 0:
-            self.X_test = _as_points(X_test, "X_test")
-            self.y_test = _as_labels(y_test, len(self.X_test), "y_test")
-            if self.X_test.shape[1] != self.X.shape[1]:
-                raise ValueError("X_test must have as many features as X")
-        else:
-            self.X_test = np.zeros((0, self.X.shape[1]))
-            self.y_test = np.zeros(0)
-        self.loss = losses.resolve_loss(loss)
-        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
+        self._data = TrainingData(model, X, y, X_test, y_test, self.outputs)
         self.regularization = losses.check_regularization(regularization)
         self.alpha = losses.check_rate(alpha)
-        self.lr = lr  # validated by the property setter
-        if batch_size is not None and not _is_count(batch_size, 1):
+        if batch_size is not None and not is_count(batch_size, 1):
             raise ValueError(
                 f"batch_size must be None (full batch) or a positive int, got {batch_size!r}"
             )
@@ -351,6 +262,7 @@ class Trainer:
         if not (isinstance(divergence_factor, (int, float)) and divergence_factor > 1):
             raise ValueError(f"divergence_factor must be a number > 1, got {divergence_factor!r}")
         self.divergence_factor = float(divergence_factor)
+        self._pace = Pace(speed)
 
         self.lock = threading.RLock()
         # views of this trainer find each other in the page by this id (js/shared/link.ts)
@@ -361,158 +273,163 @@ class Trainer:
         self.message = ""  # why training stopped on its own (divergence, an error)
         self.parameters: list[Value] = model.parameters()
         self.parameter_names: list[str] = [name for name, _ in model.named_parameters()]
+        # weight tying (one Value twice in the list): the optimizer updates each Value once
+        first: dict[Value, int] = {}
+        for i, p in enumerate(self.parameters):
+            first.setdefault(p, i)
+        self._distinct = None if len(first) == len(self.parameters) else list(first.values())
+        self._optimizer: Optimizer = make_optimizer(
+            optimizer, list(first), **({} if lr is None else {"lr": lr})
+        )
         self.last_update = np.zeros(len(self.parameters))  # the change the last step applied
         self._initial = [p.data for p in self.parameters]  # for reset()
         self._observers: list[Callable[[TrainerEvent], None]] = []
-        self._thread: threading.Thread | None = None
-        self._stop_event = threading.Event()
-        self._run_event = threading.Event()
-        self._target_steps: int | None = None
+        self._background = BackgroundRun()
         self._warned = False
-        self.speed = speed  # validated by the property setter
-        self._last_step_at = -math.inf  # monotonic time the last paced step started
-        self._engine_request: str = engine
-        self.exact = exact
-        # the compiled step and what it was compiled for; None: the scalar engine
-        self._compiled: CompiledStep | None = None
-        self._compiled_for: tuple | None = None
-        self._watch: ModelWatch | None = None
-        self._fallback_reason = ""
         if engine != "scalar":
             with self.lock:
-                self._ensure_engine(stacklevel=4)  # a fallback warns here, at construction
+                self._engines.ensure(self)  # a fallback warns here, at construction
         self._stop_older_trainers()
 
     def _stop_older_trainers(self) -> None:
         """One trainer per model: two trainers updating the same weights corrupt each other, so
         making a trainer for a model stops any other trainer training it in the background."""
-        for other in list(_LIVE_TRAINERS):
+        for other in list(LIVE_TRAINERS):
             if other is not self and other.model is self.model and other.is_running:
                 other.stop(
                     reason="Stopped: a new Trainer was made for this model (one trainer per "
                     "model: two would update the same weights)."
                 )
 
+    # ---- data --------------------------------------------------------------------------------
+
+    @property
+    def X(self) -> np.ndarray:
+        """The training points, (n, features); points added by :meth:`add_point` included."""
+        return self._data.X
+
+    @property
+    def y(self) -> np.ndarray:
+        """The training labels: -1 / +1 for one output, 0..k-1 for k (see :attr:`label_values`)."""
+        return self._data.y
+
+    @property
+    def X_test(self) -> np.ndarray:
+        return self._data.X_test
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self._data.y_test
+
+    @property
+    def label_values(self) -> np.ndarray:
+        """The labels a point may carry, in class order (-1, +1 for one output, 0..k-1 for k)."""
+        return self._data.label_values
+
+    @property
+    def classes(self) -> int:
+        """How many classes the model tells apart: 2 for a one-output (binary) model, else k."""
+        return self._data.classes
+
+    def add_point(self, x: float, y: float, label: float) -> int:
+        """Add a training point (between steps if training runs); returns the new point count.
+
+        ``label`` is one of :attr:`label_values` (-1 / +1 for one output, 0..k-1 for k)."""
+        row = self._data.check_new_point(x, y, label)
+        with self.lock:
+            count = self._data.add(row, float(label))
+        self._notify("data")
+        return count
+
+    def remove_nearest(self, x: float, y: float, radius: float = math.inf) -> int | None:
+        """Remove the training point nearest (x, y) if within ``radius``; returns its index."""
+        with self.lock:
+            index = self._data.remove_nearest(x, y, radius)
+        self._notify("data")
+        return index
+
     # ---- configuration -----------------------------------------------------------------------
 
     @property
     def lr(self) -> LearningRate:
-        """None (the seed's schedule), a constant, or a function ``k -> rate``."""
-        return self._lr
+        """The optimizer's learning rate: None (the seed's schedule), a constant, or a function
+        ``k -> rate``. Setting it (checked) changes the rate from the next step."""
+        return self.optimizer.lr
 
     @lr.setter
     def lr(self, value: LearningRate) -> None:
-        if value is not None and not callable(value):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValueError(
-                    f"lr must be None, a number or a function k -> rate, got {value!r}"
-                )
-            if not math.isfinite(value) or value <= 0:
-                raise ValueError(f"lr must be a finite number > 0, got {value!r}")
-            value = float(value)
-        self._lr = value
+        self.optimizer.lr = value
+
+    @property
+    def optimizer(self) -> Optimizer:
+        """The :class:`~micrograd_widgets.optim.Optimizer` that applies every update (its
+        ``state_arrays()``, ``update_rule``, ``lr``). Assign a name or an Optimizer to switch:
+        ``trainer.optimizer = "adam"`` (see :meth:`set_optimizer`)."""
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, value: str | Optimizer) -> None:
+        self.set_optimizer(value)
+
+    def set_optimizer(self, optimizer: str | Optimizer, **options: Any) -> Optimizer:
+        """Switch to another optimizer between two steps; returns it.
+
+        ``optimizer``: "sgd", "momentum", "adam", "adamw" (``options`` go to its constructor,
+        e.g. ``lr=0.01``; left out, its defaults) or an Optimizer built over
+        ``model.parameters()``. It starts fresh: no momentum or running averages, and its own
+        step count from 0 (the seed's schedule and Adam's bias correction start again); the
+        weights and the history go on from where they are.
+        """
+        with self.lock:
+            parameters = self._optimizer.parameters
+            self._optimizer = make_optimizer(optimizer, parameters, **options)
+        self._notify("status")
+        return self._optimizer
 
     @property
     def speed(self) -> float | None:
         """Steps per second for :meth:`start` and :meth:`run`; None: as fast as possible."""
-        return self._speed
+        return self._pace.speed
 
     @speed.setter
     def speed(self, value: float | str | None) -> None:
-        self._speed = _check_speed(value)
+        self._pace.speed = check_speed(value)
 
     @property
     def engine(self) -> EngineInUse:
         """``"compiled"`` or ``"scalar"``: what the next step runs on (``.reason``: why "auto"
         fell back). Retraces first if the model, loss or penalty changed since the last step."""
         with self.lock:
-            if self._engine_request != "scalar":
-                self._ensure_engine()
-            value = "compiled" if self._compiled is not None else "scalar"
-            return EngineInUse(value, self._engine_request, self._fallback_reason)
+            return self._engines.in_use(self)
 
     @engine.setter
     def engine(self, value: EngineRequest) -> None:
-        if value not in ENGINES:
-            raise ValueError(f"engine must be 'auto', 'compiled' or 'scalar', got {value!r}")
         with self.lock:
-            self._engine_request = value
-            self._compiled_for = None  # decide again
-            self._compiled = None
-            self._fallback_reason = ""
+            self._engines.ask(value)
             if value != "scalar":
-                self._ensure_engine(stacklevel=4)
+                self._engines.ensure(self)
+
+    @property
+    def exact(self) -> bool:
+        """False lets the compiled step use matrix multiplies (~1e-12, not bit for bit)."""
+        return self._engines.exact
+
+    @exact.setter
+    def exact(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"exact must be True or False, got {value!r}")
+        self._engines.exact = value  # the next step compiles again for it
 
     @property
     def tape(self) -> CompiledStep | ScalarTape:
         """The compiled step, printable (what was traced and how it is replayed), or a note
         saying why this trainer runs on the scalar engine."""
         with self.lock:
-            if self._engine_request != "scalar":
-                self._ensure_engine()
-            if self._compiled is not None:
-                return self._compiled
-            return ScalarTape(self._fallback_reason)
-
-    def _compile_key(self) -> tuple:
-        """What the compiled step was built for, besides the model (watched separately)."""
-        return (
-            id(self.model), self.loss, self.regularization, self.alpha, self.exact,
-            id(self.parameters), len(self.parameters),
-        )  # fmt: skip
-
-    def _ensure_engine(self, stacklevel: int = 3) -> CompiledStep | None:
-        """The compiled step for the next step (tracing again if something it depends on
-        changed), or None for the scalar engine. Call with the lock held."""
-        if self._engine_request == "scalar":
-            return None
-        key = self._compile_key()
-        if key == self._compiled_for:
-            if self._compiled is None:  # fell back for this model and loss: stay, warn once
-                return None
-            if self._watch is not None and self._watch.unchanged(self.model):
-                return self._compiled
-        self._compiled, self._compiled_for, self._fallback_reason = None, None, ""
-        try:
-            self._watch = ModelWatch(self.model)
-            self._compiled = compile_step(
-                self.model, self.parameters, self.X, loss=self.loss,
-                regularization=self.regularization, alpha=self.alpha, exact=self.exact,
-            )  # fmt: skip
-        except CompileError as error:
-            if self._engine_request == "compiled":
-                raise
-            self._fallback_reason = str(error)
-            warnings.warn(
-                f"Trainer: the compiled engine cannot run this model and loss ({error}); "
-                "training on the scalar engine instead (same numbers, slower)",
-                UserWarning,
-                stacklevel=stacklevel,
-            )
-        self._compiled_for = key
-        return self._compiled
-
-    def _fall_back(self, error: CompileError) -> None:
-        """A compiled step found mid-step that it cannot go on: scalar engine from now on."""
-        if self._engine_request == "compiled":
-            raise error
-        self._compiled = None
-        self._fallback_reason = str(error)
-        warnings.warn(
-            f"Trainer: the compiled engine cannot run this model and loss ({error}); training "
-            "on the scalar engine instead (same numbers, slower)",
-            UserWarning,
-            stacklevel=4,
-        )
+            return self._engines.tape(self)
 
     def learning_rate(self, k: int | None = None) -> float:
-        """The rate used at step ``k`` (default: the next step)."""
-        k = self.steps_done if k is None else k
-        if self._lr is None:
-            return default_schedule(k)
-        if callable(self._lr):
-            return float(self._lr(k))
-        return self._lr
+        """The rate used at step ``k`` (default: the next step), as the optimizer computes it."""
+        return self.optimizer.learning_rate(self.optimizer.steps_done if k is None else k)
 
     # ---- observers -----------------------------------------------------------------------------
 
@@ -551,35 +468,30 @@ class Trainer:
     def diverged(self) -> bool:
         return self.status == "diverged"
 
-    def _batch(self) -> tuple[np.ndarray, np.ndarray]:
-        n = len(self.X)
-        if self.batch_size is None or self.batch_size >= n:
-            return self.X, self.y
-        rows = self._rng.choice(n, size=self.batch_size, replace=False)
-        return self.X[rows], self.y[rows]
-
-    def _penalty_value(self) -> float:
-        data = np.array([p.data for p in self.parameters])
-        return losses.numpy_penalty(self.regularization, data, self.alpha)
-
     def _scores(self, X: np.ndarray) -> np.ndarray:
-        """The model's score per row of ``X``, without building a graph where it can."""
-        predict = getattr(self.model, "predict", None)
-        if predict is None:  # a Module that maps a row to a Value but has no numpy forward pass
-            return np.array([self.model(row).data for row in X.tolist()], dtype=np.float64)
-        return np.asarray(predict(X), dtype=np.float64).ravel()
+        return model_scores(self.model, X, self.outputs)
+
+    def _penalty(self) -> float:
+        return penalty_value(self.parameters, self.regularization, self.alpha)
 
     def _test_metrics(self) -> tuple[float, float]:
-        if len(self.y_test) == 0:
-            return math.nan, math.nan
-        if self.loss is losses.DATA_LOSSES.get(self.loss_name):  # a built-in loss, fast in numpy
-            scores = self._scores(self.X_test)
-            data_loss = losses.numpy_data_loss(self.loss_name, scores, self.y_test)
-        else:  # a custom loss: evaluate it on the Value engine (forward only)
-            values = [self.model(row) for row in self.X_test.tolist()]
-            data_loss = self.loss(values, self.y_test).data
-            scores = np.array([v.data for v in values])
-        return data_loss + self._penalty_value(), losses.accuracy(scores, self.y_test)
+        return held_out_metrics(
+            self.model, self.X_test, self.y_test, self.outputs, self.loss, self._builtin_loss,
+            self._penalty(),
+        )  # fmt: skip
+
+    def confusion_matrix(self, split: Literal["train", "test"] = "train") -> np.ndarray:
+        """``(classes, classes)`` counts at the current weights: row = true class, column =
+        predicted class (argmax of the outputs, or the score's sign for one output), classes in
+        :attr:`label_values` order. ``split``: "train" or "test" (zeros without a test split)."""
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        with self.lock:
+            X, y = (self.X, self.y) if split == "train" else (self.X_test, self.y_test)
+            if len(y) == 0:
+                return np.zeros((self.classes, self.classes), dtype=np.int64)
+            scores = self._scores(X)
+        return losses.confusion_matrix(scores, y, self.classes)
 
     def evaluate(
         self, X: np.ndarray | None = None, y: np.ndarray | None = None
@@ -596,14 +508,8 @@ class Trainer:
             X = self.X if X is None else X
             y = self.y if y is None else y
             scores = self._scores(X)
-            penalty = self._penalty_value()
-        finite = bool(np.all(np.isfinite(scores)))
-        loss = math.nan
-        if finite and self.loss is losses.DATA_LOSSES.get(self.loss_name):
-            with np.errstate(over="ignore"):
-                loss = losses.numpy_data_loss(self.loss_name, scores, y) + penalty
-        accuracy = losses.accuracy(scores, y) if finite else math.nan
-        return {"loss": float(loss), "accuracy": float(accuracy)}
+            penalty = self._penalty()
+        return current_metrics(scores, y, self._builtin_loss, penalty)
 
     def _diverge(self, k: int, what: str, lr: float) -> None:
         message = (
@@ -613,10 +519,11 @@ class Trainer:
         self._set_status("diverged", message)
         if not self._warned:
             self._warned = True
-            warnings.warn(message, RuntimeWarning, stacklevel=_stacklevel_outside_package())
+            warn_user(message, RuntimeWarning)
 
     def step(self) -> dict[str, float]:
-        """One SGD step on the Value engine; returns its history record.
+        """One training step (loss, ``backward()``, the optimizer's update); returns its
+        history record.
 
         Raises :class:`TrainingDiverged` if the loss or a gradient is NaN or infinite, or the loss
         grew past ``divergence_factor`` times the first step's (the parameters are then left as
@@ -630,7 +537,6 @@ class Trainer:
         """:meth:`step`; with ``only_while``, skipped (None) unless that event is set once the
         lock is held -- so a step cannot land after :meth:`pause` cleared it and took the lock.
         """
-        problem = ""  # why this step diverged, if it did
         # gc_paused: the step's graph is acyclic and freed (del below) before the block ends, so
         # the cyclic collector has nothing to find in it; skipping its scans halves a step.
         with self.lock, gc_paused():
@@ -639,63 +545,25 @@ class Trainer:
             if self.status == "diverged":
                 raise TrainingDiverged(self.message)
             k = self.steps_done
-            lr = self.learning_rate(k)
-            Xb, yb = self._batch()
-            compiled = self._ensure_engine()
-            if compiled is not None:
-                try:
-                    theta = compiled.read_parameters()
-                    # the gradients are set as p.grad below, where the scalar step runs backward()
-                    loss_value, scores, grads = compiled.step(Xb, yb, theta)
-                except CompileError as error:  # e.g. a custom loss that uses the parameters
-                    compiled = self._fall_back(error)
-            if compiled is None:
-                scores = [self.model(row) for row in Xb.tolist()]
-                total = losses.total_loss(
-                    scores,
-                    yb,
-                    self.parameters,
-                    loss=self.loss,
-                    regularization=self.regularization,
-                    rate=self.alpha,
-                )
-                loss_value = total.data
-            initial = self.history[0]["loss"] if len(self.history) else None
-            if not math.isfinite(loss_value):
-                problem = f"the loss is {loss_value}"
-            elif initial is not None and loss_value > self.divergence_factor * max(initial, 1e-3):
-                # e.g. lr = 100 with the SVM loss: finite, but 1e36 -- nothing left to learn
-                problem = f"the loss grew from {initial:.4g} to {loss_value:.4g}"
-            else:
-                if self.batch_size is not None and len(yb) < len(self.y):
+            lr = self.optimizer.learning_rate()  # the rate of the optimizer's next step
+            Xb, yb = self._data.batch(self._rng, self.batch_size)
+            batch = compute_batch(self._engines, self, Xb, yb)  # loss and scores; grads on demand
+            problem = self._divergence(batch.loss)
+            if not problem:
+                if len(yb) < len(self.y):  # a mini-batch: accuracy on the whole training set
                     train_accuracy = losses.accuracy(self._scores(self.X), self.y)
-                elif compiled is not None:  # losses.accuracy's arithmetic, on the score array
-                    train_accuracy = float(np.mean((scores > 0) == (yb > 0)))
                 else:
-                    train_accuracy = losses.accuracy(scores, yb)
+                    train_accuracy = losses.accuracy(batch.scores, yb)
                 test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
-                if compiled is None:
-                    self.model.zero_grad()
-                    total.backward()
-                    grads = np.fromiter(
-                        (p.grad for p in self.parameters), np.float64, len(self.parameters)
-                    )
+                grads = batch.grads()  # backward(): every p.grad as the seed's loop leaves it
                 if not np.all(np.isfinite(grads)):
                     problem = "a gradient is NaN or infinite"
-                    if compiled is not None:
-                        for p, grad in zip(self.parameters, grads.tolist()):
-                            p.grad = grad  # as zero_grad() and backward() leave it
             if not problem:
-                if compiled is not None:
-                    # as zero_grad(), backward() and p.data -= lr * p.grad leave each parameter
-                    compiled.write_parameters(grads, theta - lr * grads)
-                else:
-                    for p in self.parameters:
-                        p.data -= lr * p.grad
-                self.last_update = -lr * grads
+                # the same update for both engines: the optimizer reads the data and writes it
+                self.last_update = self._apply_update(grads)
                 record = {
                     "step": float(k),
-                    "loss": loss_value,
+                    "loss": batch.loss,
                     "accuracy": train_accuracy,
                     "test_loss": test_loss,
                     "test_accuracy": test_accuracy,
@@ -703,9 +571,7 @@ class Trainer:
                 }
                 self.history.append(record)
                 self.steps_done = k + 1
-            del scores  # free the graph now, not when the next step rebinds the names
-            if compiled is None:
-                del total
+            del batch  # free the graph now, not when the next step rebinds the name
         # observers run outside the lock: they may take it (to read the model) from other threads
         if problem:
             self._diverge(k, problem, lr)
@@ -713,12 +579,24 @@ class Trainer:
         self._notify("step", record)
         return record
 
-    def _until_next_step(self) -> float:
-        """Seconds until ``speed`` allows the next step (0 when flat out or already due)."""
-        speed = self._speed
-        if speed is None:
-            return 0.0
-        return self._last_step_at + 1.0 / speed - time.monotonic()
+    def _divergence(self, loss: float) -> str:
+        """Why a step with this loss diverged ("" if it did not)."""
+        initial = self.history[0]["loss"] if len(self.history) else None
+        if not math.isfinite(loss):
+            return f"the loss is {loss}"
+        if initial is not None and loss > self.divergence_factor * max(initial, 1e-3):
+            # e.g. lr = 100 with the SVM loss: finite, but 1e36 -- nothing left to learn
+            return f"the loss grew from {initial:.4g} to {loss:.4g}"
+        return ""
+
+    def _apply_update(self, grads: np.ndarray) -> np.ndarray:
+        """The optimizer's step from ``grads`` (one per entry of :attr:`parameters`); returns
+        the change of each entry."""
+        if self._distinct is None:
+            return self.optimizer.step(grads=grads)
+        change = self.optimizer.step(grads=grads[self._distinct])
+        position = {p: i for i, p in enumerate(self.optimizer.parameters)}
+        return change[[position[p] for p in self.parameters]]
 
     def run(self, steps: int) -> History:
         """Train ``steps`` steps in the calling thread (blocks, like the seed's loop).
@@ -726,104 +604,36 @@ class Trainer:
         Stops early, with a warning, if training diverges. Observers (widgets) update as it goes.
         Paced by :attr:`speed` (steps per second) when set.
         """
-        if not _is_count(steps, 0):
+        if not is_count(steps, 0):
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
         if self.is_running:
             raise RuntimeError("this trainer is training in the background; call stop() first")
         if self.status == "diverged":
             raise TrainingDiverged(self.message + " (call reset() to start again)")
-        self._set_status("running", "")
-        interrupted = _Interrupted()
-        try:
-            with _interrupts_between_steps(interrupted):
-                for _ in range(int(steps)):
-                    wait = self._until_next_step()
-                    while wait > 0 and not interrupted.is_set():  # paced by trainer.speed
-                        time.sleep(min(wait, PACE_SLICE_S))
-                        wait = self._until_next_step()
-                    if interrupted.is_set():
-                        raise KeyboardInterrupt
-                    self._last_step_at = time.monotonic()
-                    self.step()
-                    if interrupted.is_set():
-                        raise KeyboardInterrupt
-        except TrainingDiverged:
-            return self.history
-        except KeyboardInterrupt:
-            # one short line instead of a traceback into the engine's internals
-            self._set_status("stopped")
-            raise KeyboardInterrupt(self._interrupt_message(interrupted)) from None
-        except BaseException:
-            self._set_status("stopped")
-            raise
-        self._set_status("stopped")
-        return self.history
-
-    def _interrupt_message(self, interrupted: _Interrupted) -> str:
-        k = self.steps_done
-        if interrupted.cut_short:
-            return (
-                f"Trainer.run interrupted twice, inside the step after step {k}: that step was "
-                "cut short, so its update may be partly applied (reset() starts again)"
-            )
-        return (
-            f"Trainer.run stopped after step {k}: the model is as after that step "
-            "(run() or start() goes on from there)"
-        )
+        return run_in_cell(self, steps)
 
     # ---- background training --------------------------------------------------------------
 
     @property
     def is_running(self) -> bool:
         """True while the background thread exists (running or paused)."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._background.is_running
 
     def start(self, steps: int | None = None) -> None:
         """Train on a background thread (forever, or ``steps`` more steps); returns at once."""
-        if steps is not None and not _is_count(steps, 1):
+        if steps is not None and not is_count(steps, 1):
             raise ValueError(f"steps must be None (until stopped) or a positive int, got {steps!r}")
         if self.status == "diverged":
             raise TrainingDiverged(self.message + " (call reset() to start again)")
-        self._target_steps = None if steps is None else self.steps_done + int(steps)
-        if self.is_running:
-            self.resume()
-            return
-        self._stop_event, self._run_event = threading.Event(), threading.Event()
-        stop, run = self._stop_event, self._run_event
-        run.set()
-
-        def wake_to_exit(_collected: weakref.ref[Trainer]) -> None:
-            stop.set()  # the trainer is gone: wake a waiting (paused) thread, so it ends
-            run.set()
-
-        self._thread = threading.Thread(
-            target=_training_loop,
-            args=(weakref.ref(self, wake_to_exit), stop, run),
-            name=f"micrograd-trainer-{id(self):x}",
-            daemon=True,  # never keeps the interpreter alive
-        )
-        _LIVE_TRAINERS.add(self)
-        _install_interrupt_hooks()
-        self._set_status("running", "")
-        self._thread.start()
+        self._background.start(self, steps)
 
     def pause(self) -> None:
         """Pause after the current step (waits for it, so no step lands after this returns)."""
-        if not self.is_running:
-            return
-        self._run_event.clear()
-        if threading.current_thread() is not self._thread:
-            with self.lock:  # the step in flight holds the lock; wait for it
-                pass
-        self._set_status("paused")
+        self._background.pause(self)
 
     def resume(self) -> None:
         """Continue a paused background run."""
-        if not self.is_running:
-            self.start()
-            return
-        self._run_event.set()
-        self._set_status("running")
+        self._background.resume(self)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S, *, reason: str = "") -> None:
         """Stop the background thread and wait (up to ``timeout`` s) for it to end.
@@ -831,19 +641,7 @@ class Trainer:
         ``reason``, if given, becomes :attr:`message` (widgets show it), e.g. why the package
         stopped a trainer nobody could see any more.
         """
-        thread = self._thread
-        self._stop_event.set()
-        self._run_event.set()  # wake a paused thread so it sees the stop
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-            if thread.is_alive():
-                log.warning("micrograd-widgets: training thread still busy after %.1f s", timeout)
-        # the thread marks itself stopped as it ends: the reason is still ours to give
-        if thread is not None and (
-            self.status in ("running", "paused") or (reason and self.status == "stopped")
-        ):
-            self._set_status("stopped", reason or None)
-        self._thread = None if thread is None or not thread.is_alive() else thread
+        self._background.stop(self, timeout, reason)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until background training ends (``start(steps)`` done, stopped or diverged).
@@ -851,19 +649,16 @@ class Trainer:
         Returns False if it is still running after ``timeout`` seconds. Do not call it while
         paused with no one to resume: it would wait for the timeout.
         """
-        thread = self._thread
-        if thread is None or thread is threading.current_thread():
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
+        return self._background.wait(timeout)
 
     def reset(self) -> None:
-        """Stop, restore the initial parameters and clear the history."""
+        """Stop, restore the initial parameters, reset the optimizer and clear the history."""
         self.stop()
         with self.lock:
             for p, value in zip(self.parameters, self._initial):
                 p.data = value
                 p.grad = 0.0
+            self.optimizer.reset()  # step count 0, no momentum / running averages
             self.history.clear()
             self.steps_done = 0
             self.last_update = np.zeros(len(self.parameters))
@@ -872,202 +667,8 @@ class Trainer:
             self._warned = False
         self._notify("reset")
 
-    # ---- data ------------------------------------------------------------------------------------
-
-    def add_point(self, x: float, y: float, label: float) -> int:
-        """Add a training point (between steps if training runs); returns the new point count."""
-        row = np.array([[x, y]], dtype=np.float64)
-        if self.X.shape[1] != 2:
-            raise ValueError("add_point needs 2-D data (the model has 2 inputs)")
-        if not np.all(np.isfinite(row)):
-            raise ValueError(f"point coordinates must be finite numbers, got ({x!r}, {y!r})")
-        if label not in (-1, 1):
-            raise ValueError(f"label must be -1 or +1, got {label!r}")
-        with self.lock:
-            self.X = np.vstack([self.X, row])
-            self.y = np.append(self.y, float(label))
-            count = len(self.y)
-        self._notify("data")
-        return count
-
-    def remove_nearest(self, x: float, y: float, radius: float = math.inf) -> int | None:
-        """Remove the training point nearest (x, y) if within ``radius``; returns its index."""
-        with self.lock:
-            if len(self.y) <= 2:
-                raise ValueError("cannot remove a point: at least 2 training points must remain")
-            distances = np.hypot(self.X[:, 0] - x, self.X[:, 1] - y)
-            index = int(np.argmin(distances))
-            if distances[index] > radius:
-                return None
-            self.X = np.delete(self.X, index, axis=0)
-            self.y = np.delete(self.y, index)
-        self._notify("data")
-        return index
-
     def __repr__(self) -> str:
         return (
             f"Trainer({self.model!r}, {len(self.y)} points, loss={self.loss_name!r}, "
             f"step {self.steps_done}, {self.status})"
         )
-
-
-class _Interrupted(threading.Event):
-    """Set by the first interrupt (SIGINT) during :meth:`Trainer.run`; ``cut_short`` once a
-    second one raised inside a step."""
-
-    cut_short = False
-
-
-@contextlib.contextmanager
-def _interrupts_between_steps(interrupted: _Interrupted) -> Iterator[None]:
-    """While training in the cell, an interrupt ("Interrupt kernel", Ctrl-C) lands between two
-    steps: the first only sets the event and the step in flight finishes (so the model is as
-    after a whole step); a second one raises at once, for a step that takes too long.
-
-    Only in the main thread, and only over a Python-level SIGINT handler (as in IPython and
-    ipykernel while a cell runs); elsewhere interrupts behave as usual.
-    """
-    previous = signal.getsignal(signal.SIGINT) if _in_main_thread() else None
-    if not callable(previous):
-        yield
-        return
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if interrupted.is_set():
-            interrupted.cut_short = True
-            signal.signal(signal.SIGINT, previous)
-            raise KeyboardInterrupt
-        interrupted.set()
-
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def _stacklevel_outside_package() -> int:
-    """``warnings.warn``'s stacklevel, for the caller of this function, that points at the first
-    frame outside this package: the user's cell, not train.py. Level 1 (the warning's own
-    line) when no such frame calls in, as on the background training thread."""
-    frame = sys._getframe(1)  # the function that calls warnings.warn: stacklevel 1
-    level = 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-        _PACKAGE_DIR + os.sep
-    ):
-        frame = frame.f_back
-        level += 1
-    if frame is None or frame.f_code.co_filename == threading.__file__:
-        return 1
-    return level
-
-
-def _training_loop(
-    trainer_ref: weakref.ref[Trainer], stop: threading.Event, run: threading.Event
-) -> None:
-    """The background thread: holds the trainer only during a step, so it can be collected."""
-    while not stop.is_set():
-        if not run.wait(timeout=0.2) or stop.is_set():
-            continue
-        trainer = trainer_ref()
-        if trainer is None:  # the trainer was garbage-collected: nothing left to train
-            return
-        wait = trainer._until_next_step()
-        if wait > 0:  # paced by trainer.speed: wait without holding the trainer, in short
-            del trainer  # slices, so a new speed, a pause or a stop takes effect at once
-            stop.wait(min(wait, PACE_SLICE_S))
-            continue
-        try:
-            target = trainer._target_steps
-            if target is not None and trainer.steps_done >= target:
-                trainer._set_status("stopped")
-                return
-            trainer._last_step_at = time.monotonic()
-            trainer._step(only_while=run)  # skipped if paused while waiting for the lock
-        except TrainingDiverged:
-            return
-        except Exception as exc:  # shown by the widgets; the thread ends cleanly
-            log.exception("micrograd-widgets: training step failed")
-            trainer._set_status("error", f"Training stopped: {type(exc).__name__}: {exc}")
-            return
-        finally:
-            del trainer
-        # hand the GIL to the kernel's thread between steps: a compiled step takes well under
-        # a millisecond, and a thread that never waits would keep the kernel from answering
-        time.sleep(0)
-    trainer = trainer_ref()
-    if trainer is not None and trainer.status in ("running", "paused"):
-        trainer._set_status("stopped")  # e.g. stopped by a kernel interrupt
-
-
-# ---- clean shutdown: interpreter exit and kernel interrupts -----------------------------------
-
-_LIVE_TRAINERS: weakref.WeakSet[Trainer] = weakref.WeakSet()
-_hooks_installed = False
-
-
-def stop_all(timeout: float = 2.0) -> int:
-    """Stop every trainer that trains in the background (in this kernel); returns how many.
-
-    For trainers you lost the name of, e.g. after re-running cells:
-    ``micrograd_widgets.stop_all()``. Each waits up to ``timeout`` seconds for its current step.
-    """
-    stopped = 0
-    for trainer in list(_LIVE_TRAINERS):
-        if trainer.is_running:
-            trainer.stop(timeout, reason="Stopped by stop_all().")
-            stopped += 1
-    return stopped
-
-
-atexit.register(stop_all)
-
-
-def _signal_stop_all() -> None:
-    # from a signal handler: only flag the threads; they finish their step and exit
-    for trainer in list(_LIVE_TRAINERS):
-        trainer._stop_event.set()
-        trainer._run_event.set()
-
-
-def _install_interrupt_hooks() -> None:
-    """Make "Interrupt kernel" stop background training (best effort; IPython/ipykernel only).
-
-    During a cell, an interrupt raises KeyboardInterrupt there: a post_run_cell hook sees it.
-    Between cells ipykernel ignores SIGINT, restoring ``kernel.saved_sigint_handler`` after each
-    cell; chaining a handler there makes an idle-time interrupt stop training too.
-    """
-    global _hooks_installed
-    if _hooks_installed:
-        return
-    _hooks_installed = True
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-
-    def after_cell(result: Any) -> None:
-        if isinstance(getattr(result, "error_in_exec", None), KeyboardInterrupt):
-            stop_all()
-
-    shell.events.register("post_run_cell", after_cell)
-    kernel = getattr(shell, "kernel", None)
-    if kernel is not None and hasattr(kernel, "saved_sigint_handler"):
-        previous = kernel.saved_sigint_handler
-
-        def on_sigint(signum: int, frame: Any) -> None:
-            _signal_stop_all()
-            if callable(previous):
-                previous(signum, frame)
-
-        kernel.saved_sigint_handler = on_sigint

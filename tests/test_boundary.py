@@ -3,8 +3,10 @@ import warnings
 
 import numpy as np
 import pytest
+import traitlets
 
-from micrograd_widgets import MLP, DecisionBoundary, Neuron, Trainer, datasets
+from micrograd_widgets import MLP, DecisionBoundary, Neuron, Trainer, datasets, losses
+from micrograd_widgets.boundary import class_grid, first_layer_rows, per_point_losses, softmax
 from micrograd_widgets.train import default_schedule
 
 
@@ -269,3 +271,176 @@ def test_a_single_neuron_gets_a_decision_boundary():
 def test_an_empty_dataset_never_reaches_the_boundary():
     with pytest.raises(ValueError, match="X is empty"):
         Trainer(MLP(2, [3, 1], seed=0), np.zeros((0, 2)), np.zeros(0))
+
+
+# ---- inspect, hover, speed, neuron lines and thumbnails, k classes (issues 8, 10, 11) --------
+
+
+@pytest.mark.parametrize("loss", ["svm", "log", "mse"])
+def test_per_point_losses_average_to_the_loss(loss):
+    rng = np.random.default_rng(0)
+    scores, y = rng.normal(size=20) * 3, rng.choice([-1.0, 1.0], size=20)
+    each = per_point_losses(loss, scores, y)
+    assert each.shape == (20,)
+    assert np.mean(each) == pytest.approx(losses.numpy_data_loss(loss, scores, y), rel=1e-12)
+    assert np.all(np.isnan(per_point_losses("custom", scores, y)))
+
+
+def test_per_point_cross_entropy_averages_to_the_loss():
+    rng = np.random.default_rng(1)
+    logits, y = rng.normal(size=(30, 4)) * 5, rng.integers(0, 4, size=30).astype(float)
+    each = per_point_losses("cross_entropy", logits, y)
+    expected = losses.cross_entropy_loss_np(logits, y)
+    assert np.mean(each) == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_frame_carries_each_points_score_and_loss():
+    trainer, w = make()
+    trainer.run(3)
+    scores = np.frombuffer(w.point_scores, dtype=np.float32)
+    np.testing.assert_allclose(scores, trainer.model.predict(trainer.X), rtol=1e-6)
+    point_losses = np.frombuffer(w.point_losses, dtype=np.float32)
+    expected = np.maximum(0, 1 - trainer.y * trainer.model.predict(trainer.X))
+    np.testing.assert_allclose(point_losses, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_select_sets_the_inspected_point_and_refuses_bad_indices():
+    _trainer, w = make()
+    route = w._route_message
+    route(w, {"type": "select", "index": 5}, [])
+    assert w.selected == 5 and w.error == ""
+    route(w, {"type": "select", "index": 12}, [])  # 12 training points: 0..11
+    assert "selected must be -1 (none) or a training point's index in [0, 12)" in w.error
+    assert w.selected == 5
+    route(w, {"type": "select", "index": "3"}, [])
+    assert "integer point index" in w.error and w.selected == 5
+    route(w, {"type": "select", "index": None}, [])
+    assert w.selected == -1 and w.error == ""
+    with pytest.raises(traitlets.TraitError, match=r"in \[0, 12\)"):
+        w.selected = 99
+    w.selected = 11
+    assert w.selected == 11
+
+
+def test_the_inspected_point_follows_removals():
+    trainer, w = make()
+    w.selected = 6
+    x, y = trainer.X[2]
+    w._route_message(w, {"type": "remove_point", "x": float(x), "y": float(y)}, [])
+    assert w.selected == 5  # the same point, one place earlier
+    x, y = trainer.X[5]
+    w._route_message(w, {"type": "remove_point", "x": float(x), "y": float(y)}, [])
+    assert w.selected == -1  # the inspected point itself went
+
+
+def test_the_speed_control_sets_the_trainers_speed():
+    trainer, w = make()
+    assert w.speed is None
+    w._route_message(w, {"type": "set_speed", "value": 10}, [])
+    assert trainer.speed == 10.0 and w.speed == 10.0
+    w._route_message(w, {"type": "set_speed", "value": -1}, [])
+    assert "speed must be > 0" in w.error and trainer.speed == 10.0 and w.speed == 10.0
+    w._route_message(w, {"type": "set_speed", "value": None}, [])
+    assert trainer.speed is None and w.speed is None
+
+
+def test_first_layer_lines_are_sent_with_frames_and_recordings():
+    trainer, w = make()
+    trainer.run(2)
+    w._sync_recording()
+    rows = np.frombuffer(w.first_layer, dtype=np.float32).reshape(-1, 3)
+    np.testing.assert_allclose(rows, trainer.model.layers[0].parameter_matrix(), rtol=1e-6)
+    frames = len(np.frombuffer(w.recording_meta, dtype=np.float32)) // 4
+    recorded = np.frombuffer(w.recording_lines, dtype=np.float32).reshape(frames, 4, 3)
+    np.testing.assert_allclose(recorded[-1], rows)
+    assert not np.allclose(recorded[0], recorded[-1])  # the lines moved while training
+    neuron = Trainer(Neuron(2, seed=0), trainer.X, trainer.y)
+    assert first_layer_rows(neuron.model).shape == (1, 3)
+
+
+def test_neuron_thumbnails_hold_every_hidden_neurons_output():
+    trainer = Trainer(MLP(2, [3, 2, 1], seed=0), datasets.moons(16, seed=0))
+    w = DecisionBoundary(trainer, resolution=10, neurons=True, neuron_resolution=6)
+    assert w.neuron_layers == [3, 2]
+    data = np.frombuffer(w.neuron_frames, dtype=np.uint8).reshape(5, 36).astype(int) - 128
+    pre = trainer.model.preactivations(w._neuron_grid)
+    outputs = np.hstack([np.maximum(pre[0], 0), np.maximum(pre[1], 0)])  # relu
+    for j in range(5):
+        scale = w.neuron_scales[j]
+        expected = np.round(outputs[:, j] / scale * 127) if scale else np.zeros(36)
+        np.testing.assert_array_equal(data[j], expected)
+    off = DecisionBoundary(trainer, resolution=10)
+    assert off.neuron_frames == b"" and not off.neurons
+    off.neurons = True  # turned on later: computed at once
+    assert len(off.neuron_frames) == 5 * 24 * 24 and off.neuron_layers == [3, 2]
+    with pytest.raises(ValueError, match="neurons must be True or False"):
+        DecisionBoundary(trainer, neurons="yes")
+
+
+def test_class_grid_is_argmax_and_confidence_bytes():
+    scores = np.array([[5.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 9.0, 9.5]])
+    data = np.frombuffer(class_grid(scores), dtype=np.uint8)
+    assert data[:3].tolist() == [0, 0, 2]  # ties go to the lower class, as argmax
+    confidence = data[3:]
+    assert confidence[1] == 0  # uniform: no confidence
+    assert confidence[0] > 240 and 0 < confidence[2] < 128
+
+
+def three_classes(**kwargs):
+    data = datasets.spiral(60, classes=3, seed=0, test_size=12)
+    model = MLP(2, [8, 3], seed=0)
+    trainer = Trainer(model, data, loss="cross_entropy", optimizer="adam", lr=0.05)
+    return trainer, DecisionBoundary(trainer, resolution=12, **kwargs)
+
+
+def test_k_classes_are_drawn_by_argmax_class_and_confidence():
+    trainer, w = three_classes()
+    trainer.run(20)
+    assert w.classes == 3 and w.frame == b""  # no score grid: classes instead
+    scores = trainer.model.predict(w._grid)
+    data = np.frombuffer(w.class_frame, dtype=np.uint8)
+    assert data[:144].tolist() == np.argmax(scores, axis=1).tolist()
+    assert data[144:].tolist() == np.frombuffer(class_grid(scores), np.uint8)[144:].tolist()
+    probs = np.frombuffer(w.point_scores, dtype=np.float32).reshape(-1, 3)
+    np.testing.assert_allclose(probs, softmax(trainer.model.predict(trainer.X)), rtol=1e-5)
+    each = np.frombuffer(w.point_losses, dtype=np.float32)
+    expected = losses.cross_entropy_loss_np(trainer.model.predict(trainer.X), trainer.y)
+    assert float(np.mean(each)) == pytest.approx(expected, rel=1e-5)
+    assert w.confusion == trainer.confusion_matrix("train").tolist()
+    assert w.test_confusion == trainer.confusion_matrix("test").tolist()
+    assert sum(map(sum, w.test_confusion)) == 12
+    assert np.frombuffer(w.labels, dtype=np.int8).tolist() == trainer.y.astype(int).tolist()
+
+
+def test_k_classes_are_recorded_as_class_pictures():
+    trainer, w = three_classes()
+    trainer.run(4)
+    w._sync_recording()
+    frames = len(np.frombuffer(w.recording_meta, dtype=np.float32)) // 4
+    assert frames == 5
+    assert len(w.recording) == frames * 2 * w.recording_resolution**2
+    last = np.frombuffer(w.recording, dtype=np.uint8)[-2 * w.recording_resolution**2 :]
+    scores = trainer.model.predict(w._small_grid)
+    assert last[: w.recording_resolution**2].tolist() == np.argmax(scores, axis=1).tolist()
+
+
+def test_the_class_picker_adds_a_point_of_that_class_and_refuses_others():
+    trainer, w = three_classes()
+    w._route_message(w, {"type": "add_point", "x": 0.1, "y": 0.2, "label": 2}, [])
+    assert trainer.y[-1] == 2 and w.error == ""
+    assert np.frombuffer(w.labels, dtype=np.int8)[-1] == 2
+    count = len(trainer.y)
+    for bad in (3, -1, 1.5, "2", True):
+        w._route_message(w, {"type": "add_point", "x": 0.1, "y": 0.2, "label": bad}, [])
+        assert "add_point needs a class label in 0..2" in w.error
+    assert len(trainer.y) == count
+
+
+def test_a_two_output_model_on_binary_labels_speaks_class_numbers_to_the_view():
+    data = datasets.moons(20, seed=0)
+    trainer = Trainer(MLP(2, [4, 2], seed=0), data, loss="cross_entropy")
+    w = DecisionBoundary(trainer, resolution=8)
+    assert w.classes == 2
+    assert sorted(set(np.frombuffer(w.labels, dtype=np.int8).tolist())) == [0, 1]
+    w._route_message(w, {"type": "add_point", "x": 0.0, "y": 0.0, "label": 0}, [])
+    assert trainer.y[-1] == -1 and w.error == ""  # class 0 is the label -1

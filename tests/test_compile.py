@@ -722,3 +722,243 @@ def test_a_bare_layer_a_neuron_and_an_output_activation(make):
     compiled, scalar = pair(make, data, loss="mse", lr=0.2)
     assert "layer 1:" in repr(compiled.tape)
     step_both(compiled, scalar, 3)
+
+
+# ---- k classes: cross-entropy, and every optimizer -------------------------------------------
+
+OPTIMIZERS = ["sgd", "momentum", "adam", "adamw"]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("regularization", PENALTIES)
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_cross_entropy_is_bit_for_bit_for_every_activation_penalty_and_optimizer(
+    activation, regularization, optimizer
+):
+    data = datasets.spiral(36, classes=3, noise=0.3, seed=1, test_size=0.25)
+    compiled, scalar = pair(
+        lambda: MLP(2, [6, 5, 3], activation=activation, seed=4),
+        data,
+        loss="cross_entropy",
+        regularization=regularization,
+        alpha=1e-2,
+        optimizer=optimizer,
+        lr=0.05,
+    )
+    step_both(compiled, scalar, 4)
+    assert compiled.steps_done == 4
+    assert "softmax cross-entropy over 3 logits, the engine's ops on arrays" in str(compiled.tape)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_each_optimizer_is_bit_for_bit_across_the_engines_on_the_seed_demo(optimizer):
+    data = datasets.moons(64, noise=0.1, seed=0)
+    compiled, scalar = pair(lambda: MLP(2, [8, 8, 1], seed=1), data, optimizer=optimizer)
+    step_both(compiled, scalar, 5)
+    assert compiled.steps_done == 5
+    for name, state in compiled.optimizer.state_arrays().items():
+        assert np.array_equal(state, scalar.optimizer.state_arrays()[name]), name
+
+
+def test_cross_entropy_with_mini_batches_and_five_classes():
+    data = datasets.spiral(60, classes=5, seed=2, test_size=0.2)
+    compiled, scalar = pair(
+        lambda: MLP(2, [7, 5], seed=3), data, loss="cross_entropy", batch_size=9, lr=0.2
+    )
+    step_both(compiled, scalar, 5)
+
+
+def test_cross_entropy_with_two_outputs_and_binary_labels():
+    data = datasets.moons(30, noise=0.2, seed=5)  # labels -1 / +1
+    compiled, scalar = pair(
+        lambda: MLP(2, [6, 2], activation="tanh", seed=0), data, loss="cross_entropy"
+    )
+    step_both(compiled, scalar, 4)
+
+
+def test_added_points_of_each_class_need_no_retrace_and_stay_exact():
+    data = datasets.spiral(24, classes=3, seed=0)
+    compiled, scalar = pair(
+        lambda: MLP(2, [5, 3], seed=2), data, loss="cross_entropy", optimizer="adam", lr=0.05
+    )
+    step_both(compiled, scalar, 2)
+    tape = compiled.tape
+    for label in (2, 0, 1):
+        for trainer in (compiled, scalar):
+            trainer.add_point(0.3 * label - 0.2, 0.1, label)
+        step_both(compiled, scalar, 2)
+    assert compiled.tape is tape
+
+
+def test_large_logits_stay_finite_and_exact():
+    data = datasets.spiral(24, classes=3, seed=0)
+    assert MLP(2, [4, 3], seed=1).predict(data.X).max() > 0.5  # so below, > 2,000
+
+    def make():
+        model = MLP(2, [4, 3], seed=1)
+        for p in model.layers[-1].parameters():
+            p.data *= 400.0  # logits in the thousands: exp() would overflow without the max
+        return model
+
+    compiled, scalar = pair(make, data, loss="cross_entropy", lr=1e-4)
+    step_both(compiled, scalar, 3)
+    assert compiled.steps_done == 3
+    # a wrong class by a margin in the thousands costs that much: large, and finite
+    assert 100 < compiled.history[0]["loss"] < math.inf
+
+
+def test_infinite_logits_diverge_on_both_engines_with_the_same_message():
+    data = datasets.spiral(24, classes=3, seed=0)
+
+    def make():
+        model = MLP(2, [4, 3], seed=1)
+        model.layers[-1].neurons[1].b.data = math.inf
+        return model
+
+    compiled, scalar = pair(make, data, loss="cross_entropy")
+    step_both(compiled, scalar, 2)
+    assert compiled.status == "diverged" and "the loss is nan" in compiled.message
+
+
+def test_a_one_output_model_with_cross_entropy_does_not_compile():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(CompileError, match="cross-entropy needs a model with k >= 2 outputs"):
+        compile_step(model, model.parameters(), np.zeros((2, 2)), loss="cross_entropy")
+    model = MLP(2, [3, 3], seed=0)
+    with pytest.raises(CompileError, match="3 outputs but the loss 'svm' takes one score"):
+        compile_step(model, model.parameters(), np.zeros((2, 2)), loss="svm")
+
+
+def test_a_k_output_compiled_step_forward_matches_one_scalar_backward():
+    data = datasets.spiral(20, classes=4, seed=1)
+    model = MLP(2, [5, 4], seed=0)
+    step = compile_step(model, model.parameters(), data.X, loss="cross_entropy")
+    out = step.forward(data.X, data.y)
+    grads = out.backward()
+    outputs = [model(list(row)) for row in data.X.tolist()]
+    total = losses.total_loss(outputs, data.y, model.parameters(), loss="cross_entropy")
+    model.zero_grad()
+    total.backward()
+    assert out.scores.shape == (20, 4)
+    assert bits(out.loss) == bits(total.data)
+    assert [bits(v) for v in out.scores.ravel()] == [bits(v.data) for r in outputs for v in r]
+    assert [bits(g) for g in grads] == [bits(p.grad) for p in model.parameters()]
+
+
+def test_tied_logits_and_a_custom_cross_entropy_on_the_scalar_head_stay_exact():
+    data = datasets.spiral(24, classes=3, seed=0)
+
+    def make():
+        model = MLP(2, [4, 3], seed=1)
+        for p in model.layers[-1].parameters():
+            p.data = 0.0  # every logit exactly 0.0: a three-way tie for the max
+        return model
+
+    compiled, scalar = pair(make, data, loss="cross_entropy", optimizer="momentum", lr=0.1)
+    step_both(compiled, scalar, 3)
+
+    def my_cross_entropy(outputs, y):  # a custom loss: run on the scalar engine each step
+        return losses.cross_entropy_loss(outputs, y)
+
+    compiled, scalar = pair(
+        lambda: MLP(2, [5, 3], seed=2), data, loss=my_cross_entropy, optimizer="adam", lr=0.05
+    )
+    step_both(compiled, scalar, 3)
+    assert "loss: on the scalar engine" in str(compiled.tape)
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 7])
+def test_the_cross_entropy_replay_matches_the_scalar_engine_for_any_k(k):
+    from micrograd_widgets.compiled._softmax import CrossEntropyHead, scalar_cross_entropy
+
+    head = CrossEntropyHead.compile(k)  # checks itself against the scalar engine on probes
+    rng = np.random.default_rng(k)
+    logits = rng.normal(scale=30.0, size=(50, k))
+    logits[::7, 0] = logits[::7, -1]  # ties for the max
+    labels = rng.integers(0, k, size=50).astype(float)
+    loss, grads, order, output_order = scalar_cross_entropy(logits, labels)
+    state = head.forward(logits, labels)
+    got, got_order, got_output_order = head.backward(state)
+    assert bits(state.loss) == bits(loss)
+    assert [bits(v) for v in got.ravel()] == [bits(v) for v in grads.ravel()]
+    assert (got_order is None) == (order is None)
+    assert np.array_equal(got_output_order, output_order)
+    poisoned = logits.copy()
+    poisoned[3, 1] = math.inf
+    assert head.forward(poisoned, labels) is None  # log_softmax's NaN branch: the scalar head
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    widths=st.lists(st.integers(1, 6), min_size=0, max_size=2),
+    k=st.integers(2, 5),
+    activation=ACTS,
+    regularization=st.sampled_from(PENALTIES),
+    alpha=st.sampled_from([0.0, 1e-4, 0.03]),
+    optimizer=st.sampled_from(OPTIMIZERS),
+    n=st.integers(2, 25),
+    nin=st.integers(1, 3),
+    seed=st.integers(0, 10_000),
+    batch=st.one_of(st.none(), st.integers(1, 8)),
+)
+def test_hypothesis_k_class_models_are_bit_for_bit(
+    widths, k, activation, regularization, alpha, optimizer, n, nin, seed, batch
+):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, nin)) * rng.choice([0.1, 1.0, 30.0])
+    X[rng.random(X.shape) < 0.1] = 0.0  # exact zeros: relu and products at 0
+    y = rng.integers(0, k, size=n).astype(float)
+
+    def model():
+        return MLP(nin, [*widths, k], activation=activation, seed=seed)
+
+    compiled, scalar = pair_xy(
+        model, X, y, loss="cross_entropy", regularization=regularization, alpha=alpha,
+        optimizer=optimizer, lr=0.3, batch_size=batch, seed=seed,
+    )  # fmt: skip
+    step_both(compiled, scalar, 3)
+
+
+def test_exact_false_cross_entropy_is_within_1e_12_relative():
+    data = datasets.spiral(90, classes=3, seed=0)
+    fast = Trainer(MLP(2, [16, 16, 3], seed=1), data, loss="cross_entropy", exact=False)
+    scalar = Trainer(MLP(2, [16, 16, 3], seed=1), data, loss="cross_entropy", engine="scalar")
+    assert fast.engine == "compiled" and "matrix multiplies" in repr(fast.tape)
+    for _ in range(3):
+        for p, q in zip(fast.parameters, scalar.parameters):
+            p.data = q.data
+        fast.step()
+        scalar.step()
+        a, b = fast.history[-1]["loss"], scalar.history[-1]["loss"]
+        assert abs(a - b) <= 1e-12 * abs(b)
+        ga = np.array([p.grad for p in fast.parameters])
+        gb = np.array([p.grad for p in scalar.parameters])
+        assert np.max(np.abs(ga - gb)) <= 1e-12 * np.max(np.abs(gb))
+
+
+class TwoHeads(Module):
+    """A custom module with two outputs: not a stack of library layers."""
+
+    def __init__(self):
+        self.body = MLP(2, [4], seed=0)
+        self.heads = [Neuron(4, activation="none", seed=1), Neuron(4, activation="none", seed=2)]
+        self.nin, self.nout = 2, 2
+
+    def __call__(self, x):
+        h = self.body(x)
+        return [head(h) * 1.0 for head in self.heads]
+
+    def parameters(self):
+        return self.body.parameters() + [p for head in self.heads for p in head.parameters()]
+
+    def named_parameters(self):
+        return [(f"p{i}", p) for i, p in enumerate(self.parameters())]
+
+
+def test_a_custom_multi_output_module_falls_back_with_a_warning_and_trains():
+    data = datasets.moons(20, seed=0)
+    with pytest.warns(UserWarning, match="compiles only as a stack of dense layers"):
+        trainer = Trainer(TwoHeads(), data, loss="cross_entropy")
+    assert trainer.engine == "scalar"
+    trainer.run(3)
+    assert trainer.steps_done == 3 and trainer.confusion_matrix().sum() == 20

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-BUNDLE = ["graph.js", "graph.css", "boundary.js", "boundary.css", "heatmap.js", "heatmap.css"]
+BUNDLE = [
+    "graph.js", "graph.css", "boundary.js", "boundary.css", "heatmap.js", "heatmap.css",
+    "offline.js",  # the loader of exported offline pages (export.py)
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

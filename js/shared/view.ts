@@ -59,6 +59,12 @@ function watchKernel(model: AnyModel<any>, onLost: () => void): () => void {
   };
 }
 
+/** What to say when no kernel is behind the view: an exported page's model says it itself. */
+function kernelLostText(model: AnyModel<any>): string {
+  const text = (model.widget_manager as { noKernelText?: unknown } | undefined)?.noKernelText;
+  return typeof text === "string" ? text : KERNEL_LOST_TEXT;
+}
+
 let viewCount = 0;
 
 /** An id for one view, unique in this page and unlike any from an earlier load of it. */
@@ -96,7 +102,7 @@ export function mountView<State extends { error: string }>(
   { className, draw }: ViewOptions,
 ): ViewShell<State> {
   const banner = h("div", { class: "mgw-error", role: "alert" });
-  const kernelNotice = h("div", { class: "mgw-kernel-lost", role: "status", hidden: true }, [KERNEL_LOST_TEXT]);
+  const kernelNotice = h("div", { class: "mgw-kernel-lost", role: "status", hidden: true }, [kernelLostText(model)]);
   const root = h("div", { class: `mgw-root ${className}` }, [banner, kernelNotice]);
   root.dataset.kernel = "live";
   el.classList.add("mgw-host"); // so theme.css can let an ipywidgets HBox wrap and shrink it

@@ -12,6 +12,13 @@ penalty's); the transcendental functions are libm's, as in the engine. Loss, sco
 gradient come out bit for bit equal to the scalar engine's. With ``exact=False`` the layers use
 matrix multiplies instead: faster, within ~1e-12 relative, no longer bit for bit.
 
+A model with k outputs (``MLP(2, [.., k])``, k classes) compiles as a stack of dense layers; its
+scores are then ``(batch, k)`` logits and the loss is the library's softmax cross-entropy, which
+reads ``.data`` (each sample's largest logit) and so is replayed by its own exact array code
+(:mod:`._softmax`, checked against the scalar engine when compiled), following the order in which
+``backward()`` visits each sample's logits (it depends on the sample's class). The compiled step
+returns the gradients; the update itself is the Trainer's optimizer's, the same for both engines.
+
 What a trace cannot stand for is refused with :class:`CompileError` (a
 :class:`~micrograd_widgets.train.Trainer` with ``engine="auto"`` then warns and stays on the
 scalar engine): code that reads ``.data`` while it builds the model's graph (it could branch per
@@ -98,12 +105,17 @@ class Forward:
 
     def _backward(self) -> np.ndarray:
         step = self.step
-        dscores, order, penalty = step.objective.backward(self.objective_state, step.index)
+        dscores, order, penalty, output_order = step.objective.backward(
+            self.objective_state, step.index
+        )
         grads = np.zeros(step.count)
         if not step.objective.data_first:
             for contribution in penalty:
                 grads = grads + contribution
-        step.model.backward(self.model_state, dscores, order, grads)
+        if output_order is None:
+            step.model.backward(self.model_state, dscores, order, grads)
+        else:  # k outputs (only a dense stack compiles with them)
+            step.model.backward(self.model_state, dscores, order, grads, output_order)  # type: ignore[call-arg]
         if step.objective.data_first:
             for contribution in penalty:
                 grads = grads + contribution
@@ -158,6 +170,12 @@ class CompiledStep:
         self._written = None
         return np.fromiter(map(_DATA, self.parameters), np.float64, self.count)
 
+    def write_grads(self, grads: np.ndarray) -> None:
+        """Set every parameter's grad, as ``zero_grad()`` and ``backward()`` leave it (the
+        optimizer then reads the data and writes the update)."""
+        for p, grad in zip(self.parameters, grads.tolist()):
+            p.grad = grad
+
     def write_parameters(self, grads: np.ndarray, data: np.ndarray) -> None:
         """Set every parameter's grad and data (as ``backward()`` and the update leave them)."""
         values = data.tolist()
@@ -174,7 +192,8 @@ class CompiledStep:
         *,
         loss: Callable | None = None,
     ) -> Forward:
-        """Loss and scores for the batch ``X`` (n, features) with labels ``y`` (+1/-1)."""
+        """Loss and scores for the batch ``X`` (n, features) with labels ``y`` (+1/-1, or
+        0..k-1 for a model with k outputs; its scores are then (n, k))."""
         theta = self.read_parameters() if theta is None else theta
         try:
             with np.errstate(all="ignore"):  # inf and NaN propagate, as in the engine
@@ -240,7 +259,9 @@ class CompiledStep:
                 p.grad = 0.0
             total.backward()
             want = [p.grad for p in parameters]
-            want_scores = [s.data for s in scores]
+            want_scores = [
+                s.data for row in scores for s in (row if isinstance(row, list) else [row])
+            ]
             want_loss = total.data
         finally:
             for p, g in zip(parameters, saved):
@@ -257,7 +278,7 @@ class CompiledStep:
         problems = []
         if not agree(out.loss, want_loss):
             problems.append(f"loss {out.loss!r} vs {want_loss!r}")
-        for i, (a, b) in enumerate(zip(out.scores.tolist(), want_scores)):
+        for i, (a, b) in enumerate(zip(out.scores.ravel().tolist(), want_scores)):
             if not agree(a, b):
                 problems.append(f"score {i}: {a!r} vs {b!r}")
         for i, (a, b) in enumerate(zip(got, want)):
@@ -308,12 +329,23 @@ class CompiledStep:
             f"CompiledStep: {self.model_ref!r}, loss {self.loss_name!r}, {penalty}, {mode}",
             f"  one sample's graph: {self.nodes_per_sample:,} scalar ops "
             f"(model {self.model.nodes_per_sample:,}, loss "
-            + (f"{objective.head_ops})" if not objective.hybrid else "on the scalar engine)"),
+            + (
+                f"{objective.head_ops})"
+                if not objective.hybrid
+                else "replayed on arrays)"
+                if objective.softmax is not None
+                else "on the scalar engine)"
+            ),
             f"  the scalar engine builds {self.scalar_nodes(128):,} op nodes per step at batch 128",
             "  replayed over the batch as numpy arrays:",
         ]
         lines += [f"    {line}" for line in self.model.describe()]
-        if objective.hybrid:
+        if objective.softmax is not None:
+            lines.append(
+                f"    loss: softmax cross-entropy over {objective.outputs} logits, the engine's "
+                "ops on arrays (a step with a non-finite logit: on the scalar engine)"
+            )
+        elif objective.hybrid:
             lines.append(
                 f"    loss: on the scalar engine, the scores as leaves ({objective.hybrid_reason})"
             )
@@ -384,8 +416,19 @@ def compile_step(
     alpha = _check_alpha(alpha)
     rows = _probe_rows(X)
     tape, check_model, check_parameters = trace_model(model, rows, parameters)
+    outputs = len(tape.outputs)
+    if outputs > 1 and loss_function in losses.DATA_LOSSES.values():
+        if loss_function is not losses.cross_entropy_loss:
+            raise CompileError(
+                f"the model has {outputs} outputs but the loss {loss_name!r} takes one score per "
+                "example: use loss='cross_entropy'"
+            )
+    elif outputs == 1 and loss_function is losses.cross_entropy_loss:
+        raise CompileError("cross-entropy needs a model with k >= 2 outputs, one per class")
     model_program = build_model_program(tape, exact=exact)
-    objective = compile_objective(loss_function, regularization, alpha, exact=exact)
+    objective = compile_objective(
+        loss_function, regularization, alpha, exact=exact, outputs=outputs
+    )
     step = CompiledStep(
         model, parameters, model_program, objective, loss=loss_function, loss_name=loss_name,
         regularization=regularization, alpha=alpha, exact=exact,
@@ -394,7 +437,12 @@ def compile_step(
     if check is None:
         check = not (builtin_loss and library_modules(model))
     if check:
-        # a custom loss is not called outside training steps; the check uses the SVM loss
-        stand_in = None if builtin_loss else losses.svm_loss
-        step.check(rows, np.array([1.0, -1.0]), stand_in, check_model, check_parameters)
+        # a custom loss is not called outside training steps; the check uses a built-in one
+        if outputs == 1:
+            stand_in = None if builtin_loss else losses.svm_loss
+            labels = np.array([1.0, -1.0])
+        else:
+            stand_in = None if builtin_loss else losses.cross_entropy_loss
+            labels = np.array([1.0, 0.0])
+        step.check(rows, labels, stand_in, check_model, check_parameters)
     return step

@@ -50,6 +50,7 @@ class Tape:
     b: list[int] = field(default_factory=list)
     arg: list[object] = field(default_factory=list)
     nodes: list[Value] = field(default_factory=list)  # the traced Values, during analysis only
+    outputs: list[int] = field(default_factory=list)  # positions of the roots, in their order
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -131,7 +132,7 @@ def _exponent(node: Value) -> float:
 
 
 def linearize(
-    root: Value,
+    root: Value | list[Value],
     *,
     params: dict[Value, int] | None = None,
     inputs: dict[Value, int] | None = None,
@@ -139,6 +140,9 @@ def linearize(
     traced: bool = True,
 ) -> Tape:
     """The tape of ``root``'s graph, in exactly the order ``root.topological_order()`` gives.
+
+    ``root`` may be a list of roots (a model's k outputs): their graphs are walked one after the
+    other, as the engine's DFS walks them from a node above that reaches them in this order.
 
     Leaves found in ``params`` / ``inputs`` become "param" / "input" nodes, other leaves
     constants. Nodes in ``cuts`` become leaves of the given kind and are not expanded: when such
@@ -155,7 +159,8 @@ def linearize(
     tape = Tape()
     kind, op_, a_, b_, arg_, nodes = tape.kind, tape.op, tape.a, tape.b, tape.arg, tape.nodes
     expanded: dict[Value, int] = {}
-    stack: list[Value | None] = [root]
+    roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    stack: list[Value | None] = roots[::-1]  # the first root on top: walked first
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()
@@ -217,6 +222,7 @@ def linearize(
         a_.append(expanded[a])
         b_.append(expanded[b] if b is not None else -1)
         arg_.append(exponent)
+    tape.outputs = [expanded[r] for r in roots]
     return tape
 
 

@@ -98,8 +98,9 @@ def trace_model(
                 f"calling the model on a sample failed ({type(exc).__name__}: {exc})"
             ) from exc
         tape = linearize(
-            out, params=index, inputs={leaf: k for k, leaf in enumerate(inputs)}, traced=False
-        )
+            _roots(out), params=index, inputs={leaf: k for k, leaf in enumerate(inputs)},
+            traced=False,
+        )  # fmt: skip
         _check_leaves(tape, None)
         return tape, model, list(parameters)
     # trace a copy: a custom forward may change its module (a counter, a cache, its own random
@@ -130,9 +131,9 @@ def trace_model(
             "the model draws random numbers while it computes (e.g. dropout): one traced graph "
             "cannot stand for every step"
         )
-    for out in outputs:
-        if not isinstance(out, Value):
-            raise CompileError(f"the model returned a {type(out).__name__}, not one Value score")
+    roots = [_roots(out) for out in outputs]
+    if len(roots[0]) != len(roots[1]):
+        raise CompileError("the model returned a different number of outputs for two samples")
     if rec.accesses:
         first = rec.accesses[0]
         raise CompileError(
@@ -141,7 +142,7 @@ def trace_model(
         )
     tapes = [
         linearize(out, params=index, inputs={leaf: k for k, leaf in enumerate(sample)})
-        for out, sample in zip(outputs, samples)
+        for out, sample in zip(roots, samples)
     ]
     difference = tapes[0].first_difference(tapes[1])
     if difference is not None:
@@ -154,10 +155,21 @@ def trace_model(
     return tapes[0], clone, copies
 
 
+def _roots(out: object) -> list[Value]:
+    """The model's output as a list of Values: one score, or k outputs (one per class)."""
+    if isinstance(out, Value):
+        return [out]
+    if isinstance(out, (list, tuple)) and out and all(isinstance(v, Value) for v in out):
+        return list(out)
+    raise CompileError(
+        f"the model returned a {type(out).__name__}, not one Value score or a list of Values"
+    )
+
+
 def _check_leaves(tape: Tape, other: Tape | None) -> None:
     """Refuse Values shared by every sample's graph that are not trainer parameters."""
-    if not isinstance(tape.nodes[-1], Value):
-        raise CompileError("the model did not return a Value")
+    if len(set(tape.outputs)) != len(tape.outputs):
+        raise CompileError("the model returns one Value as two of its outputs")
     if other is None:  # a library model: its only leaves are inputs and its own weights
         if "const" not in tape.kind:
             return
@@ -296,9 +308,14 @@ def plan_dense(tape: Tape) -> list[BlockPlan] | str:
         for column, unit in enumerate(members):
             owner[unit.output] = (len(blocks), column)
         blocks.append(BlockPlan(members, sources, layout))
-    root = len(tape) - 1
-    if root not in owner:
-        return "the score is not a neuron's output"
+    roots = tape.outputs or [len(tape) - 1]
+    if any(root not in owner for root in roots):
+        if len(roots) == 1:
+            return "the score is not a neuron's output"
+        return "an output is not a neuron's output"
+    root_block = owner[roots[0]][0]
+    if [owner[root] for root in roots] != [(root_block, j) for j in range(len(roots))]:
+        return "the outputs are not one layer's neurons, in order"
     for block in blocks:
         if all(tape.kind[s] == "input" for s in block.sources):
             continue
@@ -330,14 +347,14 @@ def plan_dense(tape: Tape) -> list[BlockPlan] | str:
                 return "backward visits the next layer's neurons in different orders"
         if order is not None and order != list(range(len(order))):
             block.consumer_order = np.array(order)
-    # one chain from the input block to the score's block
-    chain, index, seen = [], owner[root][0], set()
+    # one chain from the input block to the outputs' block
+    chain, index, seen = [], root_block, set()
     while index is not None and index not in seen:
         seen.add(index)
         chain.append(index)
         index = blocks[index].producer
-    if index is not None or len(chain) != len(blocks) or len(blocks[chain[0]].units) != 1:
-        return "the layers are not one stack ending in a single score"
+    if index is not None or len(chain) != len(blocks) or len(blocks[chain[0]].units) != len(roots):
+        return "the layers are not one stack ending in the model's outputs"
     renumber = {old: new for new, old in enumerate(reversed(chain))}
     ordered = [blocks[old] for old in reversed(chain)]
     for block in ordered:
@@ -452,6 +469,7 @@ class DenseProgram:
 
     def __init__(self, plans: list[BlockPlan], tape: Tape, *, exact: bool) -> None:
         self.blocks = [DenseBlock(plan, tape) for plan in plans]
+        self.outputs = len(tape.outputs) or 1  # 1: scores (batch,); k: outputs (batch, k)
         self.exact = exact
         self.nodes_per_sample = tape.op_count
         self.scratch = Scratch()
@@ -495,14 +513,27 @@ class DenseProgram:
                 slope = _activate(block.activation, Z, out[1:], self.exact)
                 state.append((S, W, slope))
                 base = out
-        return base[1].copy(), state
+        if self.outputs == 1:
+            return base[1].copy(), state
+        return base[1:].T.copy(), state
 
     def backward(
-        self, state: list, dscores: np.ndarray, order: np.ndarray | None, grads: np.ndarray
+        self,
+        state: list,
+        dscores: np.ndarray,
+        order: np.ndarray | None,
+        grads: np.ndarray,
+        output_order: np.ndarray | None = None,
     ) -> None:
-        """Add each parameter's contributions to ``grads`` (its start), samples in ``order``."""
-        d_out = dscores[None, :]
+        """Add each parameter's contributions to ``grads`` (its start), samples in ``order``.
+
+        ``dscores``: (batch,) for one output, (batch, k) for k. ``output_order`` (batch, k):
+        per sample, the order backward() visits the k output neurons (it depends on the loss
+        above them, e.g. on the sample's class); None: the order the trace showed.
+        """
+        d_out = dscores[None, :] if dscores.ndim == 1 else np.ascontiguousarray(dscores.T)
         batch = len(dscores)
+        last = len(self.blocks) - 1
         with self.scratch.lock:
             for i in range(len(self.blocks) - 1, -1, -1):
                 block, (S, W, slope) = self.blocks[i], state[i]
@@ -531,7 +562,15 @@ class DenseProgram:
                         np.einsum("ki,ks->kis", Wm, G, out=D)
                     else:
                         np.multiply(Wm[:, :, None], G[:, None, :], out=D)
-                    if block.consumer_order is not None:
+                    if i == last and output_order is not None:
+                        # sample s adds its output neurons' terms in output_order[s]
+                        pick = (
+                            output_order.T[:, None, :],
+                            np.arange(block.sources)[None, :, None],
+                            np.arange(batch)[None, None, :],
+                        )
+                        D = D[pick]
+                    elif block.consumer_order is not None:
                         D = np.ascontiguousarray(D[block.consumer_order])
                     d_out = K.sum_rows(D, start=0.0)
                 else:
@@ -582,6 +621,11 @@ class GenericModelProgram:
 def build_model_program(tape: Tape, *, exact: bool) -> DenseProgram | GenericModelProgram:
     plans = plan_dense(tape)
     if isinstance(plans, str):
+        if len(tape.outputs) > 1:
+            raise CompileError(
+                f"a model with {len(tape.outputs)} outputs compiles only as a stack of dense "
+                f"layers, and this one is not ({plans})"
+            )
         return GenericModelProgram(tape, plans, exact=exact)
     return DenseProgram(plans, tape, exact=exact)
 

@@ -19,6 +19,12 @@ same label (it is then looked up by label).
 If the terms cannot be compiled -- the loss reads ``.data`` (``losses._softplus`` does), or it
 is the user's own function -- the data loss runs on the scalar engine every step with the scores
 as leaves ("hybrid"): exact too, because each score's grad comes from the loss alone.
+
+A model with k outputs (k classes) gives k leaves per sample; the hybrid's backward then also
+says in which order it visits each sample's k outputs (for cross-entropy it depends on the
+sample's class), which the model's last layer follows when it adds its inputs' gradients.
+The library's cross-entropy has its own replay on arrays (:mod:`._softmax`), exact too, and
+falls back to the hybrid only for a step whose logits are not all finite.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from .. import losses
 from ..engine import Value
 from . import _kernels as K
 from ._graph import NodeProgram, Tape, broadcast, linearize, same_float
+from ._softmax import CrossEntropyHead, SoftmaxState, backward_orders
 from ._trace import CompileError, TracedValue, data_of, recording, rng_snapshot
 
 __all__ = ["ObjectiveProgram", "compile_objective"]
@@ -295,7 +302,8 @@ class ObjectiveState:
     head_replay: object
     penalty_replay: object
     data: Value | None  # the scalar data loss (hybrid)
-    leaves: list[Value] | None
+    softmax: SoftmaxState | None  # the replayed cross-entropy
+    leaves: list[Value] | None  # (hybrid) every sample's outputs as leaves, sample by sample
     batch: int
     count: int
 
@@ -318,8 +326,12 @@ class ObjectiveProgram:
         loss: Callable,
         hybrid_reason: str,
         exact: bool,
+        outputs: int = 1,
+        softmax: CrossEntropyHead | None = None,
     ) -> None:
         self.spine = spine
+        self.outputs = outputs
+        self.softmax = softmax  # cross-entropy replayed on arrays (else the hybrid)
         self.head = NodeProgram(head, exact=exact) if head is not None else None
         self.penalty = NodeProgram(penalty, exact=exact) if penalty is not None else None
         self.head_ops = head.op_count if head is not None else 0
@@ -355,15 +367,23 @@ class ObjectiveProgram:
         self, scores: np.ndarray, y: np.ndarray, theta: np.ndarray, loss: Callable | None = None
     ) -> ObjectiveState:
         batch, count = len(scores), len(theta)
-        head_replay = penalty_replay = data = leaves = None
+        head_replay = penalty_replay = data = leaves = softmax = None
         fold_value: dict[str, float] = {}
-        if self.head is not None:
+        if self.softmax is not None and loss is None:
+            softmax = self.softmax.forward(scores, y)  # None: a logit is not finite
+        if softmax is not None:
+            fold_value["data"] = softmax.loss
+        elif self.head is not None:
             head_replay = self.head.forward({0: scores}, label_positive=y > 0)
             terms = broadcast(head_replay.value[-1], batch)
             fold_value["data"] = K.sum_sequence(terms, start=self.folds["data"])
-        else:
+        elif self.outputs == 1:
             leaves = [Value(s) for s in scores.tolist()]
             data = (loss or self.loss)(leaves, y)
+        else:  # k outputs per sample: a list of k leaves each
+            rows = [[Value(v) for v in row] for row in scores.tolist()]
+            leaves = [leaf for row in rows for leaf in row]
+            data = (loss or self.loss)(rows, y)
             if not isinstance(data, Value):
                 raise CompileError(f"the loss returned a {type(data).__name__}, not a Value")
         if self.penalty is not None:
@@ -377,14 +397,16 @@ class ObjectiveProgram:
         }
         spine = self.spine_program.forward(inputs)  # type: ignore[arg-type]
         return ObjectiveState(
-            float(spine.value[-1]), spine, head_replay, penalty_replay, data, leaves, batch, count
-        )
+            float(spine.value[-1]), spine, head_replay, penalty_replay, data, softmax, leaves,
+            batch, count,
+        )  # fmt: skip
 
     def backward(
         self, state: ObjectiveState, parameters: dict[Value, int]
-    ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray]]:
-        """(d loss / d score per sample, backward's sample order or None for 0..n-1, the
-        penalty's contributions to each parameter in order)."""
+    ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray], np.ndarray | None]:
+        """(d loss / d score per sample -- (batch, k) for k outputs --, backward's sample order
+        or None for 0..n-1, the penalty's contributions to each parameter in order, and for k
+        outputs the order backward visits each sample's outputs, (batch, k))."""
         # the spine's root gets 1.0 (backward()'s seed); each cut node 0.0 + its contributions
         if len(self.spine) == 1:
             grad_of = {"data": 1.0, "penalty": 1.0}
@@ -396,24 +418,29 @@ class ObjectiveProgram:
             }
         batch, count = state.batch, state.count
         order: np.ndarray | None = None
-        if self.head is not None:
+        output_order: np.ndarray | None = None
+        if state.softmax is not None:
+            if not same_float(grad_of["data"], 1.0):
+                raise CompileError("the data loss's gradient seed is not 1.0")
+            dscores, order, output_order = self.softmax.backward(state.softmax)  # type: ignore[union-attr]
+        elif self.head is not None:
             g = _term_grad(grad_of["data"], self.folds["data"], batch)
             to_input, _ = self.head.backward(state.head_replay, g)  # type: ignore[arg-type]
             dscores = _accumulate(to_input[0], batch)
             if self.descending:
                 order = np.arange(batch - 1, -1, -1)
         else:
-            dscores, order = self._scalar_backward(state, grad_of["data"], parameters)
+            dscores, order, output_order = self._scalar_backward(state, grad_of["data"], parameters)
         contributions: list[np.ndarray] = []
         if self.penalty is not None:
             g = _term_grad(grad_of["penalty"], self.folds["penalty"], count)
             to_input, _ = self.penalty.backward(state.penalty_replay, g)  # type: ignore[arg-type]
             contributions = [broadcast(c, count) for c in to_input[0]]
-        return dscores, order, contributions
+        return dscores, order, contributions, output_order
 
     def _scalar_backward(
         self, state: ObjectiveState, grad: float, parameters: dict[Value, int]
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         data, leaves = state.data, state.leaves
         assert data is not None and leaves is not None
         if not same_float(grad, 1.0):
@@ -429,9 +456,12 @@ class ObjectiveProgram:
         data.backward()  # the engine's own backward over the loss, scores as leaves
         dscores = np.fromiter((leaf.grad for leaf in leaves), np.float64, len(leaves))
         sequence = [index[node] for node in reversed(order) if node in index]
-        if sequence == list(range(len(leaves))):
-            return dscores, None
-        return dscores, np.array(sequence, dtype=np.intp)
+        k = self.outputs
+        if k == 1:
+            if sequence == list(range(len(leaves))):
+                return dscores, None, None
+            return dscores, np.array(sequence, dtype=np.intp), None
+        return (dscores.reshape(-1, k), *backward_orders(sequence, state.batch, k))
 
 
 def _term_grad(fold_grad: float, start: float | None, terms: int) -> float:
@@ -451,33 +481,44 @@ def _accumulate(contributions: list[object], size: int) -> np.ndarray:
 
 
 def compile_objective(
-    loss: Callable, regularization: str | None, rate: float, *, exact: bool
+    loss: Callable, regularization: str | None, rate: float, *, exact: bool, outputs: int = 1
 ) -> ObjectiveProgram:
     """Trace ``total_loss`` with ``loss`` at two probe sizes and compile what it shows.
 
-    Remembered per (loss, regularization, rate, exact): the result depends on nothing else and
-    holds no state, so retracing a model (or another trainer with the same loss) reuses it.
+    ``outputs``: the model's outputs per sample (1: a score; k: k logits, for k classes).
+    Remembered per (loss, regularization, rate, exact, outputs): the result depends on nothing
+    else and holds no state, so retracing a model (or another trainer with the same loss)
+    reuses it.
     """
     try:
-        return _compile_objective_cached(loss, regularization, rate, exact)
+        return _compile_objective_cached(loss, regularization, rate, exact, outputs)
     except TypeError:  # an unhashable loss object
-        return _compile_objective(loss, regularization, rate, exact=exact)
+        return _compile_objective(loss, regularization, rate, exact=exact, outputs=outputs)
 
 
 @functools.lru_cache(maxsize=32)
 def _compile_objective_cached(
-    loss: Callable, regularization: str | None, rate: float, exact: bool
+    loss: Callable, regularization: str | None, rate: float, exact: bool, outputs: int
 ) -> ObjectiveProgram:
-    return _compile_objective(loss, regularization, rate, exact=exact)
+    return _compile_objective(loss, regularization, rate, exact=exact, outputs=outputs)
 
 
 def _compile_objective(
-    loss: Callable, regularization: str | None, rate: float, *, exact: bool
+    loss: Callable, regularization: str | None, rate: float, *, exact: bool, outputs: int = 1
 ) -> ObjectiveProgram:
     builtin = loss in losses.DATA_LOSSES.values()
     reason = "" if builtin else "a custom loss function (called on the scalar engine each step)"
+    softmax = None
+    if outputs > 1 and builtin:
+        # log_softmax reads .data: the max of each sample's logits, and a finiteness check
+        reason = "its log-sum-exp reads .data (each sample's largest logit)"
+        if loss is losses.cross_entropy_loss:
+            try:
+                softmax = CrossEntropyHead.compile(outputs)
+            except CompileError as error:
+                reason += f"; no array replay: {error}"
     probes = None
-    if builtin:
+    if builtin and outputs == 1:
         try:
             probes = [_trace(loss, regularization, rate, size) for size in PROBE_SIZES]
             shapes = [_shape(p, compile_head=True) for p in probes]
@@ -502,5 +543,5 @@ def _compile_objective(
     spine = _same_shape(*shapes, PROBE_SIZES)
     return ObjectiveProgram(
         spine, None, shapes[0].penalty, descending=False, data_first=shapes[0].data_first,
-        loss=loss, hybrid_reason=reason, exact=exact,
+        loss=loss, hybrid_reason=reason, exact=exact, outputs=outputs, softmax=softmax,
     )  # fmt: skip

@@ -88,7 +88,7 @@ def test_rerunning_the_training_cell_four_times_leaves_one_trainer(notebook):
     assert threads == "1"
     assert rerun["fps"] >= 0.6 * single["fps"], (single, rerun)
     stopped = nb.eval(
-        "sorted({t.message for t in __import__('micrograd_widgets').train._LIVE_TRAINERS "
+        "sorted({t.message for t in __import__('micrograd_widgets')._background.LIVE_TRAINERS "
         "if t is not trainer})"
     )
     assert "no view of this trainer's widgets is left" in stopped

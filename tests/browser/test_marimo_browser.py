@@ -1,0 +1,129 @@
+"""examples/marimo_lesson.py served by marimo's own server (``marimo run``), opened in Chromium.
+
+The lesson's graph is drawn, and while its Trainer trains on a background thread the decision
+boundary animates: the step it shows and its picture change several times before training ends.
+A click on Step afterwards reaches Python (marimo carries the views' custom messages).
+marimo draws anywidget views inside shadow roots; Playwright's locators pierce them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lab_harness import REPO, SCREENSHOTS, canvas_stats, graph_nodes
+
+pytest.importorskip("marimo")
+
+LESSON = REPO / "examples" / "marimo_lesson.py"
+START_TIMEOUT_S = 60
+
+
+class _Page:
+    """What the lab_harness helpers need: ``.page``."""
+
+    def __init__(self, page: object) -> None:
+        self.page = page
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def marimo_server(tmp_path_factory) -> Iterator[str]:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("marimo") / "marimo.log"
+    marimo = Path(sys.executable).with_name("marimo")
+    cmd = [
+        str(marimo), "run", str(LESSON), "--headless", "--host", "127.0.0.1",
+        f"--port={port}", "--no-token", "--no-sandbox", "--no-check",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"marimo did not start; its log:\n{log.read_text()[-4000:]}")
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def boundary_step(page: object) -> int:
+    text = page.locator(".mgw-boundary").first.inner_text()
+    match = re.search(r"\bstep (\d+)\b", text)
+    return int(match.group(1)) if match else -1
+
+
+def test_marimo_lesson_draws_the_graph_and_animates_training(browser, marimo_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(marimo_server)
+        # the graph: its labelled nodes, drawn in marimo's shadow root
+        page.locator(".mgw-graph g.mgw-gvalue").first.wait_for()
+        nodes = graph_nodes(_Page(page))
+        assert {"x", "w", "b", "y"} <= set(nodes)
+        # the boundary animates while the trainer's thread trains (20 steps a second)
+        page.locator(".mgw-boundary-canvas").first.wait_for()
+        seen: dict[int, int] = {}  # step shown -> canvas fingerprint
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            step = boundary_step(page)
+            seen[step] = canvas_stats(_Page(page), ".mgw-boundary-canvas")["hash"]
+            if step == 100:
+                break
+            if 40 <= step < 60 and not (SCREENSHOTS / "marimo-training.png").exists():
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / "marimo-training.png"))
+            time.sleep(0.2)
+        assert seen.get(100) is not None, (
+            f"training did not reach step 100: saw steps {sorted(seen)}"
+        )
+        during = {step: h for step, h in seen.items() if 0 < step < 100}
+        assert len(during) >= 3, f"too few frames while training: {sorted(seen)}"
+        assert len(set(during.values())) >= 3, "the boundary's picture did not change as it trained"
+        page.screenshot(path=str(SCREENSHOTS / "marimo-trained.png"))
+        # a click reaches Python: Step trains one more step
+        page.locator(".mgw-boundary button", has_text=re.compile(r"^Step$")).first.click()
+        deadline = time.monotonic() + 30
+        while boundary_step(page) != 101 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert boundary_step(page) == 101
+        # the heatmap is drawn too, and the graph's Step (a message to Python) steps backprop
+        assert canvas_stats(_Page(page), ".mgw-heatmap-matrix")["painted"] > 0
+        graph = page.locator(".mgw-graph").first
+        before = graph.get_attribute("data-step-done")
+        graph.locator("button", has_text=re.compile(r"^Step$")).click()
+        deadline = time.monotonic() + 30
+        while graph.get_attribute("data-step-done") == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert graph.get_attribute("data-step-done") != before
+        assert errors == []
+    finally:
+        context.close()
