@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from micrograd_widgets import MLP, GraphWidget, Trainer, Value, datasets
+from micrograd_widgets import MLP, GraphWidget, Trainer, Value, datasets, losses
 from micrograd_widgets._graph_summary import WeightRecording
 from micrograd_widgets.stepper import (
     BackwardStepper,
@@ -138,7 +138,8 @@ def test_what_cannot_be_followed_says_why():
     with pytest.raises(TypeError, match="expects a Trainer"):
         GraphWidget.follow(MLP(2, [3, 1], seed=0))
     trainer = seed_trainer()
-    trainer.X, trainer.y = np.zeros((0, 2)), np.zeros(0)
+    # (a Trainer refuses no points; its data could still lose them all, e.g. removed by clicks)
+    trainer._data.X, trainer._data.y = np.zeros((0, 2)), np.zeros(0)
     with pytest.raises(ValueError, match="no training samples"):
         GraphWidget.follow(trainer)
 
@@ -373,3 +374,21 @@ def test_refresh_after_a_backward_of_the_callers_shows_its_grads_as_computed():
     assert set(g.step_state["status"]) == {"f"} and not g.finished
     assert g.step_state["lines"][0].startswith("Redrawn from the Values")
     assert "grads were not zero" in " ".join(g.step())  # a new pass adds to them, and says so
+
+
+def test_a_k_class_trainer_is_followed_through_that_samples_cross_entropy():
+    trainer = Trainer(
+        MLP(2, [8, 3], seed=0), datasets.spiral(60, classes=3, seed=0), loss="cross_entropy"
+    )
+    g = GraphWidget.follow(trainer, sample=5)
+    try:
+        trainer.run(3)
+        g.refresh()
+        label = trainer.y[5:6]
+        expected = losses.cross_entropy_loss_np(trainer.model.predict(trainer.X[5:6]), label)
+        assert g.followed["label"] == label[0]
+        assert g.followed["loss"] == pytest.approx(expected, rel=1e-12)
+        assert {"score.0", "score.1", "score.2"} <= set(by_name(g))
+        assert g.check_gradient("layers.1.neurons.2.w.0")["relative_error"] < 1e-6
+    finally:
+        g.close()
