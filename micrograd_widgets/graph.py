@@ -909,7 +909,16 @@ class _SampleSource:
         for p, w in zip(self.params, weights):
             p.data, p.grad = float(w), 0.0
         root = sample_loss_graph(self.shadow, trainer.loss, x, label)
-        info = {"sample": index, "count": count, "x": x, "label": label, "step": step}
+        binary = getattr(self.shadow, "nout", 1) == 1
+        label_text = f"{label:+g}" if binary else f"class {label:g}"
+        info = {
+            "sample": index,
+            "count": count,
+            "x": x,
+            "label": label,
+            "label_text": label_text,
+            "step": step,
+        }
         return root, info
 
 

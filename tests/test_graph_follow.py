@@ -61,6 +61,7 @@ def test_the_followed_graph_is_one_samples_loss_with_parameters_named_and_its_gr
             "count": 128,
             "x": list(trainer.X[5]),
             "label": float(trainer.y[5]),
+            "label_text": f"{trainer.y[5]:+g}",
             "step": 3,
             "loss": reference.data,
         }
@@ -387,6 +388,7 @@ def test_a_k_class_trainer_is_followed_through_that_samples_cross_entropy():
         label = trainer.y[5:6]
         expected = losses.cross_entropy_loss_np(trainer.model.predict(trainer.X[5:6]), label)
         assert g.followed["label"] == label[0]
+        assert g.followed["label_text"] == f"class {label[0]:g}"
         assert g.followed["loss"] == pytest.approx(expected, rel=1e-12)
         assert {"score.0", "score.1", "score.2"} <= set(by_name(g))
         assert g.check_gradient("layers.1.neurons.2.w.0")["relative_error"] < 1e-6

@@ -76,6 +76,7 @@ export interface Followed {
   count: number;
   x: number[];
   label: number;
+  label_text?: string; // "+1" / "-1", or "class 2" for k classes
   step: number;
   loss: number;
 }

@@ -110,7 +110,7 @@ const render: Render<GraphState> = ({ model, el }) => {
     }
     followLine.hidden = false;
     const x = f.x.map((v) => formatNumber(v)).join(", ");
-    const label = f.label > 0 && Number.isInteger(f.label) && f.label === 1 ? "+1" : formatNumber(f.label);
+    const label = f.label_text ?? formatNumber(f.label);
     const loss = shownStep === null ? f.loss : numbers.data[topology.root];
     const when = shownStep === null ? `at step ${formatCount(f.step)}` : `step ${formatCount(shownStep)} (recorded) · Live in the timeline returns`;
     followLine.textContent =
