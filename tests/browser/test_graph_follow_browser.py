@@ -96,6 +96,10 @@ def test_followed_graph_updates_live_follows_the_linked_sample_and_steps_when_pa
     wait_attr(nb, GRAPH, "el.dataset.sample === '17'")
     assert nb.eval("g.sample") == "17" and nb.eval("t.status") == "'running'"
     publish(nb, link, {"kind": "sample", "index": None})  # cleared: keeps sample 17
+    # the boundary's selection set from Python: its view tells the graph's, which follows it
+    nb.execute("bd.selected = 21")
+    wait_attr(nb, GRAPH, "el.dataset.sample === '21'")
+    assert nb.eval("g.sample") == "21" and nb.eval("t.status") == "'running'"
     # step-through is refused while training runs, with a clear message
     graph.get_by_role("button", name="Reset grads").click()
     wait_attr(nb, GRAPH, "el.querySelector('.mgw-error').textContent.includes('pause the trainer')")
@@ -155,6 +159,23 @@ def test_followed_graph_updates_live_follows_the_linked_sample_and_steps_when_pa
     )
     nb.screenshot("follow-scrubbed", graph)
     publish(nb, link, {"kind": "timeline", "step": None})
+    wait_attr(nb, GRAPH, "el.dataset.timelineStep === 'live'")
+
+    # the boundary's own slider: the graph goes to the recorded step at or before the boundary's
+    boundary_step = nb.page.evaluate(
+        """() => {
+            const slider = document.querySelector('.mgw-boundary-slider');
+            slider.value = '3';
+            slider.dispatchEvent(new Event('input'));
+            return Number(slider.value);
+        }"""
+    )
+    assert boundary_step == 3
+    wait_attr(nb, GRAPH, "el.dataset.timelineStep !== 'live'")
+    graph_step = int(attr(nb, GRAPH, "data-timeline-step"))
+    assert graph_step in steps
+    nb.screenshot("follow-scrubbed-by-boundary", nb.page)
+    nb.page.locator(BOUNDARY).get_by_role("button", name="Live").click()
     wait_attr(nb, GRAPH, "el.dataset.timelineStep === 'live'")
 
     # no kernel (shut down): scrubbing still works from the state the page holds
