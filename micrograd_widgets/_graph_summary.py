@@ -16,8 +16,9 @@ nearest the output, with a note saying what was hidden and how to see more.
 from __future__ import annotations
 
 import re
+import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -518,3 +519,135 @@ def _group_outputs(graph: GraphIndex, units: list[Unit], unit_of: list[int]) -> 
     if units[unit_of[root]].kind == "group":
         outputs.setdefault(unit_of[root], set()).add(root)
     return {u: next(iter(s)) for u, s in outputs.items() if len(s) == 1}
+
+
+# ---- one training sample's loss graph ----------------------------------------------------------
+
+
+def sample_loss_graph(
+    model: Module,
+    loss: Callable[[list[Any], list[float]], Value],
+    x: Sequence[float],
+    label: float,
+) -> Value:
+    """The loss graph of one sample: ``model``'s forward pass on inputs ``x`` (leaves labelled
+    ``x0``, ``x1``, ...) and the data loss of that one sample, ``loss([output], [label])`` --
+    for the built-in losses, that sample's term (binary: its svm / log / mse term; k classes:
+    its cross-entropy). The output is labelled ``score`` (``score.k`` for k outputs) and the
+    root ``loss``.
+
+    A loss that cannot be taken of one sample (it raises, or does not return a Value) raises
+    ValueError saying why.
+    """
+    inputs = [Value(float(xi), label=f"x{i}") for i, xi in enumerate(x)]
+    output = model(inputs)
+    outputs = output if isinstance(output, list) else [output]
+    for k, out in enumerate(outputs):
+        if not isinstance(out, Value):
+            raise ValueError(f"the model returned {type(out).__name__}, not a Value per output")
+        if not out.label:
+            out.label = "score" if len(outputs) == 1 else f"score.{k}"
+    name = getattr(loss, "__name__", "the loss")
+    try:
+        root = loss([output], [label])
+    except Exception as exc:
+        raise ValueError(
+            f"cannot split {name} per sample: computing it on one sample raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(root, Value):
+        raise ValueError(
+            f"cannot split {name} per sample: on one sample it returned "
+            f"{type(root).__name__}, not a Value"
+        )
+    if root._a is not None and not root.label:
+        root.label = "loss"
+    return root
+
+
+def same_structure(old: Sequence[Value], new: Sequence[Value]) -> bool:
+    """True if two graphs of one model and loss (in topological order) have the same ops and
+    labels node for node: what changes between two samples' graphs, if anything, is a branch
+    of the loss on a forward value (``_softplus``), which changes the ops. O(n), no dicts: it
+    runs on every refresh of a followed graph."""
+    return len(old) == len(new) and all(
+        a._op == b._op and a.label == b.label and (a._b is None) == (b._b is None)
+        for a, b in zip(old, new)
+    )
+
+
+# ---- the recorded run of a followed graph ------------------------------------------------------
+
+
+class WeightRecording:
+    """The weights at recorded training steps, and one sample's graph numbers at each.
+
+    Steps are recorded every ``every``-th step; past ``max_frames`` every other frame is dropped
+    and ``every`` doubles (as the DecisionBoundary's recording does), so the recording always
+    spans the whole run within a fixed size. The weights are kept (8 bytes per parameter per
+    frame), so the numbers of another sample can be worked out for every recorded step; the
+    numbers are per Value of the graph, float32 (data, then grad).
+
+    Thread-safe: the training thread asks :meth:`wants` and adds weights, the refresh thread
+    fills in the numbers.
+    """
+
+    def __init__(self, max_frames: int = 120, every: int = 1) -> None:
+        self.max_frames = max_frames
+        self.every = self._initial_every = every
+        self.steps: list[int] = []
+        self.weights: list[np.ndarray] = []
+        self.numbers: list[np.ndarray | None] = []  # per frame: (2, n_values) float32
+        self._lock = threading.Lock()
+
+    def wants(self, step: int) -> bool:
+        """True if weights after ``step`` steps are to be recorded."""
+        return step % self.every == 0 and (not self.steps or step > self.steps[-1])
+
+    def add(self, step: int, weights: Sequence[float]) -> None:
+        with self._lock:
+            if self.steps and step <= self.steps[-1]:
+                return
+            self.steps.append(step)
+            self.weights.append(np.array(weights, dtype=np.float64))
+            self.numbers.append(None)
+            if len(self.steps) > self.max_frames:
+                # keep every other frame and record half as often: the whole run, in the cap
+                self.steps, self.weights = self.steps[::2], self.weights[::2]
+                self.numbers = self.numbers[::2]
+                self.every *= 2
+
+    def clear(self) -> None:
+        with self._lock:
+            self.steps, self.weights, self.numbers = [], [], []
+            self.every = self._initial_every
+
+    def forget_numbers(self) -> None:
+        """Another sample (or another graph): every frame's numbers are to be worked out again."""
+        with self._lock:
+            self.numbers = [None] * len(self.steps)
+
+    def missing(self) -> list[tuple[int, np.ndarray]]:
+        """(step, weights) of the frames whose numbers are not worked out yet."""
+        with self._lock:
+            return [(s, w) for s, w, n in zip(self.steps, self.weights, self.numbers) if n is None]
+
+    def set_numbers(self, step: int, data: np.ndarray, grad: np.ndarray) -> None:
+        with self._lock:
+            for k, s in enumerate(self.steps):
+                if s == step:
+                    self.numbers[k] = np.stack([data, grad]).astype(np.float32)
+
+    def per_unit(self, value_of_unit: Sequence[int]) -> tuple[list[int], bytes]:
+        """The frames with numbers, as the view reads them: their steps, and float32 rows of
+        [data per unit, grad per unit] (NaN for a unit that shows no single value)."""
+        index = np.asarray(value_of_unit, dtype=np.int64)
+        with self._lock:
+            done = [(s, n) for s, n in zip(self.steps, self.numbers) if n is not None]
+        if not done:
+            return [], b""
+        rows = np.full((len(done), 2, len(index)), np.nan, dtype=np.float32)
+        drawn = index >= 0
+        for k, (_, numbers) in enumerate(done):
+            rows[k][:, drawn] = numbers[:, index[drawn]]
+        return [s for s, _ in done], rows.astype("<f4").tobytes()

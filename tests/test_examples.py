@@ -55,6 +55,7 @@ def test_every_example_notebook_is_tested_here():
         "01_engine.ipynb",
         "02_computation_graph.ipynb",
         "03_train_moons.ipynb",
+        "04_one_sample.ipynb",
         "05_playground.ipynb",
     ]
 
@@ -146,3 +147,17 @@ def test_playground_notebook_preset_drawing_and_code():
     assert "cross_entropy 3" in joined  # three classes: the loss follows, one output each
     assert "trainer.run(25)" in joined  # the code, run for the steps done
     assert "same history: True" in joined
+
+
+# ---- 04_one_sample: a followed sample graph, its step-through and the numeric check -------------
+
+
+def test_one_sample_notebook_follows_steps_and_checks_numerically():
+    out = "".join(code_outputs("04_one_sample.ipynb"))
+    assert "sample 0 at step 3: loss" in out
+    assert "recorded steps, from 0 to 3" in out
+    assert "loss.grad = 1.0  (seed" in out  # the step-through starts at the loss
+    assert "x0.grad = 0 + " in out or "x1.grad = 0 + " in out  # an input's += sum
+    assert out.count("(from layers.0.neurons.") >= 16  # one contribution per first-layer neuron
+    worst = float(out.split("weights: ")[1].split()[0])
+    assert worst < 1e-6

@@ -109,7 +109,10 @@ def test_accumulating_step_says_so():
     w = GraphWidget(y)
     lines = w.step()
     assert "a.grad += a.data × y.grad = 2.0 × 1.0 = 2.0" in lines
-    assert "a.grad += a.data × y.grad = 2.0 × 1.0 = 2.0  →  a.grad = 2.0 + 2.0 = 4.0" in lines
+    assert (
+        "a.grad += a.data × y.grad = 2.0 × 1.0 = 2.0  →  "
+        "a.grad = 0 + 2.0 (from y) + 2.0 (from y) = 4.0"
+    ) in lines  # a reused node: each += as it lands
     assert a.grad == 4.0
     w.reset_grads()
     y.backward()

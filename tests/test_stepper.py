@@ -67,7 +67,10 @@ def test_accumulating_into_a_nonzero_grad_shows_the_sum_and_a_note():
     y.label = "y"
     lines = BackwardStepper(y).step()
     assert "a.grad += a.data × y.grad = 2.0 × 1.0 = 2.0" in lines
-    assert "a.grad += a.data × y.grad = 2.0 × 1.0 = 2.0  →  a.grad = 2.0 + 2.0 = 4.0" in lines
+    assert (
+        "a.grad += a.data × y.grad = 2.0 × 1.0 = 2.0  →  "
+        "a.grad = 0 + 2.0 (from y) + 2.0 (from y) = 4.0"
+    ) in lines  # a reused node: each += as it lands
     stepper = BackwardStepper(y)  # grads are not zero now
     assert "grads were not zero" in stepper.step()[1]
     assert a.grad == 8.0

@@ -42,7 +42,7 @@ describe("GraphDrawing", () => {
   });
 
   it("highlights the step's node and its inputs", () => {
-    drawing.highlight({ done: 1, total: 2, seeded: true, finished: false, active: 3, children: [1, 2], lines: [], next: "" }, -1);
+    drawing.highlight({ done: 1, total: 2, seeded: true, finished: false, active: 3, children: [1, 2], lines: [], next: "" }, -1, numbers);
     const cls = (unit: number) => drawing.svg.querySelector(`g.mgw-gvalue[data-unit="${unit}"]`)!.classList;
     expect(cls(3).contains("is-active")).toBe(true);
     expect(cls(1).contains("is-child") && cls(2).contains("is-child")).toBe(true);

@@ -23,6 +23,16 @@ interface EdgeElements {
   path: SVGPathElement;
   from: number; // unit
   to: number;
+  edges: number[]; // indices into topology.edges
+  label: SVGTextElement; // "upstream × local = contribution" while the step applies it
+  mid: { x: number; y: number };
+}
+
+/** The point halfway along a cubic Bézier edge. */
+function midpoint(points: { x: number; y: number }[]): { x: number; y: number } {
+  if (points.length !== 4) return points[0] ?? { x: 0, y: 0 };
+  const [a, b, c, d] = points;
+  return { x: (a.x + 3 * b.x + 3 * c.x + d.x) / 8, y: (a.y + 3 * b.y + 3 * c.y + d.y) / 8 };
 }
 
 let instances = 0;
@@ -41,6 +51,7 @@ export class GraphDrawing {
   readonly svg: SVGSVGElement;
   private readonly units = new Map<number, UnitElements>();
   private readonly lines: EdgeElements[] = [];
+  private readonly hatchId: string;
 
   constructor(
     private readonly topology: Topology,
@@ -68,7 +79,18 @@ export class GraphDrawing {
       orient: "auto-start-reverse",
     });
     marker.append(svg("path", { d: "M0 0 L10 5 L0 10 z", class: "mgw-garrow" }));
-    defs.append(marker);
+    // the fill of a node whose grad is not computed yet
+    this.hatchId = `mgw-hatch-${instances}`;
+    const hatch = svg("pattern", {
+      id: this.hatchId,
+      class: "mgw-ghatch",
+      patternUnits: "userSpaceOnUse",
+      width: 6,
+      height: 6,
+      patternTransform: "rotate(45)",
+    });
+    hatch.append(svg("line", { x1: 0, y1: 0, x2: 0, y2: 6 }));
+    defs.append(marker, hatch);
     const boxLayer = svg("g", { class: "mgw-gboxes" });
     const edgeLayer = svg("g", { class: "mgw-gedges" });
     const nodeLayer = svg("g", { class: "mgw-gnodes" });
@@ -89,10 +111,15 @@ export class GraphDrawing {
       boxLayer.append(g);
     }
 
+    const labelLayer = svg("g", { class: "mgw-gedge-labels" });
     for (const line of layout.edges) {
       const path = svg("path", { d: pathThrough(line.points), class: "mgw-gedge", "marker-end": `url(#${arrowId})` });
       edgeLayer.append(path);
-      this.lines.push({ path, from: Number(line.from.slice(1)), to: Number(line.to.slice(1)) });
+      const bend = midpoint(line.points);
+      const mid = { x: bend.x, y: bend.y - m.fontSize * 0.8 }; // just above the edge, off the nodes
+      const label = svg("text", { x: mid.x, y: mid.y, ...CENTRED, class: "mgw-gedge-label" });
+      labelLayer.append(label);
+      this.lines.push({ path, from: Number(line.from.slice(1)), to: Number(line.to.slice(1)), edges: line.edges, label, mid });
     }
 
     const lineHeight = m.fontSize * 1.5;
@@ -107,6 +134,20 @@ export class GraphDrawing {
           svg("ellipse", { cx: node.x, cy: node.y, rx: node.width / 2, ry: node.height / 2 }),
           svg("text", { x: node.x, y: node.y, ...CENTRED }, unit.kind === "value" ? unit.op : ""),
         );
+        const order = unit.kind === "value" ? unit.order ?? 0 : 0;
+        if (order > 0) {
+          // its place in the backward order: the step that applies this node's chain rule
+          const r = m.fontSize * 0.62;
+          const bx = node.x + node.width / 2 - r * 0.4;
+          const by = node.y - node.height / 2 - r * 0.2;
+          const badge = svg("g", { class: "mgw-gorder", "data-order": order });
+          badge.append(
+            svg("rect", { x: bx - r * 1.1, y: by - r * 0.8, width: r * 2.2, height: r * 1.6, rx: r * 0.8 }),
+            svg("text", { x: bx, y: by, ...CENTRED, "font-size": (m.fontSize * 0.72).toFixed(1) }, String(order)),
+          );
+          badge.append(svg("title", {}, `step ${order} of the backward pass applies this node's chain rule`));
+          g.append(badge);
+        }
         nodeLayer.append(g);
         const owner = this.units.get(node.unit);
         if (owner) owner.op = g;
@@ -153,6 +194,7 @@ export class GraphDrawing {
       nodeLayer.append(g);
       this.units.set(node.unit, elements);
     }
+    this.svg.append(labelLayer); // on top: the flowing edge's arithmetic stays readable
   }
 
   /** New data/grads: rewrite the numbers and recolour by grad (same layout). */
@@ -192,21 +234,39 @@ export class GraphDrawing {
     }
   }
 
-  /** Mark the node of the last chain-rule step, its inputs, and the selected node. */
-  highlight(step: StepState | undefined, selected: number): void {
+  /** Mark the node of the last chain-rule step, its inputs, the selected node, and each grad's
+   * state: not computed yet ("grad —", hatched: unlike a grad of 0), a partial sum, or final. On
+   * the edges the step applied: upstream × local = contribution. */
+  highlight(step: StepState | undefined, selected: number, numbers: Numbers): void {
     const active = step?.active ?? -1;
     const children = new Set(step?.children ?? []);
+    const status = step?.status ?? "";
     for (const [unit, el] of this.units) {
       const classes = el.group.classList;
       classes.toggle("is-active", unit === active);
       classes.toggle("is-child", children.has(unit));
       classes.toggle("is-selected", unit === selected);
       el.op?.classList.toggle("is-active", unit === active);
+      const state = status[unit] ?? "f";
+      classes.toggle("is-pending", state === "p");
+      classes.toggle("is-partial", state === "s");
+      if (state === "p" && el.grad) {
+        this.setNumberText(el.grad, "grad —");
+        el.body.style.fill = `url(#${this.hatchId})`;
+        for (const t of el.texts) t.style.removeProperty("fill");
+      } else if (state === "s" && el.grad) {
+        this.setNumberText(el.grad, `grad ${formatNumber(numbers.grad[unit])}+…`); // more to come
+      }
     }
+    const upstream = numbers.grad[active];
     for (const line of this.lines) {
       // the step pushed grad from `active` back along its input edges
       const flows = (line.to === active && children.has(line.from)) || (line.from === active && line.to === active);
       line.path.classList.toggle("is-flow", flows);
+      const texts = flows && line.from !== line.to ? line.edges.map((e) => numbers.local[e]).filter((v) => !Number.isNaN(v)) : [];
+      line.label.textContent = texts
+        .map((local) => `${formatNumber(upstream)} × ${formatNumber(local)} = ${formatNumber(upstream * local)}`)
+        .join("; ");
     }
   }
 

@@ -7,6 +7,7 @@ export interface ValueUnit {
   label: string;
   op: string; // "" for a leaf
   box: number;
+  order?: number; // its step in the backward pass (1 = the root's), 0 for a leaf
 }
 export interface GroupUnit {
   kind: "group"; // a folded module: one node standing for `count` values
@@ -53,6 +54,42 @@ export interface StepState {
   children: number[];
   lines: string[];
   next: string;
+  /** per unit: "p" grad not computed yet, "s" partial sum, "f" final, "-" not a value */
+  status?: string;
+  /** unit -> how its grad was summed in this step-through ("a.grad = 0 + 0.3 (from n1) + …") */
+  sums?: Record<string, string>;
+}
+
+/** One recorded backward step: [active unit, input units, lines, [unit, grad after] pairs]. */
+export type ReplayStep = [number, number[], string[], [number, number][]];
+
+/** The backward pass recorded for a view without a kernel (GraphWidget's `replay`). */
+export interface Replay {
+  version: number; // the topology it was recorded for
+  steps: ReplayStep[];
+  spans: [number, number][]; // per unit: the first and last step of its consumers
+}
+
+/** What a graph following a trainer shows (GraphWidget.follow). */
+export interface Followed {
+  sample: number;
+  count: number;
+  x: number[];
+  label: number;
+  label_text?: string; // "+1" / "-1", or "class 2" for k classes
+  step: number;
+  loss: number;
+}
+
+/** The numeric check of one leaf (GraphWidget.check_gradient). */
+export interface GradCheck {
+  unit: number;
+  name: string;
+  autograd: number;
+  numeric: number;
+  h: number;
+  relative_error: number;
+  note: string;
 }
 
 export interface GraphState {
@@ -64,6 +101,13 @@ export interface GraphState {
   font_size: number;
   height: number;
   error: string;
+  link: string;
+  sample: number;
+  followed: Followed | Record<string, never>;
+  recording: DataView | ArrayBuffer | null;
+  recording_steps: number[];
+  replay: Replay | Record<string, never>;
+  check: GradCheck | Record<string, never>;
 }
 
 /** Per-unit data and grad, per-edge local derivative (NaN where there is none). */

@@ -2,16 +2,19 @@
 // change (without a new layout), and sends clicks back as messages. Python holds all state.
 import "./widget.css";
 import { sendAction, type Render } from "../shared/anywidget";
-import { toFloat64 } from "../shared/binary";
+import { toFloat32, toFloat64 } from "../shared/binary";
 import { cssColor, diverging, maxAbs } from "../shared/colors";
 import { button, formatCount, formatNumber, h, showText } from "../shared/dom";
+import { joinLink, type Link } from "../shared/link";
 import { mountView, NEEDS_KERNEL } from "../shared/view";
 import { detailContent } from "./details";
 import { download, standaloneSvg } from "./export";
 import { fitZoom, outputScroll, readableZoom } from "./framing";
 import { layoutGraph, metricsFor, unitId } from "./layout";
 import { GraphDrawing } from "./render";
-import { splitNumbers, type GraphState, type Numbers, type Topology } from "./types";
+import { recordedFrame } from "./timeline";
+import { replayFor, replayStepState, resetReplay, startReplay, stepReplay, type ReplayState } from "./replay";
+import { splitNumbers, type Followed, type GradCheck, type GraphState, type Numbers, type StepState, type Topology } from "./types";
 
 // The zoom buttons go this far (an overview); opening and Fit stop at a readable zoom.
 const MIN_ZOOM = 0.1;
@@ -21,12 +24,12 @@ const render: Render<GraphState> = ({ model, el }) => {
   const { root, redraw, onChange, on, cleanup } = mountView(model, el, { className: "mgw-graph", draw: drawNow });
   root.dataset.layoutCount = root.dataset.numbersCount = "0";
   const needsKernel = { [NEEDS_KERNEL]: true }; // the view shell turns these off without a kernel
-  const stepButton = button("Step", () => sendAction(model, "step"), {
+  const stepButton = button("Step", () => act("step"), {
     title: "Apply the next node's chain rule",
     ...needsKernel,
   });
-  const runButton = button("Run", () => sendAction(model, "run"), { title: "Apply all remaining steps", ...needsKernel });
-  const resetButton = button("Reset grads", () => sendAction(model, "reset"), {
+  const runButton = button("Run", () => act("run"), { title: "Apply all remaining steps", ...needsKernel });
+  const resetButton = button("Reset grads", () => act("reset"), {
     title: "Set every grad to 0",
     ...needsKernel,
   });
@@ -65,12 +68,13 @@ const render: Render<GraphState> = ({ model, el }) => {
     legend,
   ]);
   const note = h("div", { class: "mgw-graph-note" });
+  const followLine = h("div", { class: "mgw-graph-follow mgw-mono", hidden: true });
   const canvas = h("div", { class: "mgw-graph-canvas", tabindex: 0 });
   const stepTitle = h("div", { class: "mgw-graph-panel-title" });
   const stepLines = h("div", { class: "mgw-graph-lines mgw-mono" });
   const stepPanel = h("div", { class: "mgw-graph-panel mgw-graph-steps" }, [stepTitle, stepLines]);
   const detailPanel = h("div", { class: "mgw-graph-panel mgw-graph-details" });
-  root.append(toolbar, note, canvas, h("div", { class: "mgw-graph-info" }, [stepPanel, detailPanel]));
+  root.append(toolbar, followLine, note, canvas, h("div", { class: "mgw-graph-info" }, [stepPanel, detailPanel]));
   el.classList.add("mgw-graph-host"); // lets the view share the row in an ipywidgets HBox
 
   let topology: Topology = model.get("topology");
@@ -93,7 +97,27 @@ const render: Render<GraphState> = ({ model, el }) => {
     else if (numbersChanged) applyNumbers();
     layoutChanged = numbersChanged = false;
     applyStep();
+    showFollowed();
     showDetails();
+  }
+
+  /** The followed sample: which one, its inputs, label and loss, at which training step. */
+  function showFollowed(): void {
+    const f = model.get("followed") as Followed | undefined;
+    if (!f || f.sample === undefined) {
+      followLine.hidden = true;
+      return;
+    }
+    followLine.hidden = false;
+    const x = f.x.map((v) => formatNumber(v)).join(", ");
+    const label = f.label_text ?? formatNumber(f.label);
+    const loss = shownStep === null ? f.loss : numbers.data[topology.root];
+    const when = shownStep === null ? `at step ${formatCount(f.step)}` : `step ${formatCount(shownStep)} (recorded) · Live in the timeline returns`;
+    followLine.textContent =
+      `sample ${formatCount(f.sample)} of ${formatCount(f.count)} · x = (${x}) · label ${label} · ` +
+      `loss ${formatNumber(loss)} · ${when}`;
+    followLine.classList.toggle("is-recorded", shownStep !== null);
+    Object.assign(root.dataset, { sample: String(f.sample), followedStep: String(f.step), followedLoss: String(f.loss) });
   }
 
   function setZoom(z: number): void {
@@ -185,20 +209,88 @@ const render: Render<GraphState> = ({ model, el }) => {
     canvas.scrollTop = Math.max(0, (target.y - target.height / 2) * zoom - 24);
   }
 
+  // The step a linked view's timeline shows (null: live). While set, the drawing shows the
+  // recorded numbers of the last recorded step at or before it.
+  let timelineStep: number | null = null;
+  let shownStep: number | null = null; // the recorded step drawn, null when live
+
+  // Without a kernel, the step-through replays the backward pass Python recorded (`replay`).
+  let offline: ReplayState | null = null;
+
+  function kernelLost(): boolean {
+    return root.dataset.kernel === "lost";
+  }
+
+  function act(kind: "step" | "run" | "reset"): void {
+    const replay = replayFor(model.get("replay"), topology);
+    if (!kernelLost() || !replay) {
+      sendAction(model, kind);
+      return;
+    }
+    if (!offline) {
+      const live = model.get("step_state");
+      const liveGrads = splitNumbers(toFloat64(model.get("numbers")), topology.units.length, topology.edges.length).grad;
+      offline = startReplay(live?.seeded ? live.done : 0, liveGrads);
+    }
+    if (kind === "reset") offline = resetReplay(topology.units.length);
+    else if (kind === "step") offline = stepReplay(replay, offline);
+    else while (offline.done < replay.steps.length) offline = stepReplay(replay, offline);
+    numbersChanged = true;
+    redraw();
+  }
+
+  /** The step-through's state: Python's, or the replay's when stepping without a kernel. */
+  function currentStep(): StepState {
+    const replay = replayFor(model.get("replay"), topology);
+    return offline && replay && kernelLost() ? replayStepState(replay, offline, topology) : model.get("step_state");
+  }
+
+  function currentNumbers(): Numbers {
+    const units = topology.units.length;
+    const edges = topology.edges.length;
+    shownStep = null;
+    if (offline && timelineStep === null) {
+      const live = splitNumbers(toFloat64(model.get("numbers")), units, edges);
+      return { data: live.data, grad: offline.grads, local: live.local };
+    }
+    if (timelineStep !== null) {
+      const frame = recordedFrame(toFloat32(model.get("recording")), model.get("recording_steps") || [], units, edges, timelineStep);
+      if (frame) {
+        shownStep = frame.step;
+        return frame.numbers;
+      }
+    }
+    return splitNumbers(toFloat64(model.get("numbers")), units, edges);
+  }
+
   function applyNumbers(): void {
     if (!drawing) return;
-    const all = toFloat64(model.get("numbers"));
-    numbers = splitNumbers(all, topology.units.length, topology.edges.length);
+    const start = performance.now();
+    numbers = currentNumbers();
+    root.dataset.timelineStep = shownStep === null ? "live" : String(shownStep);
     const maxGrad = maxAbs(numbers.grad);
     drawing.updateNumbers(numbers, maxGrad);
     legendMin.textContent = formatNumber(-maxGrad); // "0" while every grad is 0
     legendMax.textContent = formatNumber(maxGrad);
     root.dataset.numbersCount = String(++numbersCount);
+    root.dataset.numbersMs = (performance.now() - start).toFixed(2); // layout-free update
   }
 
   function applyStep(): void {
-    const step = model.get("step_state");
-    drawing?.highlight(step, model.get("selected"));
+    const replay = replayFor(model.get("replay"), topology);
+    const replaying = kernelLost() && replay !== null;
+    // no kernel but a recorded pass: the step buttons replay it here
+    for (const b of [stepButton, runButton, resetButton]) {
+      b.toggleAttribute(NEEDS_KERNEL, !replaying);
+      if (replaying) {
+        b.disabled = false;
+        b.removeAttribute("aria-disabled");
+      }
+    }
+    root.dataset.replay = replaying ? "offline" : replay ? "ready" : "none";
+    const step = currentStep();
+    // a recorded step has no step-through state: draw its numbers plainly
+    drawing?.highlight(shownStep === null ? step : undefined, model.get("selected"), numbers);
     if (!step || step.total === undefined) return;
     const finished = step.finished;
     stepButton.disabled = runButton.disabled = finished;
@@ -207,7 +299,8 @@ const render: Render<GraphState> = ({ model, el }) => {
     const steps = `${formatCount(step.total)} step${step.total === 1 ? "" : "s"}`;
     const progress = step.seeded ? `${formatCount(step.done)} of ${steps}` : steps;
     const next = finished ? "done: every grad is final" : step.next ? `next: ${step.next}` : "";
-    stepTitle.textContent = `Backward step-through · ${progress}${next ? " · " + next : ""}`;
+    const where = replaying ? " · replayed in the page (no kernel)" : "";
+    stepTitle.textContent = `Backward step-through · ${progress}${next ? " · " + next : ""}${where}`;
     const lines = step.lines.length
       ? step.lines
       : ["Press Step to apply the chain rule one node at a time, root first (as backward() does)."];
@@ -216,8 +309,37 @@ const render: Render<GraphState> = ({ model, el }) => {
 
   function showDetails(): void {
     const unit = hovered >= 0 ? hovered : model.get("selected");
-    detailPanel.replaceChildren(...detailContent(topology, numbers, unit));
+    const step = currentStep();
+    const check = model.get("check") as GradCheck | undefined;
+    const live = root.dataset.kernel !== "lost";
+    detailPanel.replaceChildren(
+      ...detailContent(topology, numbers, unit, {
+        status: step?.status?.[unit],
+        sum: step?.sums?.[String(unit)],
+        check: check && check.unit === unit ? check : null,
+        onCheck: live ? () => sendAction(model, "check", { unit }) : undefined,
+      }),
+    );
   }
+
+  // Linked views of the followed trainer (js/shared/link.ts): a sample inspected in the
+  // boundary makes this graph follow it (Python rebuilds the graph).
+  let link: Link = joinLink(model.get("link") || "", onLink);
+  function onLink(message: Parameters<Parameters<typeof joinLink>[1]>[0]): void {
+    if (message.kind === "timeline") {
+      timelineStep = message.step;
+      numbersChanged = true;
+      redraw();
+    }
+    if (message.kind === "sample" && message.index !== null && model.get("sample") >= 0) {
+      if (message.index !== model.get("sample")) sendAction(model, "follow_sample", { index: message.index });
+    }
+  }
+  timelineStep = link.last("timeline")?.step ?? null; // a view rendered later starts in step
+  onChange(["link"], () => {
+    link.close();
+    link = joinLink(model.get("link") || "", onLink);
+  });
 
   function currentSvg(): string {
     if (!drawing) return "";
@@ -266,14 +388,15 @@ const render: Render<GraphState> = ({ model, el }) => {
   }
 
   onChange(["topology", "rankdir", "font_size"], () => {
+    offline = null; // a new layout: the replay starts from what Python sent
     layoutChanged = true;
     redraw();
   });
-  onChange(["numbers"], () => {
+  onChange(["numbers", "recording", "recording_steps"], () => {
     numbersChanged = true;
     redraw();
   });
-  onChange(["step_state", "selected"], redraw);
+  onChange(["step_state", "selected", "followed", "check", "replay"], redraw);
   onChange(["height", "font_size"], applySize);
   applySize();
   // a view rendered before it has a size (a hidden tab, an output scrolled away) is framed once
@@ -285,6 +408,7 @@ const render: Render<GraphState> = ({ model, el }) => {
   redraw();
   return () => {
     resizes?.disconnect();
+    link.close();
     cleanup();
   };
 };

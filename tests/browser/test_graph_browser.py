@@ -54,7 +54,7 @@ def test_graph_draws_labels_values_and_steps_to_backward(notebook):
     assert set(shown) == {"a", "b", "c", "d", "e", "f", "L"}
     assert shown_number(shown["e"]["data"]) == -6.0
     assert shown_number(shown["L"]["data"]) == -8.0
-    assert all(shown_number(n["grad"]) == 0.0 for n in shown.values())
+    assert all(n["grad"] == "grad —" for n in shown.values())  # not computed yet (not 0)
     assert widget(nb).locator("g.mgw-gop").count() == 3  # *, +, *
     nb.screenshot("before-steps", widget(nb))
 
@@ -86,7 +86,10 @@ def test_graph_draws_labels_values_and_steps_to_backward(notebook):
     # Reset grads zeroes them all; Run then reaches the same grads at once.
     widget(nb).get_by_role("button", name="Reset grads").click()
     wait_attr(nb, WIDGET, "el.dataset.stepDone === '-1'")
-    assert all(shown_number(n["grad"]) == 0.0 for n in graph_nodes(nb).values())
+    assert all(n["grad"] == "grad —" for n in graph_nodes(nb).values())
+    assert (
+        nb.eval("[v.grad for v in L.topological_order()]") == "[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]"
+    )
     widget(nb).get_by_role("button", name="Run").click()
     wait_attr(nb, WIDGET, "el.dataset.stepFinished === 'true'")
     final = graph_nodes(nb)
