@@ -398,15 +398,13 @@ def boundary_pixels(widget: Any) -> np.ndarray:
         if raw.size != 2 * res * res:
             raise PictureError("this DecisionBoundary has no class frame yet: nothing to draw")
         classes, confidence = raw[: res * res].reshape(res, res), raw[res * res :].reshape(res, res)
-        grid = np.dstack([classes, confidence])
-        big, factor = _upscaled(grid)
-        image = _class_colours(big[..., 0], big[..., 1])
-        regions = big[..., 0]
+        cells, regions = _class_colours(classes, confidence), classes
     else:
         scores, scale = boundary_grid(widget)
-        big, factor = _upscaled(scores)
-        image = diverging_levels(big, scale)
-        regions = np.sign(big)
+        cells, regions = diverging_levels(scores, scale), np.sign(scores)
+    # coloured per cell, then scaled up: the edges are found on the scaled-up regions
+    image, factor = _upscaled(cells)
+    regions, _ = _upscaled(regions)
     image[_edges(regions)] = OUTLINE
     xmin, xmax, ymin, ymax = (float(v) for v in widget.extent)
     for test in (False, True):
@@ -414,15 +412,17 @@ def boundary_pixels(widget: Any) -> np.ndarray:
         if not len(xy):
             continue
         # cell i covers pixels [i·f, (i+1)·f) and is centred on the grid's i-th x
-        cells = max(res - 1, 1)
-        col = (xy[:, 0] - xmin) / ((xmax - xmin) or 1.0) * cells
-        row = (ymax - xy[:, 1]) / ((ymax - ymin) or 1.0) * cells
+        spans = max(res - 1, 1)
+        col = (xy[:, 0] - xmin) / ((xmax - xmin) or 1.0) * spans
+        row = (ymax - xy[:, 1]) / ((ymax - ymin) or 1.0) * spans
         if factor > 0:
             col, row = (col + 0.5) * factor, (row + 0.5) * factor
-        else:
-            col, row = col / -factor, row / -factor
+        else:  # every (-factor)-th cell was kept
+            col, row = col / -factor + 0.5, row / -factor + 0.5
         if k:
-            colours = _to_bytes(VIEW_CLASS_COLOURS[labels.astype(np.int64) % 8] / 255)
+            colours = _to_bytes(
+                VIEW_CLASS_COLOURS[labels.astype(np.int64) % len(VIEW_CLASS_COLOURS)] / 255
+            )
         else:
             colours = np.where((labels > 0)[:, None], _to_bytes(POSITIVE), _to_bytes(NEGATIVE))
         finite = np.isfinite(col) & np.isfinite(row)
@@ -433,34 +433,42 @@ def boundary_pixels(widget: Any) -> np.ndarray:
     return image
 
 
+def heatmap_layout(
+    shapes: list[tuple[int, ...]],
+) -> tuple[int, tuple[int, int], list[tuple[int, int]]]:
+    """Where the output picture puts each layer's matrix (of ``shapes``): the cell size in
+    pixels, the picture's (height, width) and each block's top-left (row, column) pixel."""
+    columns = sum(shape[1] for shape in shapes)
+    rows = max(shape[0] for shape in shapes)
+    cell = int(np.clip(min(2 * OUTPUT_SIDE // max(columns, 1), OUTPUT_SIDE // rows), 2, 12))
+    gap = 2 * cell
+    corners, left = [], gap
+    for shape in shapes:
+        corners.append((gap, left))
+        left += shape[1] * cell + gap
+    return cell, (rows * cell + 2 * gap, left), corners
+
+
 def heatmap_pixels(widget: Any) -> np.ndarray:
     """uint8 RGB of a GradientHeatmap's view: each layer's matrix (current mode, its own scale
     as in the view) as a block of coloured cells, side by side; dead ReLU rows hatched."""
     matrices = heatmap_matrices(widget)
     dead = np.frombuffer(bytes(widget.dead), dtype=np.uint8).astype(bool)
-    columns = sum(m.shape[1] for m in matrices)
-    rows = max(m.shape[0] for m in matrices)
-    cell = int(np.clip(min(2 * OUTPUT_SIDE // max(columns, 1), OUTPUT_SIDE // rows), 2, 12))
-    gap = 2 * cell
-    width = columns * cell + gap * (len(matrices) + 1)
-    height = rows * cell + 2 * gap
-    image = np.full((height, width, 3), 255, np.uint8)
-    left, first_neuron = gap, 0
-    for matrix in matrices:
+    cell, size, corners = heatmap_layout([m.shape for m in matrices])
+    image = np.full((*size, 3), 255, np.uint8)
+    first_neuron = 0
+    for matrix, (top, left) in zip(matrices, corners):
         nout, ncols = matrix.shape
         finite = matrix[np.isfinite(matrix)]
         scale = float(np.abs(finite).max()) if finite.size else 0.0
         block = diverging_levels(matrix, scale).repeat(cell, axis=0).repeat(cell, axis=1)
-        layer_dead = dead[first_neuron : first_neuron + nout]
-        first_neuron += nout
-        for row in np.flatnonzero(layer_dead):
+        for row in np.flatnonzero(dead[first_neuron : first_neuron + nout]):
             band = block[row * cell : (row + 1) * cell]
             ys, xs = np.indices(band.shape[:2])
             band[(ys + xs) % 4 == 0] = DEAD_HATCH
-        top = gap
+        first_neuron += nout
         image[top - 1 : top + nout * cell + 1, left - 1 : left + ncols * cell + 1] = BORDER
         image[top : top + nout * cell, left : left + ncols * cell] = block
-        left += ncols * cell + gap
     return image
 
 
