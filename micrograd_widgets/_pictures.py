@@ -1,4 +1,4 @@
-"""Pictures of what a widget's view shows, drawn with matplotlib from the widget's synced state.
+"""Pictures of what a widget's view shows, drawn from the widget's synced state.
 
 The views draw only their state (the traits); so does this module: the same score grid, the same
 points and colour scale, the same matrices. So a picture matches the view by construction, works
@@ -10,11 +10,15 @@ without a displayed view (or any browser), and can be drawn from a saved noteboo
   a Python layered layout: ``_graph_picture.py``);
 * :func:`save_figure` -- a Figure to .png / .svg / .pdf, written atomically;
 * :func:`save_animation` -- a DecisionBoundary's recorded run as a GIF (one frame per recorded
-  step, Pillow) or an MP4 (needs ffmpeg).
+  step, Pillow) or an MP4 (needs ffmpeg);
+* :func:`output_png` -- the small picture in every display's notebook output (for GitHub and
+  nbviewer), drawn with numpy and written by ``_png.py``: no matplotlib, so a display stays
+  cheap in a live training cell (bench/static_picture.py).
 
-The widgets reach these through :class:`~micrograd_widgets._widget.BaseWidget`'s
-``snapshot()``, ``to_png()``, ``to_svg()`` and ``save_animation()``. Nothing here imports a
-widget module: a widget is recognised by its class name and read through its traits.
+The first three use matplotlib (imported when called), for slides. The widgets reach them
+through :class:`~micrograd_widgets._widget.BaseWidget`'s ``snapshot()``, ``to_png()``,
+``to_svg()`` and ``save_animation()``. Nothing here imports a widget module: a widget is
+recognised by its class name and read through its traits.
 """
 
 from __future__ import annotations
