@@ -355,14 +355,13 @@ def _class_colours(classes: np.ndarray, confidence: np.ndarray) -> np.ndarray:
 
 
 def _upscaled(grid: np.ndarray) -> tuple[np.ndarray, int]:
-    """``grid`` (res × res, …) at about OUTPUT_SIDE pixels a side: every cell a factor ×
-    factor block, or every stride-th cell of a finer grid; returns it and the factor (or
-    1/stride as a negative number: -stride)."""
+    """``grid`` (res × res, …) at about OUTPUT_SIDE pixels a side, and how: each cell a
+    factor × factor block (factor > 0), or every (-factor)-th cell of a finer grid."""
     res = grid.shape[0]
     if res > OUTPUT_SIDE:
-        stride = -(-res // OUTPUT_SIDE)
+        stride = max(1, round(res / OUTPUT_SIDE))
         return grid[::stride, ::stride], -stride
-    factor = max(1, OUTPUT_SIDE // res)
+    factor = max(1, round(OUTPUT_SIDE / res))
     return grid.repeat(factor, axis=0).repeat(factor, axis=1), factor
 
 

@@ -63,6 +63,7 @@ def trained():
 
 def cell_centres(res: int, side: int):
     """Pixel (row, column) of grid cell (r, c)'s centre, for a res² grid scaled to side px."""
+    assert side % res == 0
     factor = side // res
     return lambda r, c: (r * factor + factor // 2, c * factor + factor // 2), factor
 
@@ -160,10 +161,10 @@ def test_a_fine_grid_is_sampled_down_to_a_small_picture():
     boundary = DecisionBoundary(trainer, resolution=500)
     try:
         pixels = picture(boundary)
-        assert pixels.shape[:2] == (167, 167)  # every 3rd cell of 500: at most OUTPUT_SIDE
+        assert pixels.shape[:2] == (250, 250)  # every 2nd cell of 500: about OUTPUT_SIDE
         scores, scale = boundary_grid(boundary)
-        for r, c in ((0, 0), (0, 166), (166, 0), (166, 166)):
-            expected = view_colour(scores[3 * r, 3 * c], scale)
+        for r, c in ((0, 0), (0, 249), (249, 0), (249, 249)):
+            expected = view_colour(scores[2 * r, 2 * c], scale)
             assert np.abs(pixels[r, c] - expected).max() <= STEP_TOLERANCE
     finally:
         boundary.close()
