@@ -1,4 +1,4 @@
-"""Pictures of what a widget's view shows, drawn with matplotlib from the widget's synced state.
+"""Pictures of what a widget's view shows, drawn from the widget's synced state.
 
 The views draw only their state (the traits); so does this module: the same score grid, the same
 points and colour scale, the same matrices. So a picture matches the view by construction, works
@@ -10,11 +10,15 @@ without a displayed view (or any browser), and can be drawn from a saved noteboo
   a Python layered layout: ``_graph_picture.py``);
 * :func:`save_figure` -- a Figure to .png / .svg / .pdf, written atomically;
 * :func:`save_animation` -- a DecisionBoundary's recorded run as a GIF (one frame per recorded
-  step, Pillow) or an MP4 (needs ffmpeg).
+  step, Pillow) or an MP4 (needs ffmpeg);
+* :func:`output_png` -- the small picture in every display's notebook output (for GitHub and
+  nbviewer), drawn with numpy and written by ``_png.py``: no matplotlib, so a display stays
+  cheap in a live training cell (bench/static_picture.py).
 
-The widgets reach these through :class:`~micrograd_widgets._widget.BaseWidget`'s
-``snapshot()``, ``to_png()``, ``to_svg()`` and ``save_animation()``. Nothing here imports a
-widget module: a widget is recognised by its class name and read through its traits.
+The first three use matplotlib (imported when called), for slides. The widgets reach them
+through :class:`~micrograd_widgets._widget.BaseWidget`'s ``snapshot()``, ``to_png()``,
+``to_svg()`` and ``save_animation()``. Nothing here imports a widget module: a widget is
+recognised by its class name and read through its traits.
 """
 
 from __future__ import annotations
@@ -294,10 +298,6 @@ def _dead_row(row: int, width: int) -> Any:
 
 # ---- entry points ---------------------------------------------------------------------------
 
-#: the notebook output's picture: small, and quantized to a palette (a few KB)
-OUTPUT_DPI = 60
-OUTPUT_COLOURS = 64
-
 
 def graph_figure(widget: Any) -> Any:
     from ._graph_picture import graph_figure
@@ -310,8 +310,6 @@ _FIGURES = {
     "GradientHeatmap": heatmap_figure,
     "GraphWidget": graph_figure,
 }
-#: widgets whose notebook output carries a picture (a graph's text repr says more, for less)
-_OUTPUT_PICTURES = {"DecisionBoundary", "GradientHeatmap"}
 
 
 def snapshot(widget: Any) -> Any:
@@ -329,20 +327,190 @@ def snapshot(widget: Any) -> Any:
     return drawer(widget)
 
 
+# ---- the notebook output's picture ----------------------------------------------------------
+# Drawn with numpy from the same state as the view, and written by the small PNG writer: no
+# matplotlib on this path, since it runs on every display of a widget (a live training cell).
+
+#: the plot's side in pixels, about (the grid is scaled by a whole factor)
+OUTPUT_SIDE = 240
+#: colour steps per side of 0 (and of confidence): a palette PNG of a few KB
+OUTPUT_LEVELS = 16
+#: the views' k-class colours (js/boundary/classes.ts, Okabe–Ito)
+VIEW_CLASS_COLOURS = np.array(
+    [
+        [230, 159, 0], [86, 180, 233], [0, 158, 115], [204, 121, 167],
+        [0, 114, 178], [213, 94, 0], [240, 228, 66], [120, 120, 120],
+    ],
+    dtype=np.float64,
+)  # fmt: skip
+OUTLINE = np.array([17, 17, 17], np.uint8)
+WHITE = np.array([255, 255, 255], np.uint8)
+BORDER = np.array([153, 153, 153], np.uint8)
+DEAD_HATCH = np.array([198, 40, 40], np.uint8)
+#: offsets of a point's dot: filled within DOT_RADIUS, outlined out to DOT_RADIUS + 1
+DOT_RADIUS = 2.5
+
+
+def _to_bytes(rgb: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def diverging_levels(values: np.ndarray, scale: float) -> np.ndarray:
+    """uint8 RGB of ``values`` on the views' diverging scale, in OUTPUT_LEVELS steps a side."""
+    values = np.nan_to_num(np.asarray(values, dtype=np.float64))
+    scale = scale if scale > 0 and np.isfinite(scale) else 1.0
+    t = np.clip(np.abs(values) / scale, 0, 1) ** GAMMA
+    t = np.round(t * OUTPUT_LEVELS)[..., None] / OUTPUT_LEVELS
+    end = np.where((values < 0)[..., None], NEGATIVE, POSITIVE)
+    return _to_bytes(NEUTRAL + (end - NEUTRAL) * t)
+
+
+def _class_colours(classes: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """uint8 RGB per cell as the view shades a class grid (smooth: faded by confidence)."""
+    colour = VIEW_CLASS_COLOURS[classes.astype(np.int64) % len(VIEW_CLASS_COLOURS)]
+    level = np.round(confidence.astype(np.float64) / 255 * OUTPUT_LEVELS) / OUTPUT_LEVELS
+    t = (0.15 + 0.75 * level)[..., None]
+    return _to_bytes(NEUTRAL + (colour / 255 - NEUTRAL) * t)
+
+
+def _upscaled(grid: np.ndarray) -> tuple[np.ndarray, int]:
+    """``grid`` (res × res, …) at about OUTPUT_SIDE pixels a side, and how: each cell a
+    factor × factor block (factor > 0), or every (-factor)-th cell of a finer grid."""
+    res = grid.shape[0]
+    if res > OUTPUT_SIDE:
+        stride = max(1, round(res / OUTPUT_SIDE))
+        return grid[::stride, ::stride], -stride
+    factor = max(1, round(OUTPUT_SIDE / res))
+    return grid.repeat(factor, axis=0).repeat(factor, axis=1), factor
+
+
+def _edges(regions: np.ndarray) -> np.ndarray:
+    """True on pixels whose region differs from the pixel right of or below them."""
+    edge = np.zeros(regions.shape, dtype=bool)
+    edge[:, :-1] |= regions[:, :-1] != regions[:, 1:]
+    edge[:-1, :] |= regions[:-1, :] != regions[1:, :]
+    return edge
+
+
+def _stamp(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, colours: np.ndarray,
+           edge: np.ndarray, square: bool) -> None:  # fmt: skip
+    """Draw a dot (or a square) per point centred at (rows, cols): ``colours`` inside, ``edge``
+    around it."""
+    height, width = image.shape[:2]
+    reach = int(np.ceil(DOT_RADIUS + 1))
+    for dr in range(-reach, reach + 1):
+        for dc in range(-reach, reach + 1):
+            distance = max(abs(dr), abs(dc)) if square else float(np.hypot(dr, dc))
+            if distance > DOT_RADIUS + 1:
+                continue
+            r, c = rows + dr, cols + dc
+            inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+            if distance > DOT_RADIUS:
+                image[r[inside], c[inside]] = edge
+            else:
+                image[r[inside], c[inside]] = colours[inside]
+
+
+def boundary_pixels(widget: Any) -> np.ndarray:
+    """uint8 RGB of a DecisionBoundary's view: the score grid (or k-class grid) in the view's
+    colours, the region edges (the score-0 contour, class borders) dark, the points as dots."""
+    res, k = int(widget.resolution), int(getattr(widget, "classes", 0) or 0)
+    if k:
+        raw = np.frombuffer(bytes(widget.class_frame), dtype=np.uint8)
+        if raw.size != 2 * res * res:
+            raise PictureError("this DecisionBoundary has no class frame yet: nothing to draw")
+        classes, confidence = raw[: res * res].reshape(res, res), raw[res * res :].reshape(res, res)
+        cells, regions = _class_colours(classes, confidence), classes
+    else:
+        scores, scale = boundary_grid(widget)
+        cells, regions = diverging_levels(scores, scale), np.sign(scores)
+    # coloured per cell, then scaled up: the edges are found on the scaled-up regions
+    image, factor = _upscaled(cells)
+    regions, _ = _upscaled(regions)
+    image[_edges(regions)] = OUTLINE
+    xmin, xmax, ymin, ymax = (float(v) for v in widget.extent)
+    for test in (False, True):
+        xy, labels = _points(widget, test=test)
+        if not len(xy):
+            continue
+        # cell i covers pixels [i·f, (i+1)·f) and is centred on the grid's i-th x
+        spans = max(res - 1, 1)
+        col = (xy[:, 0] - xmin) / ((xmax - xmin) or 1.0) * spans
+        row = (ymax - xy[:, 1]) / ((ymax - ymin) or 1.0) * spans
+        if factor > 0:
+            col, row = (col + 0.5) * factor, (row + 0.5) * factor
+        else:  # every (-factor)-th cell was kept
+            col, row = col / -factor + 0.5, row / -factor + 0.5
+        if k:
+            colours = _to_bytes(
+                VIEW_CLASS_COLOURS[labels.astype(np.int64) % len(VIEW_CLASS_COLOURS)] / 255
+            )
+        else:
+            colours = np.where((labels > 0)[:, None], _to_bytes(POSITIVE), _to_bytes(NEGATIVE))
+        finite = np.isfinite(col) & np.isfinite(row)
+        _stamp(
+            image, np.floor(row[finite]).astype(np.int64), np.floor(col[finite]).astype(np.int64),
+            colours[finite], WHITE if test else OUTLINE, square=test,
+        )  # fmt: skip
+    return image
+
+
+def heatmap_layout(
+    shapes: list[tuple[int, ...]],
+) -> tuple[int, tuple[int, int], list[tuple[int, int]]]:
+    """Where the output picture puts each layer's matrix (of ``shapes``): the cell size in
+    pixels, the picture's (height, width) and each block's top-left (row, column) pixel."""
+    columns = sum(shape[1] for shape in shapes)
+    rows = max(shape[0] for shape in shapes)
+    cell = int(np.clip(min(2 * OUTPUT_SIDE // max(columns, 1), OUTPUT_SIDE // rows), 2, 12))
+    gap = 2 * cell
+    corners, left = [], gap
+    for shape in shapes:
+        corners.append((gap, left))
+        left += shape[1] * cell + gap
+    return cell, (rows * cell + 2 * gap, left), corners
+
+
+def heatmap_pixels(widget: Any) -> np.ndarray:
+    """uint8 RGB of a GradientHeatmap's view: each layer's matrix (current mode, its own scale
+    as in the view) as a block of coloured cells, side by side; dead ReLU rows hatched."""
+    matrices = heatmap_matrices(widget)
+    dead = np.frombuffer(bytes(widget.dead), dtype=np.uint8).astype(bool)
+    cell, size, corners = heatmap_layout([m.shape for m in matrices])
+    image = np.full((*size, 3), 255, np.uint8)
+    first_neuron = 0
+    for matrix, (top, left) in zip(matrices, corners):
+        nout, ncols = matrix.shape
+        finite = matrix[np.isfinite(matrix)]
+        scale = float(np.abs(finite).max()) if finite.size else 0.0
+        block = diverging_levels(matrix, scale).repeat(cell, axis=0).repeat(cell, axis=1)
+        for row in np.flatnonzero(dead[first_neuron : first_neuron + nout]):
+            band = block[row * cell : (row + 1) * cell]
+            ys, xs = np.indices(band.shape[:2])
+            band[(ys + xs) % 4 == 0] = DEAD_HATCH
+        first_neuron += nout
+        image[top - 1 : top + nout * cell + 1, left - 1 : left + ncols * cell + 1] = BORDER
+        image[top : top + nout * cell, left : left + ncols * cell] = block
+    return image
+
+
+#: widgets whose notebook output carries a picture (a graph's text repr says more, for less)
+_OUTPUT_DRAWERS = {"DecisionBoundary": boundary_pixels, "GradientHeatmap": heatmap_pixels}
+
+
 def output_png(widget: Any) -> str | None:
     """A small PNG (base64) of ``widget``'s view for its notebook output, or None when there is
-    no picture of it (a GraphWidget, a widget with nothing to draw yet). Never raises: a
-    picture is a courtesy to viewers without the widget, never a reason for a cell to fail."""
-    if not any(cls.__name__ in _OUTPUT_PICTURES for cls in type(widget).__mro__):
+    no picture of it (a GraphWidget, a widget with nothing to draw yet). Drawn with numpy and
+    written with zlib (``_png.py``): cheap enough for every display. Never raises: a picture is
+    a courtesy to viewers without the widget, never a reason for a cell to fail."""
+    kinds = [cls.__name__ for cls in type(widget).__mro__ if cls.__name__ in _OUTPUT_DRAWERS]
+    drawer = _OUTPUT_DRAWERS[kinds[0]] if kinds else None
+    if drawer is None:
         return None
     try:
-        from PIL import Image
+        from ._png import png_bytes
 
-        raw = figure_bytes(snapshot(widget), "png", dpi=OUTPUT_DPI)
-        image = Image.open(io.BytesIO(raw)).convert("RGB")
-        small = io.BytesIO()
-        image.quantize(OUTPUT_COLOURS, dither=Image.Dither.NONE).save(small, "PNG", optimize=True)
-        return base64.b64encode(small.getvalue()).decode("ascii")
+        return base64.b64encode(png_bytes(drawer(widget))).decode("ascii")
     except Exception:  # e.g. no frame yet
         log.debug("no output picture for %s", type(widget).__name__, exc_info=True)
         return None
