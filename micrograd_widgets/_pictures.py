@@ -45,8 +45,6 @@ NEGATIVE = np.array([33, 102, 172]) / 255
 NEUTRAL = np.array([247, 247, 247]) / 255
 POSITIVE = np.array([178, 24, 43]) / 255
 GAMMA = 0.5
-#: one colour per class for k ≥ 3 classes (the views' series colours)
-CLASS_COLOURS = ["#1976d2", "#e65100", "#2e7d32", "#8e24aa", "#00838f", "#c62828"]
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
 ANIMATION_FORMATS = (".gif", ".mp4")
 #: colours per GIF frame (a frame is a score gradient, the points and the text)
@@ -92,6 +90,17 @@ def boundary_grid(widget: Any) -> tuple[np.ndarray, float]:
     return frame.reshape(res, res), float(widget.frame_scale)
 
 
+def class_picture(widget: Any) -> np.ndarray:
+    """A k-class boundary's plane as the view shades it: uint8 RGB per cell (rows from the top),
+    the argmax class's colour faded by its confidence."""
+    res = int(widget.resolution)
+    raw = np.frombuffer(bytes(widget.class_frame), dtype=np.uint8)
+    if raw.size != 2 * res * res:
+        raise PictureError("this DecisionBoundary has no frame yet: nothing to draw")
+    classes, confidence = raw[: res * res].reshape(res, res), raw[res * res :].reshape(res, res)
+    return _class_colours(classes, confidence)
+
+
 def recorded_frames(widget: Any) -> list[tuple[np.ndarray, float, float, float, float]]:
     """The recorded run: (scores grid from the top, step, scale, loss, accuracy) per frame.
     The uint8 grids hold 128 + 127·score/scale (clipped), as the view decodes them."""
@@ -122,7 +131,8 @@ def _label_colours(labels: np.ndarray) -> tuple[list[Any], list[tuple[str, Any]]
     if set(values) <= {-1, 1}:
         entries = [("+1", POSITIVE), ("−1", NEGATIVE)]
         return [POSITIVE if v > 0 else NEGATIVE for v in labels], entries
-    colour = {v: CLASS_COLOURS[int(v) % len(CLASS_COLOURS)] for v in values}
+    palette = VIEW_CLASS_COLOURS / 255  # the views' class colours
+    colour = {v: tuple(palette[int(v) % len(palette)]) for v in values}
     return [colour[v] for v in labels], [(f"class {v}", colour[v]) for v in values]
 
 
@@ -136,11 +146,25 @@ def draw_boundary(
     interpolation: str = "bilinear",
 ) -> dict[str, Any]:
     """Draw one picture of the plane on ``ax``: heatmap, score-0 contour, points; returns the
-    artists (``image``, ``contour``) so an animation can update them."""
-    from matplotlib.lines import Line2D
-
+    artists (``image``, ``contour``) so an animation can update them. ``scores``: the score
+    grid, or for k classes an (rows, cols, 3) uint8 picture (:func:`class_picture`)."""
     xmin, xmax, ymin, ymax = (float(v) for v in widget.extent)
-    image = ax.imshow(
+    if scores.ndim == 3:  # k classes: the view's colours per cell, no score-0 line
+        image = ax.imshow(
+            scores, extent=(xmin, xmax, ymin, ymax), origin="upper",
+            interpolation=interpolation, aspect="auto",
+        )  # fmt: skip
+        contour = None
+    else:
+        image = _score_image(ax, widget, scores, scale, interpolation)
+        contour = _zero_contour(ax, widget, scores)
+    _draw_points(ax, widget, legend=legend, score_line=scores.ndim == 2)
+    return {"image": image, "contour": contour}
+
+
+def _score_image(ax: Any, widget: Any, scores: np.ndarray, scale: float, interpolation: str) -> Any:
+    xmin, xmax, ymin, ymax = (float(v) for v in widget.extent)
+    return ax.imshow(
         scores,
         extent=(xmin, xmax, ymin, ymax),
         origin="upper",  # row 0 of the grid is at ymax, as in the view
@@ -150,7 +174,12 @@ def draw_boundary(
         interpolation=interpolation,
         aspect="auto",
     )
-    contour = _zero_contour(ax, widget, scores)
+
+
+def _draw_points(ax: Any, widget: Any, *, legend: bool, score_line: bool) -> None:
+    from matplotlib.lines import Line2D
+
+    xmin, xmax, ymin, ymax = (float(v) for v in widget.extent)
     xy, labels = _points(widget, test=False)
     colours, entries = _label_colours(labels)
     ax.scatter(xy[:, 0], xy[:, 1], c=colours, s=22, edgecolors="#111", linewidths=0.6, zorder=3)
@@ -173,9 +202,9 @@ def draw_boundary(
             handles.append(
                 Line2D([], [], ls="", marker="s", mfc="#999", mec="#fff", label="test points")
             )
-        handles.append(Line2D([], [], color="#111", lw=1.5, label="score 0"))
+        if score_line:
+            handles.append(Line2D([], [], color="#111", lw=1.5, label="score 0"))
         ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.85)
-    return {"image": image, "contour": contour}
 
 
 def _zero_contour(ax: Any, widget: Any, scores: np.ndarray) -> Any:
@@ -201,7 +230,10 @@ def _boundary_title(widget: Any) -> str:
 def boundary_figure(widget: Any) -> Any:
     from matplotlib.figure import Figure
 
-    scores, scale = boundary_grid(widget)
+    if int(getattr(widget, "classes", 0) or 0) > 0:
+        scores, scale = class_picture(widget), 1.0
+    else:
+        scores, scale = boundary_grid(widget)
     fig = Figure(figsize=(4.6, 4.6), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     draw_boundary(ax, widget, scores, scale)

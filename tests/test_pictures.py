@@ -317,3 +317,28 @@ def test_graph_snapshot_draws_every_unit_with_the_views_numbers(tmp_path):
         assert "image/png" not in graph._repr_mimebundle_()[0]
     finally:
         graph.close()
+
+
+def test_a_three_class_snapshot_shows_each_cell_in_its_class_colour():
+    from micrograd_widgets import MLP, DecisionBoundary, Trainer, datasets
+    from micrograd_widgets._pictures import VIEW_CLASS_COLOURS, class_picture
+
+    data = datasets.spiral(60, classes=3, seed=0)
+    trainer = Trainer(MLP(2, [8, 3], seed=0), data, loss="cross_entropy", optimizer="adam")
+    trainer.run(5)
+    boundary = DecisionBoundary(trainer, resolution=20)
+    fig = boundary.snapshot()  # no longer "no frame yet" for a k-class boundary
+    assert fig.axes and fig.axes[0].images
+    picture = class_picture(boundary)
+    raw = np.frombuffer(bytes(boundary.class_frame), dtype=np.uint8)
+    classes = raw[:400].reshape(20, 20)
+    for row, col in [(0, 0), (10, 10), (19, 5)]:
+        colour = VIEW_CLASS_COLOURS[classes[row, col]]
+        shade = picture[row, col].astype(float)
+        # faded towards the neutral grey, never towards another class's colour
+        nearest = np.argmin(
+            [np.linalg.norm(np.cross(c - 247, shade - 247)) for c in VIEW_CLASS_COLOURS]
+        )
+        assert np.allclose(VIEW_CLASS_COLOURS[nearest], colour), (row, col)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[:3] == ["class 0", "class 1", "class 2"] and "score 0" not in legend
