@@ -2,11 +2,12 @@
 
 >>> from micrograd_widgets import Playground
 >>> pg = Playground()                      # moons, MLP(2, [8, 8, 1]), SGD: press play
->>> pg.config["dataset"]
-'moons'
 >>> pg.update(dataset="spiral", hidden=[16, 16], activation="tanh")   # a new trainer, step 0
 >>> pg.config = {**pg.config, "noise": 0.2}                         # the whole dict works too
->>> print(pg.to_code())                    # the Python that reproduces this run
+>>> pg.config["dataset"], pg.config["noise"]
+('spiral', 0.2)
+
+``print(pg.to_code())`` prints the Python that reproduces the run.
 
 One widget with the controls -- data (dataset, classes, noise, train/test split, regenerate, draw
 your own), network (+/- layers and neurons), activation, loss, penalty, batch size, learning rate,

@@ -16,7 +16,9 @@ from pathlib import Path
 import micrograd_widgets
 
 REPO = Path(__file__).resolve().parents[1]
-WIDGET_CALL = re.compile(r"\b(?:GraphWidget(?:\.follow)?|DecisionBoundary|GradientHeatmap)\(")
+WIDGET_CALL = re.compile(
+    r"\b(?:GraphWidget(?:\.follow)?|DecisionBoundary|GradientHeatmap|Playground)\("
+)
 PRINT_COMMENT = re.compile(r"^\s*print\(.*\)\s*#\s*(\S.*?)\s*$", re.M)
 
 

@@ -367,7 +367,7 @@ def test_three_class_spiral_legend_confusion_picker_and_recording(notebook):
     nb.page.locator(".mgw-boundary-slider").fill("0")
     wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === '0'")
     assert canvas_stats(nb, CANVAS)["hash"] != live["hash"]
-    nb.page.get_by_role("button", name="Live").click()
+    nb.page.locator(BOUNDARY).get_by_role("button", name="Live").click()
     wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === undefined")
     nb.set_theme("JupyterLab Dark")
     nb.screenshot("three-classes-dark", nb.page.locator(BOUNDARY))

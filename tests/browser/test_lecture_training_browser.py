@@ -227,8 +227,14 @@ def assert_kernel_gone(nb) -> None:
     for name in ("▶ Play", "Reset", "Remove points"):
         assert nb.page.locator(BOUNDARY).get_by_role("button", name=name).is_disabled()
     assert nb.page.locator(".mgw-boundary-lr").is_disabled()
+    # the graph's step-through replays the backward pass Python recorded (issue 12): enabled
+    # and saying so, or off when nothing was recorded
+    graph = nb.page.locator(GRAPH)
+    offline = graph.evaluate("el => el.dataset.replay") == "offline"
     for name in ("Step", "Run", "Reset grads"):
-        assert nb.page.locator(GRAPH).get_by_role("button", name=name, exact=True).is_disabled()
+        assert graph.get_by_role("button", name=name, exact=True).is_disabled() != offline
+    if offline:
+        assert "no kernel" in graph.locator(".mgw-graph-panel-title").inner_text()
     # what works without Python keeps working: scrubbing, hover, the heatmap's modes, zoom
     nb.page.locator(".mgw-boundary-slider").fill("0")
     wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === '0'")
@@ -366,7 +372,7 @@ def test_a_late_boundary_dead_relus_log_scale_legend_and_wide_heatmaps(notebook)
     label = nb.page.locator(".mgw-boundary-scrub .mgw-mono").text_content()
     assert re.fullmatch(r"step 20 · loss [\d.]+ · accuracy [\d.]+%", label), label
     assert "NaN" not in label
-    nb.page.get_by_role("button", name="Live").click()
+    nb.page.locator(BOUNDARY).get_by_role("button", name="Live").click()
 
     # the issue's case: after 100 steps, 4 and 2 ReLUs never fire on the training data
     nb.execute("t.run(80)")

@@ -6,7 +6,8 @@ must import what it uses), and run. Then, per block:
 
 * no cell raises;
 * every widget the block makes is on the page: the cell's output holds as many views
-  (``.mgw-root``) as the block calls ``GraphWidget(``, ``DecisionBoundary(`` or ``GradientHeatmap(``
+  (top-level ``.mgw-root``) as the block calls ``GraphWidget(``, ``DecisionBoundary(``, ``GradientHeatmap(``
+  or ``Playground(``
   (a block that makes a widget but does not display it shows nothing);
 * what a block says it prints is what the cell shows: a docstring block's expected output (only
   its last example may have one: a cell shows only its last expression), and a README
@@ -44,7 +45,10 @@ READ_CELLS = """() => window.__mgwPanel.content.widgets.map(c => {
         else if (o.data && o.data['text/plain'] && !o.data['application/vnd.jupyter.widget-view+json'])
             texts.push(o.data['text/plain']);
     }
-    return {views: c.node.querySelectorAll('.jp-OutputArea .mgw-root').length,
+    // top-level views only: a Playground's inner widgets are part of its one view
+    const views = [...c.node.querySelectorAll('.jp-OutputArea .mgw-root')]
+        .filter(el => !el.parentElement.closest('.mgw-root'));
+    return {views: views.length,
             text: texts.join(''), errors};
 })"""
 

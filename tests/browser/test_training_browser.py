@@ -80,7 +80,7 @@ def test_training_animates_pauses_and_records(notebook):
     wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === '0'")
     scrubbed = canvas_pixels(nb)
     nb.screenshot("boundary-scrubbed")
-    nb.page.get_by_role("button", name="Live").click()
+    nb.page.locator(BOUNDARY).get_by_role("button", name="Live").click()
     wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === undefined")
     assert canvas_pixels(nb) != scrubbed, "scrubbing to step 0 showed the same picture as live"
 
