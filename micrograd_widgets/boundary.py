@@ -64,6 +64,7 @@ from typing import Any
 import traitlets
 
 from ._boundary_frames import BoundaryFrames, BoundaryRecording, plane_extent, point_state
+from ._boundary_input import check_options, click_label, click_xy
 from ._trainer_widget import TrainerWidget
 from ._widget import asset
 from .train import Trainer, TrainerEvent
@@ -191,17 +192,14 @@ class DecisionBoundary(TrainerWidget):
                 f"DecisionBoundary draws 2-D data; this trainer's points have {trainer.X.shape[1]} "
                 "features"
             )
-        for name, value, low, high in (
-            ("resolution", resolution, 2, 1000),
-            ("record_every", record_every, 1, 10**6),
-            ("max_recorded", max_recorded, 2, 10_000),
-            ("recording_resolution", recording_resolution, 2, 200),
-            ("neuron_resolution", neuron_resolution, 2, 100),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-        if not isinstance(neurons, bool):
-            raise ValueError(f"neurons must be True or False, got {neurons!r}")
+        check_options(
+            neurons,
+            resolution=resolution,
+            record_every=record_every,
+            max_recorded=max_recorded,
+            recording_resolution=recording_resolution,
+            neuron_resolution=neuron_resolution,
+        )
         nout = int(getattr(trainer.model, "nout", 1))
         super().__init__(
             trainer,
@@ -355,32 +353,13 @@ class DecisionBoundary(TrainerWidget):
         self._throttle.flush()
         self._sync_recording()
 
-    @staticmethod
-    def _click_xy(action: str, content: dict) -> tuple[float, float]:
-        """The plane coordinates of a click message, checked."""
-        x, y = content.get("x"), content.get("y")
-        if not all(isinstance(v, (int, float)) for v in (x, y)):
-            raise ValueError(f"{action} needs numeric x and y, got {content!r:.120}")
-        return float(x), float(y)
-
     def _on_add_point(self, content: dict, buffers: list[bytes]) -> None:
-        x, y = self._click_xy("add_point", content)
-        label = content.get("label")
-        if self.classes:
-            k = self.classes
-            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < k:
-                raise ValueError(
-                    f"add_point needs a class label in 0..{self.classes - 1}, got {label!r}"
-                )
-            # the class's label in the trainer's convention (0..k-1; -1 / +1 for 2 outputs on
-            # binary data)
-            values = getattr(self.trainer, "label_values", None)
-            self.trainer.add_point(x, y, float(values[label]) if values is not None else label)
-        else:
-            self.trainer.add_point(x, y, int(label) if label in (-1, 1) else label)
+        x, y = click_xy("add_point", content)
+        values = getattr(self.trainer, "label_values", None)
+        self.trainer.add_point(x, y, click_label(content.get("label"), self.classes, values))
 
     def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
-        x, y = self._click_xy("remove_point", content)
+        x, y = click_xy("remove_point", content)
         xmin, xmax, ymin, ymax = self.extent
         radius = 0.04 * math.hypot(xmax - xmin, ymax - ymin)  # about a point's size on screen
         selected = self.selected

@@ -17,6 +17,7 @@ from micrograd_widgets._boundary_frames import (
     plane_extent,
     softmax,
 )
+from micrograd_widgets._boundary_input import check_options, click_label, click_xy
 from micrograd_widgets.train import default_schedule
 
 
@@ -498,3 +499,18 @@ def test_a_frame_is_computed_from_the_trainer_alone():
     recorded = frames.recorded()
     assert recorded is not None and len(recorded.picture) == 9
     assert recorded.loss == pytest.approx(trainer.evaluate()["loss"])
+
+
+def test_the_options_and_clicks_are_checked_apart_from_the_widget():
+    check_options(False, resolution=2, record_every=1)
+    with pytest.raises(ValueError, match=r"resolution must be an integer in \[2, 1000\]"):
+        check_options(False, resolution=True)
+    with pytest.raises(ValueError, match="neurons must be True or False"):
+        check_options(1, resolution=10)
+    assert click_xy("add_point", {"x": 1, "y": 0.5}) == (1.0, 0.5)
+    with pytest.raises(ValueError, match="add_point needs numeric x and y"):
+        click_xy("add_point", {"x": "left", "y": 0})
+    assert click_label(-1, 0) == -1 and click_label(2, 3) == 2
+    assert click_label(1, 2, np.array([-1.0, 1.0])) == 1.0  # 2 outputs on binary labels
+    with pytest.raises(ValueError, match=r"class label in 0\.\.2"):
+        click_label(3, 3)
