@@ -61,117 +61,18 @@ import math
 import time
 from typing import Any
 
-import numpy as np
 import traitlets
 
-from . import losses
-from ._trainer_widget import MAX_CURVE_POINTS, TrainerWidget, downsample_rows
+from ._boundary_frames import BoundaryFrames, BoundaryRecording, plane_extent, point_state
+from ._boundary_input import check_options, click_label, click_xy
+from ._trainer_widget import TrainerWidget
 from ._widget import asset
-from .nn import ACTIVATIONS
-from .train import LearningRate, Trainer, TrainerEvent, default_schedule
+from .train import Trainer, TrainerEvent
 
 __all__ = ["DecisionBoundary"]
 
 #: while training runs, the recording is synced at most this often (seconds)
 RECORDING_SYNC_S = 3.0
-
-
-def _nan_to_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None
-
-
-def _colour_scale(scores: np.ndarray) -> float:
-    """The |score| at which colours saturate: the 95th percentile, so outliers do not wash out."""
-    return float(max(np.quantile(np.abs(scores), 0.95), 1e-6))
-
-
-def schedule_text(lr: LearningRate) -> str:
-    """How the view names the learning-rate schedule: the default schedule's description, a
-    schedule function's own ``description`` (else "custom"), or "" for a constant rate."""
-    if lr is None:
-        return default_schedule.description  # type: ignore[attr-defined]
-    if callable(lr):
-        return str(getattr(lr, "description", "") or "custom")
-    return ""
-
-
-#: hidden-neuron thumbnails are recomputed at most this often while training runs (seconds)
-NEURON_FRAME_S = 0.5
-
-
-def per_point_losses(loss_name: str, scores: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Each point's data loss (no penalty): the terms whose mean is the built-in loss
-    ``loss_name`` ("svm", "log", "mse", "cross_entropy" with (n, k) scores); NaN for a loss
-    without a NumPy twin (a custom function)."""
-    y = np.asarray(y, dtype=np.float64).ravel()
-    s = np.asarray(scores, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if loss_name == "cross_entropy" and s.ndim == 2:
-            shifted = s - s.max(axis=1, keepdims=True)
-            log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-            labels = losses.class_indices(y, s.shape[1])
-            return -log_probs[np.arange(len(s)), labels]
-        s = s.reshape(len(y), -1)[:, 0] if s.size else s.ravel()
-        if loss_name == "svm":
-            return np.maximum(0.0, 1.0 - y * s)
-        if loss_name == "log":
-            return np.logaddexp(0.0, -y * s)
-        if loss_name == "mse":
-            return (s - y) ** 2
-    return np.full(len(y), np.nan)
-
-
-def softmax(scores: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of (n, k) scores (stable: the max is subtracted first)."""
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def class_grid(scores: np.ndarray) -> bytes:
-    """(n, k) scores -> n uint8 class numbers (the argmax) then n uint8 confidences: 0 where the
-    top class is no likelier than a uniform guess (1/k), 255 where it is certain."""
-    probs = softmax(scores)
-    k = scores.shape[1]
-    top = probs.max(axis=1)
-    confidence = np.clip((top - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
-    classes = np.argmax(scores, axis=1).astype(np.uint8)
-    return classes.tobytes() + np.round(confidence * 255).astype(np.uint8).tobytes()
-
-
-def first_layer_rows(model: object) -> np.ndarray | None:
-    """Each first-layer neuron's ``(w0, w1, b)`` (its line ``w0·x + w1·y + b = 0`` on the
-    plane), or None for a model without layers of neurons on 2 inputs."""
-    layers = getattr(model, "layers", None)
-    first = layers[0] if layers else model
-    matrix = getattr(first, "parameter_matrix", None)
-    if matrix is None:
-        return None
-    rows = np.asarray(matrix(), dtype=np.float64)
-    return rows if rows.ndim == 2 and rows.shape[1] == 3 else None
-
-
-def _line_bytes(rows: np.ndarray | None) -> bytes:
-    return b"" if rows is None else rows.astype(np.float32).tobytes()
-
-
-def hidden_activations(model: object, grid: np.ndarray) -> list[np.ndarray]:
-    """Every hidden layer's outputs on ``grid`` (one (n, width) array per hidden layer, after
-    the activation): what each neuron computes over the plane. [] for a model without them."""
-    layers = getattr(model, "layers", None)
-    if not layers or len(layers) < 2 or not hasattr(model, "preactivations"):
-        return []
-    pre = model.preactivations(grid)  # type: ignore[attr-defined]
-    return [ACTIVATIONS[layer.activation][1](z) for layer, z in zip(layers[:-1], pre[:-1])]
-
-
-def quantize_per_column(values: np.ndarray) -> tuple[bytes, list[float]]:
-    """(n, m) values -> uint8 column after column, 128 = 0 and ±127 = ± the column's max |value|
-    (its scale, returned too, 0 for an all-zero column)."""
-    scales = np.max(np.abs(values), axis=0) if values.size else np.zeros(values.shape[1])
-    safe = np.where(scales > 0, scales, 1.0)
-    q = np.clip(np.round(values / safe * 127), -127, 127) + 128
-    return q.T.astype(np.uint8).tobytes(), [float(s) for s in scales]
 
 
 class DecisionBoundary(TrainerWidget):
@@ -256,7 +157,7 @@ class DecisionBoundary(TrainerWidget):
     def _neurons_switched(self, change: dict) -> None:
         """Thumbnails turned on later (``w.neurons = True``): compute them at once."""
         if change["new"] and getattr(self, "trainer", None) is not None:
-            self._neurons_sent_at = -math.inf
+            self._frames.refresh_neurons()
             self._throttle.flush()
 
     @traitlets.validate("selected")
@@ -291,17 +192,14 @@ class DecisionBoundary(TrainerWidget):
                 f"DecisionBoundary draws 2-D data; this trainer's points have {trainer.X.shape[1]} "
                 "features"
             )
-        for name, value, low, high in (
-            ("resolution", resolution, 2, 1000),
-            ("record_every", record_every, 1, 10**6),
-            ("max_recorded", max_recorded, 2, 10_000),
-            ("recording_resolution", recording_resolution, 2, 200),
-            ("neuron_resolution", neuron_resolution, 2, 100),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-        if not isinstance(neurons, bool):
-            raise ValueError(f"neurons must be True or False, got {neurons!r}")
+        check_options(
+            neurons,
+            resolution=resolution,
+            record_every=record_every,
+            max_recorded=max_recorded,
+            recording_resolution=recording_resolution,
+            neuron_resolution=neuron_resolution,
+        )
         nout = int(getattr(trainer.model, "nout", 1))
         super().__init__(
             trainer,
@@ -314,156 +212,48 @@ class DecisionBoundary(TrainerWidget):
             **kwargs,
         )
         self.trainer: Trainer = trainer
-        self._padding = float(padding)
-        self._record_every = record_every
-        self._max_recorded = max_recorded
-        self._recorded: list[bytes] = []
-        self._recorded_meta: list[tuple[float, float, float, float]] = []
-        self._recorded_lines: list[bytes] = []
+        self.extent = plane_extent(trainer.X, trainer.X_test, padding=float(padding))
+        self._frames = BoundaryFrames(
+            trainer,
+            self.classes,
+            self.extent,
+            self.resolution,
+            self.recording_resolution,
+            self.neuron_resolution,
+        )
+        self._recording = BoundaryRecording(record_every, max_recorded)
         self._recording_synced_at = 0.0
-        self._neurons_sent_at = -math.inf
-        self._set_extent()
         self._send_points()
         self._send_frame()
-        self._initial_record_every = record_every
         self._start_recording()
         self._follow_trainer()
 
-    # ---- computing frames --------------------------------------------------------------------
-
-    def _set_extent(self) -> None:
-        X = np.vstack([self.trainer.X, self.trainer.X_test])
-        low, high = X.min(axis=0), X.max(axis=0)
-        pad = np.maximum(high - low, 1e-6) * self._padding
-        (xmin, ymin), (xmax, ymax) = low - pad, high + pad
-        self.extent = [float(xmin), float(xmax), float(ymin), float(ymax)]
-        self._grid = self._grid_points(self.resolution)
-        self._small_grid = self._grid_points(self.recording_resolution)
-        self._neuron_grid = self._grid_points(self.neuron_resolution)
-
-    def _grid_points(self, n: int) -> np.ndarray:
-        xmin, xmax, ymin, ymax = self.extent
-        xs = np.linspace(xmin, xmax, n)
-        ys = np.linspace(ymax, ymin, n)  # row 0 at the top
-        xx, yy = np.meshgrid(xs, ys)
-        return np.c_[xx.ravel(), yy.ravel()]
-
-    def _scores(self, grid: np.ndarray) -> np.ndarray:
-        with self.trainer.lock:
-            return self._scores_locked(grid)
-
-    def _scores_locked(self, grid: np.ndarray) -> np.ndarray:
-        """(n,) scores of a one-score model, (n, k) of a k-output model."""
-        scores = np.asarray(self.trainer.model.predict(grid), dtype=np.float64)
-        return scores if self.classes else scores.ravel()
-
-    def _curves(self) -> bytes:
-        history = self.trainer.history
-        if len(history) == 0:
-            return b""
-        rows = np.column_stack(
-            [history.step, history.loss, history.accuracy, history.test_loss, history.test_accuracy]
-        )
-        return downsample_rows(rows, MAX_CURVE_POINTS).astype(np.float32).tobytes()
+    # ---- sending frames (computed by BoundaryFrames) ---------------------------------------------
 
     def _send_points(self) -> None:
-        trainer = self.trainer
-        with trainer.lock:
-            X, y, X_test, y_test = trainer.X, trainer.y, trainer.X_test, trainer.y_test
-        if self.classes:  # the view deals in class numbers 0..k-1 (a 2-output model: ±1 too)
-            y, y_test = (losses.class_indices(labels, self.classes) for labels in (y, y_test))
+        state = point_state(self.trainer, self.classes)
         with self._send_lock, self.hold_sync():
-            self.points = X.astype(np.float32).tobytes()
-            self.labels = y.astype(np.int8).tobytes()
-            self.test_points = X_test.astype(np.float32).tobytes()
-            self.test_labels = y_test.astype(np.int8).tobytes()
+            self._set_traits(state)
 
     def _send_frame(self) -> None:
         """One message with everything that changed since the last frame."""
-        trainer = self.trainer
-        # one consistent snapshot: this may run on a timer or the kernel's thread while the
-        # training thread appends to the history column by column
-        with trainer.lock:
-            scores = self._scores_locked(self._grid)
-            history = trainer.history
-            last = history[-1] if len(history) else None
-            curves = self._curves()
-            steps_done, status, message = trainer.steps_done, trainer.status, trainer.message
-            now = trainer.evaluate()
-            next_lr = trainer.learning_rate()
-            point_scores = self._scores_locked(trainer.X)
-            has_test = self.classes and len(trainer.X_test)
-            test_scores = self._scores_locked(trainer.X_test) if has_test else None
-            y, y_test = trainer.y, trainer.y_test
-            lines = first_layer_rows(trainer.model)
-            thumbnails = self._neuron_thumbnails_locked(status)
-        finite = bool(np.all(np.isfinite(scores)))
-        point_losses = per_point_losses(trainer.loss_name, point_scores, y)
-        if self.classes:
-            shown_scores = softmax(point_scores) if len(point_scores) else point_scores
-        else:
-            shown_scores = point_scores
+        state, point_count = self._frames.frame(self.neurons)
         with self._send_lock, self.hold_sync():
-            if finite:  # a diverged model keeps its last good picture; the message explains
-                if self.classes:
-                    self.class_frame = class_grid(scores)
-                    self.confusion = self._confusion(point_scores, y)
-                    self.test_confusion = self._confusion(test_scores, y_test)
-                else:
-                    self.frame = scores.astype(np.float32).tobytes()
-                    self.frame_scale = _colour_scale(scores)
-                self.point_scores = shown_scores.astype(np.float32).tobytes()
-                self.point_losses = point_losses.astype(np.float32).tobytes()
-                self.first_layer = _line_bytes(lines)
-                if thumbnails is not None:
-                    self.neuron_frames, self.neuron_layers, self.neuron_scales = thumbnails
-            if self.selected >= len(y):  # its point was removed
+            self._set_traits(state)
+            if self.selected >= point_count:  # its point was removed
                 self.selected = -1
-            self.step = steps_done
-            self.metrics = {
-                key: (_nan_to_none(last[key]) if last else None)
-                for key in ("loss", "accuracy", "test_loss", "test_accuracy", "lr")
-            }
-            self.current = {key: _nan_to_none(value) for key, value in now.items()}
-            self.next_lr = _nan_to_none(next_lr)
-            self.curves = curves
-            self.status = status
-            self.message = message or (
-                "" if finite else "The model's scores are NaN or infinite: training diverged."
-            )
-            self.lr = trainer.lr if isinstance(trainer.lr, float) else None
-            self.lr_schedule = schedule_text(trainer.lr)
-            self.speed = trainer.speed
 
-    def _confusion(self, scores: np.ndarray | None, y: np.ndarray) -> list[list[int]]:
-        if scores is None or len(y) == 0:
-            return []
-        return losses.confusion_matrix(scores, y, self.classes).tolist()
-
-    def _neuron_thumbnails_locked(self, status: str) -> tuple[bytes, list[int], list[float]] | None:
-        """The hidden neurons' thumbnails, if they are on and due (at most every NEURON_FRAME_S
-        while training runs; always when it does not), else None (keep the last ones)."""
-        if not self.neurons:
-            return None
-        now = time.monotonic()
-        if status == "running" and now - self._neurons_sent_at < NEURON_FRAME_S:
-            return None
-        self._neurons_sent_at = now
-        layers = hidden_activations(self.trainer.model, self._neuron_grid)
-        if not layers:
-            return b"", [], []
-        data, scales = quantize_per_column(np.hstack(layers))
-        if not all(math.isfinite(x) for x in scales):
-            return None
-        return data, [a.shape[1] for a in layers], scales
+    def _set_traits(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
 
     # ---- recording -------------------------------------------------------------------------
 
     def _start_recording(self) -> None:
         """The first recorded frame: where scrubbing starts (the untrained model, or the model
         as it is when the widget is made after some training)."""
-        self._recorded, self._recorded_meta, self._recorded_lines = [], [], []
-        self._record_every = self._initial_record_every
+        with self._send_lock:
+            self._recording.restart()
         self.recording_start = self.trainer.steps_done
         self._record(self.trainer.steps_done, force=True)
         self._sync_recording()
@@ -471,40 +261,20 @@ class DecisionBoundary(TrainerWidget):
     def _record(self, steps_done: int, force: bool = False) -> None:
         """Keep a small copy of the current picture, labelled with the step counter and the
         loss and accuracy at those weights."""
-        if steps_done % self._record_every and not force:
+        if not (force or self._recording.due(steps_done)):
             return
-        with self.trainer.lock:
-            scores = self._scores_locked(self._small_grid)
-            now = self.trainer.evaluate()
-            lines = first_layer_rows(self.trainer.model)
-        if not np.all(np.isfinite(scores)):
+        frame = self._frames.recorded()
+        if frame is None:
             return
-        loss, accuracy = now["loss"], now["accuracy"]
-        if self.classes:  # k classes: class and confidence bytes, as the live class_frame
-            scale, picture = 1.0, class_grid(scores)
-        else:
-            scale = _colour_scale(scores)
-            quantized = np.clip(np.round(scores / scale * 127), -127, 127) + 128
-            picture = quantized.astype(np.uint8).tobytes()
         # under the send lock: a pause on the kernel's thread may sync the recording meanwhile,
         # and frames and their meta rows must stay paired
         with self._send_lock:
-            self._recorded.append(picture)
-            self._recorded_meta.append((steps_done, scale, loss, accuracy))
-            self._recorded_lines.append(_line_bytes(lines))
-            if len(self._recorded) > self._max_recorded:
-                # keep every other frame and record half as often: still the whole run, in the cap
-                self._recorded = self._recorded[::2]
-                self._recorded_meta = self._recorded_meta[::2]
-                self._recorded_lines = self._recorded_lines[::2]
-                self._record_every *= 2
+            self._recording.add(steps_done, frame)
 
     def _sync_recording(self) -> None:
         self._recording_synced_at = time.monotonic()
         with self._send_lock, self.hold_sync():
-            self.recording = b"".join(self._recorded)
-            self.recording_lines = b"".join(self._recorded_lines)
-            self.recording_meta = np.array(self._recorded_meta, dtype=np.float32).tobytes()
+            self._set_traits(self._recording.state())
 
     # ---- trainer events ----------------------------------------------------------------------
 
@@ -583,32 +353,13 @@ class DecisionBoundary(TrainerWidget):
         self._throttle.flush()
         self._sync_recording()
 
-    @staticmethod
-    def _click_xy(action: str, content: dict) -> tuple[float, float]:
-        """The plane coordinates of a click message, checked."""
-        x, y = content.get("x"), content.get("y")
-        if not all(isinstance(v, (int, float)) for v in (x, y)):
-            raise ValueError(f"{action} needs numeric x and y, got {content!r:.120}")
-        return float(x), float(y)
-
     def _on_add_point(self, content: dict, buffers: list[bytes]) -> None:
-        x, y = self._click_xy("add_point", content)
-        label = content.get("label")
-        if self.classes:
-            k = self.classes
-            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < k:
-                raise ValueError(
-                    f"add_point needs a class label in 0..{self.classes - 1}, got {label!r}"
-                )
-            # the class's label in the trainer's convention (0..k-1; -1 / +1 for 2 outputs on
-            # binary data)
-            values = getattr(self.trainer, "label_values", None)
-            self.trainer.add_point(x, y, float(values[label]) if values is not None else label)
-        else:
-            self.trainer.add_point(x, y, int(label) if label in (-1, 1) else label)
+        x, y = click_xy("add_point", content)
+        values = getattr(self.trainer, "label_values", None)
+        self.trainer.add_point(x, y, click_label(content.get("label"), self.classes, values))
 
     def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
-        x, y = self._click_xy("remove_point", content)
+        x, y = click_xy("remove_point", content)
         xmin, xmax, ymin, ymax = self.extent
         radius = 0.04 * math.hypot(xmax - xmin, ymax - ymin)  # about a point's size on screen
         selected = self.selected

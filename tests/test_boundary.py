@@ -6,7 +6,18 @@ import pytest
 import traitlets
 
 from micrograd_widgets import MLP, DecisionBoundary, Neuron, Trainer, datasets, losses
-from micrograd_widgets.boundary import class_grid, first_layer_rows, per_point_losses, softmax
+from micrograd_widgets._boundary_frames import (
+    BoundaryFrames,
+    BoundaryRecording,
+    RecordedFrame,
+    class_grid,
+    first_layer_rows,
+    grid_points,
+    per_point_losses,
+    plane_extent,
+    softmax,
+)
+from micrograd_widgets._boundary_input import check_options, click_label, click_xy
 from micrograd_widgets.train import default_schedule
 
 
@@ -132,11 +143,11 @@ def test_recording_is_bounded_and_spans_the_run():
     assert meta[0, 0] == 0 and meta[-1, 0] >= 200 - 200 / 10  # from the start to near the end
     assert np.all(np.diff(meta[:, 0]) > 0)
     # a recorded picture holds the model's signs (128 = score 0)
-    w._record_every = 1
+    w._recording.record_every = 1
     w._record(trainer.steps_done)
-    scale = w._recorded_meta[-1][1]
-    shot = np.frombuffer(w._recorded[-1], dtype=np.uint8).astype(int) - 128
-    expected = np.round(np.clip(trainer.model.predict(w._small_grid) / scale, -1, 1) * 127)
+    scale = w._recording.meta[-1][1]
+    shot = np.frombuffer(w._recording.pictures[-1], dtype=np.uint8).astype(int) - 128
+    expected = np.round(np.clip(trainer.model.predict(w._frames.small_grid) / scale, -1, 1) * 127)
     np.testing.assert_array_equal(shot, expected)
 
 
@@ -264,7 +275,7 @@ def test_a_single_neuron_gets_a_decision_boundary():
     w = DecisionBoundary(trainer, resolution=12)
     trainer.run(3)
     frame = np.frombuffer(w.frame, dtype=np.float32)
-    np.testing.assert_allclose(frame, trainer.model.predict(w._grid), rtol=1e-6)
+    np.testing.assert_allclose(frame, trainer.model.predict(w._frames.grid), rtol=1e-6)
     assert w.step == 3 and w.current["accuracy"] is not None
 
 
@@ -363,7 +374,7 @@ def test_neuron_thumbnails_hold_every_hidden_neurons_output():
     w = DecisionBoundary(trainer, resolution=10, neurons=True, neuron_resolution=6)
     assert w.neuron_layers == [3, 2]
     data = np.frombuffer(w.neuron_frames, dtype=np.uint8).reshape(5, 36).astype(int) - 128
-    pre = trainer.model.preactivations(w._neuron_grid)
+    pre = trainer.model.preactivations(w._frames.neuron_grid)
     outputs = np.hstack([np.maximum(pre[0], 0), np.maximum(pre[1], 0)])  # relu
     for j in range(5):
         scale = w.neuron_scales[j]
@@ -397,7 +408,7 @@ def test_k_classes_are_drawn_by_argmax_class_and_confidence():
     trainer, w = three_classes()
     trainer.run(20)
     assert w.classes == 3 and w.frame == b""  # no score grid: classes instead
-    scores = trainer.model.predict(w._grid)
+    scores = trainer.model.predict(w._frames.grid)
     data = np.frombuffer(w.class_frame, dtype=np.uint8)
     assert data[:144].tolist() == np.argmax(scores, axis=1).tolist()
     assert data[144:].tolist() == np.frombuffer(class_grid(scores), np.uint8)[144:].tolist()
@@ -420,7 +431,7 @@ def test_k_classes_are_recorded_as_class_pictures():
     assert frames == 5
     assert len(w.recording) == frames * 2 * w.recording_resolution**2
     last = np.frombuffer(w.recording, dtype=np.uint8)[-2 * w.recording_resolution**2 :]
-    scores = trainer.model.predict(w._small_grid)
+    scores = trainer.model.predict(w._frames.small_grid)
     assert last[: w.recording_resolution**2].tolist() == np.argmax(scores, axis=1).tolist()
 
 
@@ -444,3 +455,62 @@ def test_a_two_output_model_on_binary_labels_speaks_class_numbers_to_the_view():
     assert sorted(set(np.frombuffer(w.labels, dtype=np.int8).tolist())) == [0, 1]
     w._route_message(w, {"type": "add_point", "x": 0.0, "y": 0.0, "label": 0}, [])
     assert trainer.y[-1] == -1 and w.error == ""  # class 0 is the label -1
+
+
+# ---- the frame pieces on their own (no widget) ------------------------------------------------
+
+
+def test_the_recording_halves_itself_when_full_and_keeps_rows_paired():
+    recording = BoundaryRecording(record_every=1, max_recorded=4)
+    for step in range(6):
+        if recording.due(step):
+            picture = bytes([step])
+            recording.add(step, RecordedFrame(picture, 1.0, float(step), 0.5, bytes([step, step])))
+    # 5 frames overflowed the cap of 4: every other one kept, recorded every 2nd step from then
+    assert recording.record_every == 2
+    assert [row[0] for row in recording.meta] == [0, 2, 4]
+    state = recording.state()
+    assert state["recording"] == bytes([0, 2, 4])
+    assert state["recording_lines"] == bytes([0, 0, 2, 2, 4, 4])
+    meta = np.frombuffer(state["recording_meta"], dtype=np.float32).reshape(-1, 4)
+    assert meta[:, 2].tolist() == [0.0, 2.0, 4.0]
+    recording.restart()
+    assert recording.record_every == 1 and recording.state()["recording"] == b""
+
+
+def test_the_plane_grid_runs_row_major_from_the_top_left_with_a_margin():
+    extent = plane_extent(np.array([[0.0, 0.0], [1.0, 2.0]]), np.zeros((0, 2)), padding=0.5)
+    assert extent == [-0.5, 1.5, -1.0, 3.0]
+    grid = grid_points(extent, 3)
+    assert grid[0].tolist() == [-0.5, 3.0] and grid[2].tolist() == [1.5, 3.0]
+    assert grid[-1].tolist() == [1.5, -1.0]
+
+
+def test_a_frame_is_computed_from_the_trainer_alone():
+    data = datasets.moons(24, noise=0.1, seed=0)
+    trainer = Trainer(MLP(2, [4, 1], seed=1), data)
+    trainer.run(2)
+    frames = BoundaryFrames(trainer, 0, [-2.0, 2.0, -2.0, 2.0], 5, 3, 2)
+    state, point_count = frames.frame(neurons=True)
+    assert point_count == len(trainer.y) and state["step"] == 2
+    scores = np.frombuffer(state["frame"], dtype=np.float32)
+    np.testing.assert_allclose(scores, trainer.model.predict(frames.grid).ravel(), rtol=1e-6)
+    assert state["neuron_layers"] == [4] and len(state["neuron_frames"]) == 4 * 2 * 2
+    recorded = frames.recorded()
+    assert recorded is not None and len(recorded.picture) == 9
+    assert recorded.loss == pytest.approx(trainer.evaluate()["loss"])
+
+
+def test_the_options_and_clicks_are_checked_apart_from_the_widget():
+    check_options(False, resolution=2, record_every=1)
+    with pytest.raises(ValueError, match=r"resolution must be an integer in \[2, 1000\]"):
+        check_options(False, resolution=True)
+    with pytest.raises(ValueError, match="neurons must be True or False"):
+        check_options(1, resolution=10)
+    assert click_xy("add_point", {"x": 1, "y": 0.5}) == (1.0, 0.5)
+    with pytest.raises(ValueError, match="add_point needs numeric x and y"):
+        click_xy("add_point", {"x": "left", "y": 0})
+    assert click_label(-1, 0) == -1 and click_label(2, 3) == 2
+    assert click_label(1, 2, np.array([-1.0, 1.0])) == 1.0  # 2 outputs on binary labels
+    with pytest.raises(ValueError, match=r"class label in 0\.\.2"):
+        click_label(3, 3)

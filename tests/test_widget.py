@@ -99,6 +99,7 @@ def test_imports_point_one_way_engine_to_widgets():
         {"nn", "losses", "datasets", "stepper", "_throttle"},
         {"train", "_graph_summary", "_widget"},
         {"viz", "_trainer_widget", "graph", "export", "_playground_config"},
+        {"_boundary_frames"},  # DecisionBoundary's frames: downsamples curves as _trainer_widget
         {"boundary", "heatmap"},
         {"playground"},  # composes the widgets above: the one module allowed to import them
     ]

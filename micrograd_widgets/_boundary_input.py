@@ -1,0 +1,48 @@
+"""What comes into a DecisionBoundary, checked apart from it: its integer options and the
+view's click messages (plain values in, plain values or a clear error out; no widget imports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["INT_OPTIONS", "check_options", "click_label", "click_xy"]
+
+#: DecisionBoundary's integer options and their allowed ranges (inclusive)
+INT_OPTIONS = {
+    "resolution": (2, 1000),
+    "record_every": (1, 10**6),
+    "max_recorded": (2, 10_000),
+    "recording_resolution": (2, 200),
+    "neuron_resolution": (2, 100),
+}
+
+
+def check_options(neurons: object, **integers: object) -> None:
+    """Raise ValueError naming the first integer option out of its INT_OPTIONS range (in the
+    order given), then a ``neurons`` that is not a bool."""
+    for name, value in integers.items():
+        low, high = INT_OPTIONS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    if not isinstance(neurons, bool):
+        raise ValueError(f"neurons must be True or False, got {neurons!r}")
+
+
+def click_xy(action: str, content: dict) -> tuple[float, float]:
+    """The plane coordinates of a click message, checked."""
+    x, y = content.get("x"), content.get("y")
+    if not all(isinstance(v, (int, float)) for v in (x, y)):
+        raise ValueError(f"{action} needs numeric x and y, got {content!r:.120}")
+    return float(x), float(y)
+
+
+def click_label(label: Any, classes: int, label_values: Any = None) -> Any:
+    """The label an ``add_point`` click gives the trainer. k classes (``classes`` ≥ 2): the view
+    sends a class number in 0..k-1, given in the trainer's convention (``label_values[label]``
+    when it has them: -1 / +1 for 2 outputs on binary data). One score: -1 / +1 as ints, anything
+    else as sent (the trainer refuses it)."""
+    if not classes:
+        return int(label) if label in (-1, 1) else label
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < classes:
+        raise ValueError(f"add_point needs a class label in 0..{classes - 1}, got {label!r}")
+    return float(label_values[label]) if label_values is not None else label
