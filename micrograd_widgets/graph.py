@@ -17,18 +17,19 @@ Python is the source of truth; the browser view only draws what it is sent:
   (``recording``, ``recording_steps``).
 
 What is drawn is worked out in :mod:`micrograd_widgets._graph_summary` (module scopes, folding,
-the ``max_nodes`` cut) and the step-through in :mod:`micrograd_widgets.stepper`; this class holds
-their state, turns it into traits and handles the view's messages.
+the ``max_nodes`` cut) and the step-through in :mod:`micrograd_widgets.stepper`; the traits from
+them in :mod:`micrograd_widgets._graph_state`; a followed sample (its graph, recording and
+refresh thread) in :mod:`micrograd_widgets._graph_follow`; SVG exports in
+:mod:`micrograd_widgets._svg_export`. This class holds their state, turns it into traits and
+handles the view's messages.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from ._graph_summary import (
     initial_collapse,
     summarize,
 )
+from ._svg_export import SvgExport, SvgRequests
 from ._widget import BaseWidget, asset
 from .engine import Value
 from .nn import Module
@@ -58,7 +60,6 @@ from .train import Trainer
 
 __all__ = ["GraphWidget", "SvgExport"]
 
-_MAX_SVG_CHARS = 50_000_000
 #: the drawing area's maximum height, in pixels (it scrolls beyond that)
 MIN_HEIGHT, MAX_HEIGHT = 100, 5000
 # traits the widget itself keeps: not something to pass in
@@ -96,26 +97,6 @@ class _SampleIndex(traitlets.Int):
 
     def validate(self, obj: Any, value: Any) -> int:
         return obj._valid_sample(value)
-
-
-@dataclass
-class SvgExport:
-    """What :meth:`GraphWidget.save_svg` returns: the file, and whether the view has written it.
-
-    The file is written when the displayed view replies, after the cell that asked has finished;
-    ``written`` turns True then (look at it, or at the object's repr, in a later cell).
-    """
-
-    path: Path
-    written: bool = False
-
-    def __repr__(self) -> str:
-        if self.written:
-            return f"SvgExport({str(self.path)!r}: written)"
-        return (
-            f"SvgExport({str(self.path)!r}: written when the view replies, after this cell "
-            "finishes; the widget must be displayed)"
-        )
 
 
 class GraphWidget(BaseWidget):
@@ -198,8 +179,7 @@ class GraphWidget(BaseWidget):
         self._graph_lock = threading.RLock()
         self._follow: Following | None = None  # see follow()
         super().__init__(rankdir=rankdir, font_size=font_size, height=height, **kwargs)
-        self._svg_requests: dict[int, SvgExport] = {}
-        self._next_request = 0
+        self._svg_requests = SvgRequests()
         #: the file the last save_svg() wrote (None until a view has answered)
         self.last_saved_svg: Path | None = None
         self.set_root(root, model=model)
@@ -492,16 +472,7 @@ class GraphWidget(BaseWidget):
         object's ``written`` then turns True. The toolbar's "Save SVG" button downloads the same
         file from the browser.
         """
-        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
-            raise TypeError(f"save_svg(path): path must be a file name (str or Path), got {path!r}")
-        target = Path(path).expanduser().resolve()
-        if target.is_dir():
-            raise IsADirectoryError(f"cannot save the SVG: {target} is a folder; give a file name")
-        if not target.parent.is_dir():
-            raise FileNotFoundError(f"cannot save the SVG: folder {target.parent} does not exist")
-        request = self._next_request
-        self._next_request += 1
-        export = self._svg_requests[request] = SvgExport(target)
+        request, export = self._svg_requests.ask(path)
         self.send({"type": "export_svg", "request": request})
         return export
 
@@ -563,20 +534,9 @@ class GraphWidget(BaseWidget):
             self._show(self._summary.collapsed | {scope}, self._summary.budget)
 
     def _on_svg(self, content: dict, _buffers: list[bytes]) -> None:
-        export = self._svg_requests.pop(content.get("request"), None)  # type: ignore[arg-type]
-        if export is None:
-            return  # a second view answering the same request, or a stale reply
-        svg = content.get("svg")
-        if not isinstance(svg, str) or not svg.lstrip().startswith(("<svg", "<?xml")):
-            raise ValueError("export: the view did not send an SVG document")
-        if len(svg) > _MAX_SVG_CHARS:
-            raise ValueError(f"export: the SVG is larger than {_MAX_SVG_CHARS:,} characters")
-        # Write beside the target, then rename: nobody ever sees a half-written file.
-        partial = export.path.with_name(f".{export.path.name}.partial")
-        partial.write_text(svg, encoding="utf-8")
-        os.replace(partial, export.path)
-        export.written = True
-        self.last_saved_svg = export.path
+        export = self._svg_requests.answer(content.get("request"), content.get("svg"))
+        if export is not None:
+            self.last_saved_svg = export.path
 
     # ---- state -> traits -----------------------------------------------------------------
 
