@@ -17,49 +17,49 @@ Python is the source of truth; the browser view only draws what it is sent:
   (``recording``, ``recording_steps``).
 
 What is drawn is worked out in :mod:`micrograd_widgets._graph_summary` (module scopes, folding,
-the ``max_nodes`` cut) and the step-through in :mod:`micrograd_widgets.stepper`; this class holds
-their state, turns it into traits and handles the view's messages.
+the ``max_nodes`` cut) and the step-through in :mod:`micrograd_widgets.stepper`; the traits from
+them in :mod:`micrograd_widgets._graph_state`; a followed sample (its graph, recording and
+refresh thread) in :mod:`micrograd_widgets._graph_follow`; SVG exports in
+:mod:`micrograd_widgets._svg_export`. This class holds their state, turns it into traits and
+handles the view's messages.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
-import numbers
-import os
 import threading
 import time
-import weakref
-from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import traitlets
 
+from ._graph_follow import FOLLOW_FPS, Following, complete_note, innermost_scopes
+from ._graph_state import (
+    check_whole,
+    gradient_check,
+    replay_state,
+    step_state,
+    topology_state,
+)
 from ._graph_summary import (
     RANKDIRS,
     GraphIndex,
     GraphSummary,
-    WeightRecording,
     index_graph,
     initial_collapse,
-    same_structure,
-    sample_loss_graph,
     summarize,
 )
-from ._throttle import check_max_fps
+from ._svg_export import SvgExport, SvgRequests
 from ._widget import BaseWidget, asset
-from .engine import Value, derivative_text
+from .engine import Value
 from .nn import Module
-from .stepper import BackwardStepper, finite_difference, record_backward
-from .train import Trainer, TrainerEvent
+from .stepper import BackwardStepper
+from .train import Trainer
 
 __all__ = ["GraphWidget", "SvgExport"]
 
-_MAX_SVG_CHARS = 50_000_000
 #: the drawing area's maximum height, in pixels (it scrolls beyond that)
 MIN_HEIGHT, MAX_HEIGHT = 100, 5000
 # traits the widget itself keeps: not something to pass in
@@ -77,35 +77,8 @@ _INTERNAL_TRAITS = {
     "recording_steps",
     "replay",
 }
-#: the recorded backward pass is shipped for graphs with at most this many steps (it holds each
-#: step's lines: ~150 bytes a step)
-MAX_REPLAY_STEPS = 5000
-#: while training runs, the recording is synced to the view at most this often (seconds)
-RECORDING_SYNC_S = 2.0
-#: recorded frames whose numbers are worked out per pass of the refresh thread, while training
-#: runs and while it does not
-FRAMES_PER_PASS_RUNNING, FRAMES_PER_PASS_IDLE = 1, 20
-#: after a pass that took w seconds the refresh thread rests at least this many times w: it uses
-#: at most a ninth of a core, so training (on its own thread, sharing the GIL) keeps its pace
-REST_FACTOR = 8.0
 #: the step lines after refresh() found grads computed outside the step-through
 REFRESHED = "Redrawn from the Values, grads as Python left them: Step adds a new pass to them."
-#: refreshes of a followed graph per second at most (the frame budget)
-FOLLOW_FPS = 10.0
-_STATUS_CODE = {"pending": "p", "partial": "s", "final": "f"}
-
-
-def _check_whole(name: str, value: object, low: int, high: int | None, meaning: str) -> int:
-    """``value`` if it is a whole number from ``low`` to ``high``; else a ValueError saying so."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        expected = f"from {low} to {high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} is {meaning}: a whole number {expected}; got {value!r}")
-    return int(value)
 
 
 class _Whole(traitlets.Int):
@@ -116,7 +89,7 @@ class _Whole(traitlets.Int):
         self.low, self.high, self.meaning = low, high, meaning
 
     def validate(self, obj: Any, value: Any) -> int:
-        return _check_whole(str(self.name), value, self.low, self.high, self.meaning)
+        return check_whole(str(self.name), value, self.low, self.high, self.meaning)
 
 
 class _SampleIndex(traitlets.Int):
@@ -124,26 +97,6 @@ class _SampleIndex(traitlets.Int):
 
     def validate(self, obj: Any, value: Any) -> int:
         return obj._valid_sample(value)
-
-
-@dataclass
-class SvgExport:
-    """What :meth:`GraphWidget.save_svg` returns: the file, and whether the view has written it.
-
-    The file is written when the displayed view replies, after the cell that asked has finished;
-    ``written`` turns True then (look at it, or at the object's repr, in a later cell).
-    """
-
-    path: Path
-    written: bool = False
-
-    def __repr__(self) -> str:
-        if self.written:
-            return f"SvgExport({str(self.path)!r}: written)"
-        return (
-            f"SvgExport({str(self.path)!r}: written when the view replies, after this cell "
-            "finishes; the widget must be displayed)"
-        )
 
 
 class GraphWidget(BaseWidget):
@@ -224,16 +177,12 @@ class GraphWidget(BaseWidget):
         self.max_nodes = max_nodes
         # the graph's Values change from the refresh thread (following) and the kernel's
         self._graph_lock = threading.RLock()
-        self._source: _SampleSource | None = None
-        self._replay_stale = False
+        self._follow: Following | None = None  # see follow()
         super().__init__(rankdir=rankdir, font_size=font_size, height=height, **kwargs)
-        self._svg_requests: dict[int, SvgExport] = {}
-        self._next_request = 0
+        self._svg_requests = SvgRequests()
         #: the file the last save_svg() wrote (None until a view has answered)
         self.last_saved_svg: Path | None = None
         self.set_root(root, model=model)
-
-    # ---- following one sample of a trainer -------------------------------------------------
 
     # ---- one writer at a time ----------------------------------------------------------------
     # A followed graph's traits change from its refresh thread and from the kernel's thread.
@@ -285,196 +234,99 @@ class GraphWidget(BaseWidget):
         DecisionBoundary's Inspect). Step-through works while training is paused. ``options``
         are GraphWidget's (``max_nodes``, ``rankdir``, ``font_size``, ``height``).
         """
-        check_max_fps(max_fps)
-        record_every = _check_whole("record_every", record_every, 1, None, "steps between frames")
-        max_recorded = _check_whole("max_recorded", max_recorded, 2, 10_000, "frames kept")
-        source = _SampleSource(trainer)
-        index = source.check(sample)
-        root, info = source.build(index)
-        root.backward()
-        widget = cls(root, model=source.shadow, **options)
-        widget._recording = WeightRecording(max_recorded, record_every)
-        widget._recording.add(info["step"], [p.data for p in source.params])
-        widget._start_following(source, index, info, max_fps)
-        widget._show(_innermost_scopes(widget._graph), widget.max_nodes)
+        following = Following(trainer, sample, max_fps, record_every, max_recorded)
+        root, info = following.first_graph()
+        widget = cls(root, model=following.source.shadow, **options)
+        widget._start_following(following, info)
+        widget._show(innermost_scopes(widget._graph), widget.max_nodes)
         return widget
 
     @property
     def trainer(self) -> Trainer | None:
         """The trainer this graph follows (None for a plain graph)."""
-        return self._source.trainer if self._source is not None else None
+        return self._follow.trainer if self._follow is not None else None
 
     @property
     def refresh_times_ms(self) -> list[float]:
         """How long the last refreshes of a followed graph took, in ms (build, backward, send)."""
-        return list(self._refresh_ms) if self._source is not None else []
+        return list(self._follow.refresh_ms) if self._follow is not None else []
 
-    def _start_following(
-        self, source: _SampleSource, index: int, info: dict, max_fps: float
-    ) -> None:
-        self._source = source
-        self._refresh_ms: deque[float] = deque(maxlen=500)
+    def _start_following(self, following: Following, info: dict) -> None:
+        self._follow = following
         with self.hold_sync():
-            self.link = source.trainer.link_id
-            self.sample = index
-            self._stepper.mark_complete(_complete_note(info))
+            self.link = following.trainer.link_id
+            self.sample = following.first
+            self._stepper.mark_complete(complete_note(info))
             self._send_numbers_and_steps(info)
-        wake, stop = threading.Event(), threading.Event()
-        self._wake, self._stop_refresh = wake, stop
-        self._waker = _Waker(wake, self._recording)
-        self._recording_synced_at = 0.0
-        self._unsynced_frames = False
-        self._unsubscribe_trainer = source.trainer.observe(self._waker)
-        wake.set()  # the first recorded frame's numbers
-        threading.Thread(
-            target=_refresh_loop,
-            args=(weakref.ref(self), wake, stop, 1.0 / max_fps),
-            name=f"mgw-graph-follow-{id(self):x}",
-            daemon=True,
-        ).start()
+        following.start(self._background_pass, name=f"mgw-graph-follow-{id(self):x}")
 
     def _valid_sample(self, value: object) -> int:
-        source = getattr(self, "_source", None)
-        if source is None:
+        following = getattr(self, "_follow", None)
+        if following is None:
             if value == -1 and isinstance(value, int) and not isinstance(value, bool):
                 return -1
             raise ValueError(
                 "sample is the followed training sample: make the graph with "
                 "GraphWidget.follow(trainer, sample=...) to follow one"
             )
-        return source.check(value)
+        return following.source.check(value)
 
     @traitlets.observe("sample")
     def _sample_changed(self, change: dict) -> None:
-        if self._source is not None and change["old"] != -1:
+        if self._follow is not None and change["old"] != -1:
             self._refresh_followed()
-            self._recording.forget_numbers()  # the recorded steps, for this sample
+            self._follow.recording.forget_numbers()  # the recorded steps, for this sample
             self._sync_recording()
-            self._wake.set()
+            self._follow.wake.set()
 
     def _background_pass(self) -> None:
         """One pass of the refresh thread: the live graph if a step (or a reset, or new data)
         landed, then some recorded frames' numbers, then the recording to the view when due."""
-        with self._graph_lock:
-            self._background_pass_locked()
-
-    def _background_pass_locked(self) -> None:
-        waker, recording = self._waker, self._recording
-        if waker.reset:
-            waker.reset = False
-            recording.clear()
-            recording.add(self._source.trainer.steps_done, self._source.read_weights())
-        if waker.dirty:
-            waker.dirty = False
-            self._refresh_followed()
-        running = self._source.trainer.status == "running"
-        per_pass = FRAMES_PER_PASS_RUNNING if running else FRAMES_PER_PASS_IDLE
-        missing = recording.missing()
-        for step, weights in missing[:per_pass]:
-            self._record_numbers(step, weights)
-        if len(missing) > per_pass:
-            self._wake.set()  # more to do: come back after the rest
-        due = time.monotonic() - self._recording_synced_at > RECORDING_SYNC_S
-        if (self._unsynced_frames and (due or not running)) or (
-            not running and waker.status_changed
-        ):
-            self._sync_recording()
-        if not running and (waker.status_changed or self._replay_stale):
-            self._send_replay()  # training stopped: the graph's backward pass, for no kernel
-        waker.status_changed = False
-
-    def _record_numbers(self, step: int, weights: np.ndarray) -> None:
-        """The followed sample's graph numbers at recorded weights (NaN if its graph differs)."""
-        source = self._source
-        with self._graph_lock:
-            # the private model's parameters are the live graph's leaves: put them back after
-            saved = [(p.data, p.grad) for p in source.params]
-            try:
-                root, _info = source.build(self.sample, weights)
-                values = root.topological_order()
-                _backward_in_order(values)
-                n = len(values)
-                if same_structure(self._graph.values, values):
-                    data = np.fromiter((v.data for v in values), np.float64, n)
-                    grad = np.fromiter((v.grad for v in values), np.float64, n)
-                else:
-                    data = grad = np.full(len(self._graph.values), np.nan)
-            finally:
-                for p, (d, g) in zip(source.params, saved):
-                    p.data, p.grad = d, g
-            self._recording.set_numbers(step, data, grad)
-            self._unsynced_frames = True
+        if self.ever_viewed and not self.live_views:
+            return  # nobody sees it: skip the work
+        try:
+            with self._graph_lock:
+                if self._follow.take_changes():
+                    self._refresh_followed()
+                sync, replay = self._follow.record_frames(self._graph.values, self.sample)
+                if sync:
+                    self._sync_recording()
+                if replay:
+                    self._send_replay()
+        except Exception as exc:  # shown in the banner; the next step tries again
+            self._show_error("refresh of the followed sample", exc)
 
     def _send_replay(self) -> None:
         """Record the graph's backward pass step by step for the view (see ``replay``)."""
-        self._replay_stale = False
-        graph, summary = self._graph, self._summary
-        if len(self._stepper.steps) > MAX_REPLAY_STEPS:
-            self.replay = {}
-            return
-        unit_of, index, units = summary.unit_of, graph.index, summary.units
-
-        def shown_as(value: Value) -> int:
-            """The unit that shows ``value``'s grad: its own, or its folded group's output."""
-            u = unit_of[index[value]]
-            if units[u].kind == "value" or summary.group_output.get(u) == index[value]:
-                return u
-            return -1
-
-        steps = []
-        for recorded in record_backward(graph.root, graph.values, graph.name_of):
-            active = unit_of[index[recorded.node]]
-            inputs = sorted({unit_of[index[c]] for c in recorded.inputs} - {active})
-            grads = [[u, g] for v, g in recorded.grads if (u := shown_as(v)) >= 0]
-            steps.append([active, inputs, list(recorded.lines), grads])
-        spans = [[0, 0] for _ in units]
-        consumers = self._stepper._consumer_steps
-        for u, unit in enumerate(units):
-            if unit.kind == "value":
-                spans[u] = list(consumers.get(graph.values[unit.value], (0, 0)))
-        self.replay = {"version": self.topology["version"], "steps": steps, "spans": spans}
+        if self._follow is not None:
+            self._follow.replay_stale = False
+        version = self.topology["version"]
+        self.replay = replay_state(self._graph, self._summary, self._stepper, version)
 
     def _sync_recording(self) -> None:
-        if self._source is None:
+        if self._follow is None:
             return
-        summary = self._summary
-        value_of_unit = [
-            u.value if u.kind == "value" else summary.group_output.get(k, -1)
-            for k, u in enumerate(summary.units)
-        ]
-        steps, rows = self._recording.per_unit(value_of_unit)
-        self._recording_synced_at = time.monotonic()
-        self._unsynced_frames = False
+        steps, rows = self._follow.recording_rows(self._summary)
         with self.hold_sync():
             self.recording = rows
             self.recording_steps = steps
 
     def _refresh_followed(self) -> None:
         """Rebuild the followed sample's graph at the current weights and send it."""
-        source = self._source
-        if source is None:
+        following = self._follow
+        if following is None:
             return
         start = time.perf_counter()
-        with self._graph_lock:
-            root, info = source.build(self.sample)
-            values = root.topological_order()
-            _backward_in_order(values)
-            if same_structure(self._graph.values, values):
-                # the same graph with new numbers: keep the layout, copy the numbers over
-                for old, new in zip(self._graph.values, values):
-                    old.data, old._da, old._db, old.grad = new.data, new._da, new._db, new.grad
-                self._stepper.mark_complete(_complete_note(info))
-                self._send_numbers_and_steps(info)
-            else:  # e.g. a loss that branches on the score: lay the new graph out
-                with self.hold_sync():
-                    self.set_root(root, model=source.shadow)
-                    self._stepper.mark_complete(_complete_note(info))
-                    self._send_numbers_and_steps(info)
-        self._replay_stale = True
-        self._refresh_ms.append((time.perf_counter() - start) * 1000)
+        with self._graph_lock, self.hold_sync():
+            root, info = following.rebuild(self._graph.values, self.sample)
+            if root is not None:  # another structure: lay the new graph out
+                self.set_root(root, model=following.source.shadow)
+            self._stepper.mark_complete(complete_note(info))
+            self._send_numbers_and_steps(info)
+        following.refresh_ms.append((time.perf_counter() - start) * 1000)
 
     def _check_can_step(self) -> None:
-        if self._source is not None and self._source.trainer.status == "running":
+        if self._follow is not None and self._follow.running:
             raise RuntimeError(
                 "the step-through works on the followed graph while training is paused (it is "
                 "rebuilt after every training step): pause the trainer first"
@@ -486,35 +338,14 @@ class GraphWidget(BaseWidget):
         relative error (see :func:`~micrograd_widgets.stepper.finite_difference` for how h is
         chosen). Also shown in the view's detail panel."""
         with self._graph_lock:
-            graph = self._graph
-            if isinstance(node, Value):
-                leaf = node
-                if leaf not in graph.index:
-                    raise ValueError("that Value is not part of this graph")
-            elif isinstance(node, str):
-                matches = [i for i, name in enumerate(graph.names) if name == node]
-                if not matches:
-                    raise ValueError(f"no node named {node!r} in this graph")
-                leaf = graph.values[matches[0]]
-            else:
-                raise TypeError(f"node must be a node's name or a Value, got {node!r}")
-            result = finite_difference(graph.values, leaf)
-            self.check = {
-                "unit": self._summary.unit_of[graph.index[leaf]],
-                "name": graph.name_of(leaf),
-                "autograd": result.autograd,
-                "numeric": result.numeric,
-                "h": result.h,
-                "relative_error": result.relative_error,
-                "note": result.note,
-            }
+            self.check = gradient_check(self._graph, self._summary, node)
             return dict(self.check)
 
     @traitlets.validate("selected")
     def _valid_selected(self, proposal: dict) -> int:
         summary = getattr(self, "_summary", None)
         count = len(summary.units) if summary is not None else 0
-        return _check_whole(
+        return check_whole(
             "selected", proposal["value"], -1, count - 1, "a node index, -1 for none"
         )
 
@@ -525,7 +356,7 @@ class GraphWidget(BaseWidget):
 
     @max_nodes.setter
     def max_nodes(self, value: int) -> None:
-        self._max_nodes = _check_whole("max_nodes", value, 10, None, "how many nodes to draw")
+        self._max_nodes = check_whole("max_nodes", value, 10, None, "how many nodes to draw")
 
     # ---- public API ----------------------------------------------------------------------
 
@@ -550,8 +381,8 @@ class GraphWidget(BaseWidget):
         self._model = model
         self._graph: GraphIndex = index_graph(root, model)  # the graph's one topological sort
         self._stepper = BackwardStepper(root, self._graph.values, self._graph.name_of)
-        if self._source is not None:  # a followed sample: one folded box per neuron
-            self._show(_innermost_scopes(self._graph), self.max_nodes)
+        if self._follow is not None:  # a followed sample: one folded box per neuron
+            self._show(innermost_scopes(self._graph), self.max_nodes)
         else:
             self._show(initial_collapse(self._graph, self.max_nodes), self.max_nodes)
 
@@ -559,11 +390,10 @@ class GraphWidget(BaseWidget):
         """Redraw data, grads and colours from the Values (the layout stays). A followed graph
         is rebuilt at the trainer's current weights now, and its recording brought up to date
         (it otherwise catches up on its own thread, a moment after the steps)."""
-        if self._source is not None:
+        if self._follow is not None:
             with self._graph_lock:
                 self._refresh_followed()
-                for step, weights in self._recording.missing():
-                    self._record_numbers(step, weights)
+                self._follow.record_all(self._graph.values, self.sample)
                 self._sync_recording()
                 self._send_replay()
             return
@@ -642,16 +472,7 @@ class GraphWidget(BaseWidget):
         object's ``written`` then turns True. The toolbar's "Save SVG" button downloads the same
         file from the browser.
         """
-        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
-            raise TypeError(f"save_svg(path): path must be a file name (str or Path), got {path!r}")
-        target = Path(path).expanduser().resolve()
-        if target.is_dir():
-            raise IsADirectoryError(f"cannot save the SVG: {target} is a folder; give a file name")
-        if not target.parent.is_dir():
-            raise FileNotFoundError(f"cannot save the SVG: folder {target.parent} does not exist")
-        request = self._next_request
-        self._next_request += 1
-        export = self._svg_requests[request] = SvgExport(target)
+        request, export = self._svg_requests.ask(path)
         self.send({"type": "export_svg", "request": request})
         return export
 
@@ -686,7 +507,7 @@ class GraphWidget(BaseWidget):
         self.check_gradient(value)
 
     def _on_follow_sample(self, content: dict, _buffers: list[bytes]) -> None:
-        if self._source is None:
+        if self._follow is None:
             return  # a plain graph follows no sample: a linked view's selection is not for it
         index = content.get("index")
         if index is None:
@@ -694,15 +515,13 @@ class GraphWidget(BaseWidget):
         self.sample = index  # validated: a bad index shows in the banner
 
     def _views_changed(self, event: str) -> None:
-        if self._source is not None and self.live_views:
-            self._wake.set()  # it may have missed steps while no view showed it
+        if self._follow is not None and self.live_views:
+            self._follow.wake.set()  # it may have missed steps while no view showed it
 
     def close(self) -> None:
         """Close the widget; a followed trainer is no longer watched (training goes on)."""
-        if getattr(self, "_source", None) is not None:
-            self._unsubscribe_trainer()
-            self._stop_refresh.set()
-            self._wake.set()
+        if getattr(self, "_follow", None) is not None:
+            self._follow.stop()
         super().close()
 
     def _on_toggle(self, content: dict, _buffers: list[bytes]) -> None:
@@ -715,20 +534,9 @@ class GraphWidget(BaseWidget):
             self._show(self._summary.collapsed | {scope}, self._summary.budget)
 
     def _on_svg(self, content: dict, _buffers: list[bytes]) -> None:
-        export = self._svg_requests.pop(content.get("request"), None)  # type: ignore[arg-type]
-        if export is None:
-            return  # a second view answering the same request, or a stale reply
-        svg = content.get("svg")
-        if not isinstance(svg, str) or not svg.lstrip().startswith(("<svg", "<?xml")):
-            raise ValueError("export: the view did not send an SVG document")
-        if len(svg) > _MAX_SVG_CHARS:
-            raise ValueError(f"export: the SVG is larger than {_MAX_SVG_CHARS:,} characters")
-        # Write beside the target, then rename: nobody ever sees a half-written file.
-        partial = export.path.with_name(f".{export.path.name}.partial")
-        partial.write_text(svg, encoding="utf-8")
-        os.replace(partial, export.path)
-        export.written = True
-        self.last_saved_svg = export.path
+        export = self._svg_requests.answer(content.get("request"), content.get("svg"))
+        if export is not None:
+            self.last_saved_svg = export.path
 
     # ---- state -> traits -----------------------------------------------------------------
 
@@ -737,271 +545,22 @@ class GraphWidget(BaseWidget):
         self._summary: GraphSummary = summarize(self._graph, collapsed, budget)
         previous = self.topology.get("version", 0) if self.topology else 0
         with self.hold_sync():
-            if getattr(self, "_recording", None) is not None and self._source is not None:
-                self._sync_recording()  # the same frames, for the new units
+            self._sync_recording()  # a followed graph's recorded frames, for the new units
             self.selected = -1
             self.topology = {
                 "version": previous + 1,
-                **_topology(self._summary, self._stepper.step_of),
+                **topology_state(self._summary, self._stepper.step_of),
             }
             self._send_numbers_and_steps()
-            if self._source is None or self._source.trainer.status != "running":
+            if self._follow is None or not self._follow.running:
                 self._send_replay()
 
     def _send_numbers(self) -> None:
         self.numbers = self._summary.numbers().astype("<f8").tobytes()
 
     def _send_numbers_and_steps(self, followed: dict | None = None) -> None:
-        stepper, unit_of, index = self._stepper, self._summary.unit_of, self._graph.index
-        active = stepper.active
-        active_unit = unit_of[index[active]] if active is not None else -1
-        inputs = {unit_of[index[c]] for c in active._prev} if active is not None else set()
-        upcoming = stepper.upcoming
-        values, units = self._graph.values, self._summary.units
-        # per unit: p = grad not computed yet, s = partial sum, f = final, - = not a value
-        # grads set before any step (a backward() of the caller's) count as computed
-        computed = not stepper.seeded and any(v.grad != 0.0 for v in values)
-        status = "".join(
-            ("f" if computed else _STATUS_CODE[stepper.grad_status(values[u.value])])
-            if u.kind == "value"
-            else "-"
-            for u in units
-        )
-        sums = {}
-        for value in stepper.received:
-            unit = unit_of[index[value]]
-            if units[unit].kind == "value":
-                sums[str(unit)] = stepper.grad_sum(value)
         with self.hold_sync():
             if followed is not None:
                 self.followed = {**followed, "loss": self._graph.root.data}
             self._send_numbers()
-            self.step_state = {
-                "status": status,
-                "sums": sums,
-                "done": stepper.done,
-                "total": len(stepper.steps),
-                "seeded": stepper.seeded,
-                "finished": stepper.finished,
-                "active": active_unit,
-                "children": sorted(inputs - {active_unit}),
-                "lines": list(stepper.lines),
-                "next": stepper.name(upcoming) if upcoming is not None else "",
-            }
-
-
-def _topology(summary: GraphSummary, step_of: dict[Value, int]) -> dict[str, Any]:
-    """The ``topology`` trait (without its version): units, edges, boxes, what is left out;
-    ``step_of`` numbers the op nodes in backward order."""
-    graph = summary.graph
-    scopes = graph.scopes
-    units: list[dict[str, Any]] = []
-    for unit in summary.units:
-        if unit.kind == "value":
-            v = graph.values[unit.value]
-            name = graph.name(unit.value)
-            # inside its module's box, "layers.0.neurons.3.w.1" reads as "w.1"
-            box = scopes[summary.boxes[unit.box].scope].path if unit.box >= 0 else None
-            prefix = f"{box}." if box else ""
-            short = name[len(prefix) :] if prefix and name.startswith(prefix) else name
-            units.append(
-                {
-                    "kind": "value",
-                    "name": name,
-                    "short": short,
-                    "label": v.label,
-                    "op": v._op,
-                    "box": unit.box,
-                    "order": step_of.get(v, 0),  # its step in the backward pass, 0 for a leaf
-                }
-            )
-        elif unit.kind == "group":
-            s = scopes[unit.scope]
-            units.append(
-                {
-                    "kind": "group",
-                    "name": s.path or s.title,
-                    "title": s.title,
-                    "scope": unit.scope,
-                    "count": unit.count,
-                    "box": unit.box,
-                }
-            )
-        else:
-            units.append({"kind": "more", "count": unit.count, "box": -1})
-    edges = []
-    for e in summary.edges:
-        text = ""
-        if e.value >= 0:
-            node = graph.values[e.value]
-            names = [graph.name_of(child) for child in node._prev]
-            text = derivative_text(node._op, graph.name(e.value), names, e.position)
-        edges.append([e.src, e.dst, text])
-    boxes = [
-        {
-            "scope": box.scope,
-            "name": scopes[box.scope].path or scopes[box.scope].title,
-            "title": scopes[box.scope].title,
-            "parent": box.parent,
-        }
-        for box in summary.boxes
-    ]
-    return {
-        "units": units,
-        "edges": edges,
-        "boxes": boxes,
-        "root": summary.root_unit,
-        "total": len(graph.values),
-        "shown": summary.shown,
-        "note": summary.note,
-    }
-
-
-# ---- following a trainer: the sample's graph and the refresh thread ---------------------------
-
-
-class _SampleSource:
-    """Builds one training sample's loss graph of a trainer's model at its current weights.
-
-    The graph is built on a private copy of the model (made once, under the trainer's lock), so
-    the trainer's parameters and grads are never touched; each build only reads the weights under
-    the lock and copies them in.
-    """
-
-    def __init__(self, trainer: Trainer) -> None:
-        if not isinstance(trainer, Trainer):
-            raise TypeError(
-                f"GraphWidget.follow expects a Trainer, got {type(trainer).__name__}; "
-                "for a graph of your own Value write GraphWidget(value)"
-            )
-        with trainer.lock:
-            if len(trainer.X) == 0:
-                raise ValueError(
-                    "the trainer has no training samples to follow: give it data first"
-                )
-            self.shadow: Module = copy.deepcopy(trainer.model)
-        self.trainer = trainer
-        self.params = self.shadow.parameters()
-
-    def check(self, sample: object) -> int:
-        count = len(self.trainer.X)
-        return _check_whole("sample", sample, 0, count - 1, "the index of a training sample")
-
-    def read_weights(self) -> list[float]:
-        with self.trainer.lock:
-            return [p.data for p in self.trainer.parameters]
-
-    def build(
-        self, index: int, recorded: Sequence[float] | None = None
-    ) -> tuple[Value, dict[str, Any]]:
-        """The sample's loss graph at the current weights (or at ``recorded`` ones)."""
-        trainer = self.trainer
-        with trainer.lock:  # only reading: the weights, the sample, the step
-            weights = [p.data for p in trainer.parameters] if recorded is None else recorded
-            count = len(trainer.X)
-            if index >= count:
-                raise ValueError(
-                    f"sample {index} is gone: the trainer has {count} samples now (set g.sample)"
-                )
-            x = [float(v) for v in trainer.X[index]]
-            label = float(trainer.y[index])
-            step = trainer.steps_done
-        for p, w in zip(self.params, weights):
-            p.data, p.grad = float(w), 0.0
-        root = sample_loss_graph(self.shadow, trainer.loss, x, label)
-        binary = getattr(self.shadow, "nout", 1) == 1
-        label_text = f"{label:+g}" if binary else f"class {label:g}"
-        info = {
-            "sample": index,
-            "count": count,
-            "x": x,
-            "label": label,
-            "label_text": label_text,
-            "step": step,
-        }
-        return root, info
-
-
-def _backward_in_order(values: list[Value]) -> None:
-    """``values[-1].backward()`` for a graph already sorted (``values``, topological order):
-    the same arithmetic in the same order, without sorting again. Its leaves' grads start at 0
-    (:meth:`_SampleSource.build` zeroes the parameters; the inputs are new)."""
-    for v in values:
-        v.grad = 0.0
-    values[-1].grad = 1.0
-    for node in reversed(values):
-        a = node._a
-        if a is not None:
-            out_grad = node.grad
-            a.grad += node._da * out_grad
-            b = node._b
-            if b is not None:
-                b.grad += node._db * out_grad
-
-
-def _innermost_scopes(graph: GraphIndex) -> frozenset[int]:
-    """The modules with no module inside (an MLP's neurons): folded, a followed graph reads as
-    one box per neuron, its output's data and grad on it, beside the inputs and the loss."""
-    inner = [sid for sid, scope in enumerate(graph.scopes) if not scope.children]
-    return frozenset(inner) if len(inner) > 1 else frozenset()
-
-
-def _complete_note(info: dict[str, Any]) -> str:
-    return (
-        f"Sample {info['sample']} at step {info['step']}: every grad is that of this sample's "
-        "loss (a whole backward pass). To step through it, pause training and press Reset grads."
-    )
-
-
-class _Waker:
-    """The trainer observer of a followed graph: it wakes the refresh thread and, at a recorded
-    step, copies the weights (on the training thread, between steps: ~10 µs for the seed net);
-    the graph itself is built on the refresh thread, so training pays next to nothing for it.
-    Holds no reference to the widget."""
-
-    def __init__(self, wake: threading.Event, recording: WeightRecording) -> None:
-        self.wake, self.recording = wake, recording
-        self.dirty = False  # the weights or the data changed: rebuild the live graph
-        self.reset = False  # the trainer was reset: start the recording again
-        self.status_changed = False  # paused or stopped: sync the recording
-
-    def __call__(self, event: TrainerEvent) -> None:
-        if event.kind == "step" and event.record is not None:
-            step = int(event.record["step"]) + 1
-            if self.recording.wants(step):
-                self.recording.add(step, [p.data for p in event.trainer.parameters])
-        if event.kind == "reset":
-            self.reset = True
-        if event.kind == "status":
-            self.status_changed = True
-        else:
-            self.dirty = True
-        self.wake.set()
-
-
-def _refresh_loop(
-    widget_ref: weakref.ref[GraphWidget],
-    wake: threading.Event,
-    stop: threading.Event,
-    interval: float,
-) -> None:
-    """Refresh a followed graph when woken, at most once per ``interval`` seconds."""
-    while True:
-        wake.wait()
-        if stop.is_set():
-            return
-        wake.clear()
-        widget = widget_ref()
-        if widget is None:
-            return
-        started = time.monotonic()
-        if not widget.ever_viewed or widget.live_views:  # nobody sees it: skip the work
-            try:
-                widget._background_pass()
-            except Exception as exc:  # shown in the banner; the next step tries again
-                widget._show_error("refresh of the followed sample", exc)
-        del widget
-        work = time.monotonic() - started
-        rest = max(interval - work, REST_FACTOR * work)
-        if rest > 0 and stop.wait(rest):
-            return
+            self.step_state = step_state(self._graph, self._summary, self._stepper)

@@ -126,6 +126,10 @@ class BackwardStepper:
         """True when every step has been applied."""
         return self.seeded and self.done >= len(self.steps)
 
+    def consumer_span(self, value: Value) -> tuple[int, int]:
+        """The step numbers of ``value``'s first and last consumer ((0, 0) for the root)."""
+        return self._consumer_steps.get(value, (0, 0))
+
     @property
     def upcoming(self) -> Value | None:
         """The node the next step applies the chain rule at (None when finished)."""

@@ -140,7 +140,17 @@ def test_followed_graph_updates_live_follows_the_linked_sample_and_steps_when_pa
     nb.page.set_viewport_size({"width": 1280, "height": 1400})
 
     # one timeline: a linked view scrubs to step 7; the graph shows its recorded numbers
-    steps = json.loads(nb.execute("import json; print(json.dumps(g.recording_steps))"))
+    # (the new sample's frames are worked out on the refresh thread, a few per pass with rests
+    # between: wait for them rather than race them)
+    steps = json.loads(
+        nb.execute(
+            "import json, time\n"
+            "deadline = time.monotonic() + 30\n"
+            "while len(g.recording_steps) < 3 and time.monotonic() < deadline:\n"
+            "    time.sleep(0.1)\n"
+            "print(json.dumps(g.recording_steps))"
+        )
+    )
     assert steps[0] == 0 and len(steps) >= 3
     target = steps[2] + 1
     shown = max(s for s in steps if s <= target)  # the recorded step at or before it
