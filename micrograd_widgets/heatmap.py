@@ -45,14 +45,21 @@ The model may be an MLP, a Layer or a single Neuron (shown as one layer).
 from __future__ import annotations
 
 import contextlib
-import itertools
 import time
-from array import array
 from typing import Any
 
 import numpy as np
 import traitlets
 
+from ._heatmap_frames import (
+    HeatmapParameters,
+    NormHistory,
+    checked_points,
+    dead_note,
+    optimizer_info,
+    output_labels,
+    state_arrays,
+)
 from ._trainer_widget import MAX_CURVE_POINTS, TrainerWidget, downsample_rows
 from ._widget import asset
 from .nn import MLP, Layer, Neuron
@@ -70,26 +77,6 @@ RECORDING_SYNC_S = 3.0
 RECORDING_BUDGET = 1_000_000
 
 Model = MLP | Layer | Neuron
-
-
-def model_layers(model: Model) -> list[tuple[str, Layer | Neuron]]:
-    """The layers the heatmap draws, with their names: an MLP's layers, or the Layer or Neuron
-    itself as one layer."""
-    if isinstance(model, MLP):
-        return [(f"layers.{i}", layer) for i, layer in enumerate(model.layers)]
-    return [("layer" if isinstance(model, Layer) else "neuron", model)]
-
-
-def dead_relus(model: Model, X: np.ndarray) -> np.ndarray:
-    """Per neuron (all layers, in order): True for a ReLU whose pre-activation is <= 0 for every
-    row of ``X`` -- it never fires on that data. Other activations are never dead."""
-    pre = model.preactivations(X)
-    return np.concatenate(
-        [
-            np.all(z <= 0, axis=0) & (layer.activation == "relu")
-            for z, (_, layer) in zip(pre, model_layers(model))
-        ]
-    )
 
 
 def quantize_rows(rows: np.ndarray, spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -209,40 +196,6 @@ class HeatmapRecording:
         return int(row[0]), arrays, dead
 
 
-def optimizer_of(trainer: Trainer | None) -> Any:
-    """The trainer's optimizer (``trainer.optimizer``), or None: a bare model, or a Trainer that
-    applies the seed's plain update itself."""
-    return getattr(trainer, "optimizer", None) if trainer is not None else None
-
-
-def optimizer_info(trainer: Trainer | None) -> dict[str, Any]:
-    """What the view needs to write the update formula with numbers: the optimizer's name and
-    rule, the last step's learning rate and step number t, and its hyperparameters."""
-    if trainer is None:
-        return {"name": "", "rule": "", "lr": None, "t": 0}
-    history = trainer.history
-    lr = float(history[-1]["lr"]) if len(history) else None
-    optimizer = optimizer_of(trainer)
-    if optimizer is None:
-        return {"name": "sgd", "rule": "w ← w − lr·grad", "lr": lr, "t": trainer.steps_done}
-    info: dict[str, Any] = {
-        "name": str(getattr(optimizer, "name", "") or type(optimizer).__name__.lower()),
-        "rule": str(getattr(optimizer, "update_rule", "")),
-        "lr": lr,
-        "t": int(getattr(optimizer, "steps_done", trainer.steps_done)),
-    }
-    for key in ("momentum", "eps", "weight_decay"):
-        value = getattr(optimizer, key, None)
-        if isinstance(value, (int, float)):
-            info[key] = float(value)
-    betas = getattr(optimizer, "betas", None)
-    if betas is not None:
-        info["betas"] = [float(b) for b in betas]
-    if info["name"] == "sgd" and info.get("momentum"):
-        info["name"] = "momentum"
-    return info
-
-
 class GradientHeatmap(TrainerWidget):
     """Per-layer gradient / weight / update matrices of an MLP (or a Layer or a Neuron), live
     from a Trainer.
@@ -324,7 +277,7 @@ class GradientHeatmap(TrainerWidget):
                 "GradientHeatmap draws an MLP, a Layer or a Neuron; this trainer's model is a "
                 f"{type(model).__name__}"
             )
-        self._X = None if X is None else self._checked_points(model, X)
+        self._X = None if X is None else checked_points(model, X)
         for name, value, low, high in (
             ("record_every", record_every, 1, 10**6),
             ("max_recorded", max_recorded, 2, 10_000),
@@ -334,27 +287,20 @@ class GradientHeatmap(TrainerWidget):
                 raise ValueError(f"{name} must be an int in [{low}, {high}], got {value!r}")
         super().__init__(trainer, max_fps=max_fps, **kwargs)
         self.model = model
-        named_layers = model_layers(model)
-        self._layers: list[Layer | Neuron] = [layer for _, layer in named_layers]
+        self._params = params = HeatmapParameters(model)
         self.layers = [
             {"name": name, "nin": L.nin, "nout": L.nout, "activation": L.activation}
-            for name, L in named_layers
+            for name, L in params.named_layers
         ]
         self.param_names = [name for name, _ in model.named_parameters()]
-        self._parameters = model.parameters()
-        # where each layer's parameters sit in the flat arrays
-        sizes = [L.nout * (L.nin + 1) for L in self._layers]
-        bounds = np.cumsum([0, *sizes]).tolist()
-        self._spans: list[tuple[int, int]] = list(itertools.pairwise(bounds))
-        self.dead_note = self._dead_note()
-        # (step, norm per layer) rows, flat; thinned to every other row past MAX_NORM_ROWS so a
-        # long run keeps a fixed amount of memory
-        self._norm_rows = array("d")
+        self.dead_note = dead_note(params.has_relu, trainer is not None or self._X is not None)
+        self._norms = NormHistory(len(params.layers), MAX_NORM_ROWS)
         self._refreshes = 0
-        self._previous_values = self._flat("data")
-        self._last_update = np.zeros(len(self._parameters))
-        last = self._layers[-1]
-        self.output_labels = self._output_labels(last.nout) if len(self._layers) > 1 else []
+        self._previous_values = params.flat("data")
+        self._last_update = np.zeros(len(params.parameters))
+        classes = getattr(trainer, "classes", None)
+        last = params.layers[-1]
+        self.output_labels = output_labels(last.nout, classes) if len(params.layers) > 1 else []
         self.modes = self._offered_modes()
         self.mode = mode  # validated against the modes just offered
         self._recording_options = {
@@ -367,50 +313,9 @@ class GradientHeatmap(TrainerWidget):
         self._send_frame()
         self._follow_trainer()
 
-    @staticmethod
-    def _checked_points(model: Model, X: object) -> np.ndarray:
-        points = np.array(X, dtype=np.float64)
-        if points.ndim != 2 or points.shape[1] != model.nin or len(points) == 0:
-            raise ValueError(
-                f"X must be the training points, shape (n, {model.nin}) with n >= 1, "
-                f"got shape {points.shape}"
-            )
-        return points
-
-    def _has_relu(self) -> bool:
-        return any(L.activation == "relu" for L in self._layers)
-
-    def _dead_note(self) -> str:
-        if not self._has_relu():
-            return ""
-        if self.trainer is None and self._X is None:
-            return (
-                "No dead-ReLU marks: they need the data. Pass the training points, "
-                "GradientHeatmap(model, X=X), to mark the ReLUs that never fire on them."
-            )
-        return "dead ReLU (dashed row): pre-activation ≤ 0 for every training point"
-
-    def _output_labels(self, nout: int) -> list[str]:
-        """Row labels of a k-output last layer: the trainer's class names if it has them."""
-        if nout < 2:
-            return []
-        classes = getattr(self.trainer, "classes", None)
-        if isinstance(classes, (list, tuple)) and len(classes) == nout:
-            return [str(c) for c in classes]
-        return [f"class {i}" for i in range(nout)]
-
-    def _state_arrays(self) -> dict[str, np.ndarray]:
-        """The optimizer's state (call with the trainer's lock held); {} without one."""
-        optimizer = optimizer_of(self.trainer)
-        if optimizer is None:
-            return {}
-        return {
-            str(k): np.asarray(v, dtype=np.float64) for k, v in optimizer.state_arrays().items()
-        }
-
     def _offered_modes(self) -> list[str]:
         with self.trainer.lock if self.trainer else contextlib.nullcontext():
-            names = list(self._state_arrays())
+            names = list(state_arrays(self.trainer))
         return [*MODES, *(n for n in names if n not in MODES)]
 
     def _checked_mode(self, mode: object) -> str:
@@ -428,46 +333,20 @@ class GradientHeatmap(TrainerWidget):
 
     # ---- computing frames --------------------------------------------------------------------
 
-    def _flat(self, attr: str) -> np.ndarray:
-        # a list comprehension: about twice as fast as fromiter over a generator (every step)
-        if attr == "grad":
-            return np.array([p.grad for p in self._parameters], dtype=np.float64)
-        return np.array([p.data for p in self._parameters], dtype=np.float64)
-
-    def _record_norms(self, grads: np.ndarray, step: int) -> None:
-        """Per-step bookkeeping: each layer's gradient norm."""
-        norms = [float(np.linalg.norm(grads[a:b])) for a, b in self._spans]
-        self._norm_rows.extend([float(step), *norms])
-        width = len(self._layers) + 1
-        if len(self._norm_rows) > MAX_NORM_ROWS * width:
-            rows = np.frombuffer(self._norm_rows, dtype=np.float64).reshape(-1, width)[::2]
-            self._norm_rows = array("d", rows.ravel().tolist())
-
-    def _dead_mask(self, X: np.ndarray | None) -> np.ndarray:
-        """Dead ReLUs at the current weights (call with the trainer's lock held). Computed once
-        per step and data set: a recorded step and the frame sent after it share the forward
-        pass (``refresh()`` computes it again)."""
-        neurons = sum(L.nout for L in self._layers)
-        if X is None or not self._has_relu():
-            return np.zeros(neurons, dtype=bool)
-        step = self.trainer.steps_done if self.trainer else self._refreshes
-        key = (step, id(X), X.shape)
-        cached = getattr(self, "_dead_cached", None)
-        if cached is None or cached[0] != key:
-            cached = self._dead_cached = (key, dead_relus(self.model, X))
-        return cached[1]
-
     def _snapshot(self) -> dict[str, Any]:
         """Every array the heatmap shows, read in one go (call with the trainer's lock held)."""
         updates = self.trainer.last_update if self.trainer else self._last_update
         return {
             "arrays": {
-                "grads": self._flat("grad"),
-                "weights": self._flat("data"),
+                "grads": self._params.flat("grad"),
+                "weights": self._params.flat("data"),
                 "updates": np.asarray(updates, dtype=np.float64),
-                **self._state_arrays(),
+                **state_arrays(self.trainer),
             },
-            "dead": self._dead_mask(self.trainer.X if self.trainer else self._X),
+            "dead": self._params.dead_mask(
+                self.trainer.X if self.trainer else self._X,
+                self.trainer.steps_done if self.trainer else self._refreshes,
+            ),
         }
 
     def _send_frame(self) -> None:
@@ -481,10 +360,7 @@ class GradientHeatmap(TrainerWidget):
         values, grads, updates = arrays["weights"], arrays["grads"], arrays["updates"]
         state_names = [name for name in arrays if name not in MODES]
         modes = [*MODES, *state_names]
-        # tolist(): a copy that never exports the array's buffer while the trainer appends to it
-        rows = np.array(self._norm_rows.tolist(), dtype=np.float32).reshape(
-            -1, len(self._layers) + 1
-        )
+        rows = self._norms.rows()
         with self._send_lock, self.hold_sync():
             self.values = values.astype(np.float32).tobytes()
             self.grads = grads.astype(np.float32).tobytes()
@@ -505,12 +381,12 @@ class GradientHeatmap(TrainerWidget):
 
     def refresh(self) -> None:
         """Re-read the model (for a bare model: after you ran backward() or changed weights)."""
-        self._dead_cached = None  # the weights may have been changed by hand
+        self._params.forget_dead()  # the weights may have been changed by hand
         if self.trainer is None:
-            values = self._flat("data")
+            values = self._params.flat("data")
             self._last_update = values - self._previous_values
             self._previous_values = values
-            self._record_norms(self._flat("grad"), self._refreshes)
+            self._norms.add(self._refreshes, self._params.layer_norms(self._params.flat("grad")))
             self._refreshes += 1
             self._record(self._refreshes)
             self._sync_recording()
@@ -521,9 +397,9 @@ class GradientHeatmap(TrainerWidget):
     def _start_recording(self) -> None:
         """A new recording whose first frame is the model as it is now (the untrained model, or
         the model when the widget is made after some training), with the modes offered now."""
-        neurons = sum(L.nout for L in self._layers)
+        params = self._params
         self._recording = HeatmapRecording(
-            list(self.modes), self._spans, neurons, **self._recording_options
+            list(self.modes), params.spans, params.neurons, **self._recording_options
         )
         step = self.trainer.steps_done if self.trainer else self._refreshes
         self.recording_start = step
@@ -552,10 +428,7 @@ class GradientHeatmap(TrainerWidget):
         mode = self.mode if mode is None else self._checked_mode(mode)
         with self.trainer.lock if self.trainer else contextlib.nullcontext():
             arrays = self._snapshot()["arrays"]
-        flat = arrays.get(mode, np.zeros(len(self._parameters)))
-        return [
-            flat[a:b].reshape(L.nout, L.nin + 1) for (a, b), L in zip(self._spans, self._layers)
-        ]
+        return self._params.matrices(arrays.get(mode, np.zeros(len(self._params.parameters))))
 
     @property
     def recorded_steps(self) -> list[int]:
@@ -577,14 +450,14 @@ class GradientHeatmap(TrainerWidget):
         if event.kind == "step" and event.record is not None:
             with event.trainer.lock:
                 # the gradients of the step just taken (they stay until the next zero_grad)
-                grads = self._flat("grad")
-            self._record_norms(grads, int(event.record["step"]))
+                grads = self._params.flat("grad")
+            self._norms.add(int(event.record["step"]), self._params.layer_norms(grads))
             self._record(int(event.record["step"]) + 1)  # the steps done, as the boundary counts
             self._throttle()
             if time.monotonic() - self._recording_synced_at > RECORDING_SYNC_S:
                 self._sync_recording()
         elif event.kind == "reset":
-            self._norm_rows = array("d")
+            self._norms.clear()
             self._start_recording()
             self._throttle.flush()
         else:  # status, or new data (a point added or removed changes which ReLUs are dead)

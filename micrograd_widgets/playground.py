@@ -39,7 +39,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import traitlets
 
 from ._playground_config import (
@@ -50,7 +49,6 @@ from ._playground_config import (
     MAX_LAYERS,
     MAX_NEURONS,
     ConfigError,
-    PlaygroundData,
     apply_change,
     build_data,
     check_config,
@@ -60,12 +58,20 @@ from ._playground_config import (
     to_code,
     trainer_options,
 )
+from ._playground_run import (
+    PointLedger,
+    RunNotes,
+    build_trainer,
+    limit_message,
+    live_changes,
+    nearest_drawn,
+    steps_left,
+)
 from ._throttle import FrameThrottle
 from ._widget import BaseWidget, asset
 from .boundary import DecisionBoundary
 from .graph import GraphWidget
 from .heatmap import GradientHeatmap
-from .nn import MLP
 from .train import Trainer, TrainerEvent
 
 __all__ = ["ConfigError", "Playground"]
@@ -140,10 +146,8 @@ class Playground(BaseWidget):
         #: the followed sample graph (with ``config["graph"]``, where GraphWidget can follow)
         self.graph: GraphWidget | None = None
         self._unsubscribe: Any = None
-        self._data: PlaygroundData | None = None
-        self._base: dict[tuple[float, float, float], int] = {}
-        # why the run no longer matches the config from step 0, by what changed
-        self._notes: dict[str, str] = {}
+        self._points = PointLedger()  # the generated points of the config, by each rebuild
+        self._notes = RunNotes()  # why the run no longer matches the config from step 0
         self._home_cell = _marimo_cell()  # in marimo, the cell that made the playground
         self._rebuild()
 
@@ -176,7 +180,7 @@ class Playground(BaseWidget):
         self._read_back_live_settings()
         with self._lock:
             steps = self.trainer.steps_done if self.trainer is not None else 0
-            return to_code(self._config, steps, tuple(self._notes.values()))
+            return to_code(self._config, steps, self._notes.said())
 
     def close(self) -> None:
         """Close the playground, its inner widgets and stop its trainer."""
@@ -207,12 +211,7 @@ class Playground(BaseWidget):
             options = trainer_options(new)
             if "lr" in changed:
                 trainer.lr = options["lr"]
-                if trainer.steps_done:
-                    self._notes.setdefault(
-                        "lr",
-                        f"the learning rate was changed at step {trainer.steps_done}; this code "
-                        "uses the last one from step 0",
-                    )
+                self._notes.lr_changed(trainer.steps_done)
             if "speed" in changed:
                 trainer.speed = options["speed"]
             if "graph" in changed:
@@ -231,24 +230,15 @@ class Playground(BaseWidget):
             self._drop_trainer()
             config = self._config
             data = build_data(config)
-            self._data = data
-            self._notes = {}
+            self._notes.clear()
             trainer = boundary = heatmap = None
             if not data.problem:
-                model = MLP(
-                    2, model_sizes(config), activation=config["activation"],
-                    seed=config["model_seed"],
-                )  # fmt: skip
-                trainer = Trainer(
-                    model, data.X, data.y, X_test=data.X_test, y_test=data.y_test,
-                    **trainer_options(config),
-                )  # fmt: skip
+                trainer = build_trainer(config, data)
                 with _as_part_of_cell(self._home_cell):
                     boundary = DecisionBoundary(trainer, **_boundary_options())
                     heatmap = GradientHeatmap(trainer)
             self.trainer, self.boundary, self.heatmap = trainer, boundary, heatmap
-            generated = self._generated_points(config)
-            self._base = {(x, y, lab): i for i, (x, y, lab) in enumerate(generated)}
+            self._points = PointLedger(config)
             if trainer is not None:
                 self._unsubscribe = trainer.observe(self._on_trainer_event)
             with self.hold_sync():
@@ -272,14 +262,6 @@ class Playground(BaseWidget):
             self.graph = None
         self.parts = {**self.parts, "graph": _ref(self.graph)}
 
-    @staticmethod
-    def _generated_points(config: dict[str, Any]) -> list[tuple[float, float, float]]:
-        """The generated training points (before removals), as (x, y, label) rows."""
-        if config["dataset"] == "draw":
-            return []
-        data = build_data({**config, "removed": [], "drawn": []})
-        return [(float(x), float(y), float(lab)) for (x, y), lab in zip(data.X, data.y)]
-
     def _drop_trainer(self) -> None:
         with self._lock:
             if self._unsubscribe is not None:
@@ -299,22 +281,11 @@ class Playground(BaseWidget):
         trainer = self.trainer
         if trainer is None:
             return
-        lr = "schedule" if trainer.lr is None else trainer.lr
-        speed = "max" if trainer.speed is None else trainer.speed
-        speed = int(speed) if speed != "max" and float(speed).is_integer() else speed
-        changes = {}
-        if not callable(lr) and lr != self._config["lr"]:
-            changes["lr"] = lr
-        if speed != self._config["speed"] and speed in choices(self._config)["speed"]:
-            changes["speed"] = speed
+        changes = live_changes(self._config, trainer.lr, trainer.speed)
         if changes:
             with self._lock:
-                if trainer.steps_done and "lr" in changes:
-                    self._notes.setdefault(
-                        "lr",
-                        f"the learning rate was changed by step {trainer.steps_done}; this code "
-                        "uses the last one from step 0",
-                    )
+                if "lr" in changes:
+                    self._notes.lr_changed(trainer.steps_done, when="by")
                 self._config = check_config(changes, base=self._config)
                 self._send_settings()
 
@@ -332,11 +303,8 @@ class Playground(BaseWidget):
                 return
             self.step = trainer.steps_done
             self.status = trainer.status
-            limit = self._config["max_steps"]
-            if limit is not None and trainer.steps_done >= limit and trainer.status != "running":
-                self.message = f"Reached the step limit ({limit}): raise it or reset."
-            else:
-                self.message = trainer.message
+            limit = limit_message(self._config, trainer.steps_done, trainer.status)
+            self.message = limit or trainer.message
 
     # ---- trainer events ----------------------------------------------------------------------
 
@@ -346,8 +314,7 @@ class Playground(BaseWidget):
             return
         try:
             if event.kind == "step":
-                limit = self._config["max_steps"]
-                if limit is not None and trainer.steps_done >= limit and trainer.is_running:
+                if steps_left(self._config, trainer.steps_done) == 0 and trainer.is_running:
                     trainer.stop()  # e.g. started from the boundary's own play button
                 self._throttle()
             elif event.kind == "data":
@@ -355,7 +322,7 @@ class Playground(BaseWidget):
                 self._throttle()
             else:
                 if event.kind == "reset":
-                    self._notes = {}
+                    self._notes.clear()
                 self._throttle.flush()
         except Exception as exc:  # never stop training over the playground's status line
             self._show_error("trainer event", exc)
@@ -365,23 +332,9 @@ class Playground(BaseWidget):
         generated points removed and points drawn, so a rebuild keeps them."""
         with trainer.lock:
             X, y = trainer.X.copy(), trainer.y.copy()
-        present: set[int] = set()
-        drawn = []
-        for (px, py), label in zip(X, y):
-            index = self._base.get((float(px), float(py), float(label)))
-            if index is None or index in present:
-                drawn.append([float(px), float(py), float(label)])
-            else:
-                present.add(index)
         with self._lock:
-            self._config["drawn"] = drawn
-            self._config["removed"] = [i for i in range(len(self._base)) if i not in present]
-            if trainer.steps_done:
-                self._notes.setdefault(
-                    "points",
-                    f"the points changed at step {trainer.steps_done}; this code trains on the "
-                    "last ones from step 0",
-                )
+            self._config["drawn"], self._config["removed"] = self._points.edits(X, y)
+            self._notes.points_changed(trainer.steps_done)
             self._send_settings()
 
     # ---- messages from the view --------------------------------------------------------------
@@ -416,13 +369,11 @@ class Playground(BaseWidget):
         if trainer.status == "diverged":
             self.message = trainer.message + " Press reset to start again."
             return
-        limit = self._config["max_steps"]
-        if limit is None:
-            trainer.start()
-        elif trainer.steps_done >= limit:
+        left = steps_left(self._config, trainer.steps_done)
+        if left == 0:
             self._throttle.flush()
         else:
-            trainer.start(limit - trainer.steps_done)
+            trainer.start(left)
 
     def _on_pause(self, content: dict, buffers: list[bytes]) -> None:
         self._check_unlocked("pause")
@@ -433,8 +384,7 @@ class Playground(BaseWidget):
         trainer = self._trainer_or_problem()
         if trainer.status == "running":
             trainer.pause()
-        limit = self._config["max_steps"]
-        if limit is not None and trainer.steps_done >= limit:
+        if steps_left(self._config, trainer.steps_done) == 0:
             self._throttle.flush()
             return
         trainer.step()
@@ -464,11 +414,8 @@ class Playground(BaseWidget):
         if not all(isinstance(v, (int, float)) for v in (x, y)):
             raise ValueError(f"remove_point needs numeric x and y, got {content!r:.120}")
         drawn = self._config["drawn"]
-        if not drawn:
-            return
-        distances = [math.hypot(px - x, py - y) for px, py, _ in drawn]
-        index = int(np.argmin(distances))
-        if distances[index] <= 0.1:
+        index = nearest_drawn(drawn, x, y)
+        if index is not None:
             self.update(drawn=drawn[:index] + drawn[index + 1 :])
 
 

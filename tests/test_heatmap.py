@@ -183,7 +183,7 @@ def test_norm_history_is_thinned_to_a_fixed_size(monkeypatch):
     trainer = Trainer(MLP(2, [2, 1], seed=0), datasets.moons(8, seed=0), lr=0.01)
     h = GradientHeatmap(trainer)
     trainer.run(40)
-    rows = np.frombuffer(h._norm_rows, dtype=np.float64).reshape(-1, 3)
+    rows = h._norms.rows()
     assert len(rows) <= 8
     assert rows[0, 0] == 0 and rows[-1, 0] >= 32  # still spans the run
     assert np.all(np.diff(rows[:, 0]) > 0)
@@ -238,7 +238,7 @@ def test_recorded_frames_hold_every_mode_at_their_step():
     assert h.recorded_steps == [0, 1, 2, 3, 4, 5, 6]
     frame = h.recorded_frame(4)
     for mode, exact in snapshot.items():
-        for a, b in h._spans:
+        for a, b in h._params.spans:
             level = np.abs(exact[a:b]).max() / 254
             np.testing.assert_allclose(frame[mode][a:b], exact[a:b], rtol=0, atol=level + 1e-15)
     # the synced bytes are what the view decodes: modes × parameters int8, then neurons uint8
@@ -380,3 +380,77 @@ def test_a_snapshot_draws_an_optimizer_state_mode():
     for got, expected in zip(heatmap_matrices(h), h.matrices()):
         np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert h.snapshot()._suptitle.get_text().startswith("√v · step 2")
+
+
+# ---- what the heatmap shows, without a widget (_heatmap_frames) ----------------------------------
+
+
+def test_heatmap_parameters_lay_out_every_layer_flat_and_as_matrices():
+    from micrograd_widgets._heatmap_frames import HeatmapParameters
+
+    model = MLP(2, [3, 1], seed=0)
+    params = HeatmapParameters(model)
+    assert params.spans == [(0, 9), (9, 13)] and params.neurons == 4 and params.has_relu
+    values = params.flat("data")
+    assert values.tolist() == [p.data for p in model.parameters()]
+    first, last = params.matrices(values)
+    assert first.shape == (3, 3) and last.shape == (1, 4)
+    assert first[1].tolist() == [
+        *(w.data for w in model.layers[0].neurons[1].w),
+        model.layers[0].neurons[1].b.data,
+    ]
+    grads = np.arange(13.0)
+    assert params.layer_norms(grads) == pytest.approx(
+        [np.linalg.norm(np.arange(9.0)), np.linalg.norm(np.arange(9.0, 13.0))]
+    )
+    assert HeatmapParameters(Neuron(3, seed=0)).spans == [(0, 4)]
+
+
+def test_dead_relus_are_computed_once_per_step_until_forgotten():
+    from micrograd_widgets._heatmap_frames import HeatmapParameters
+
+    model = MLP(1, [2, 1], seed=0)
+    for neuron in model.layers[0].neurons:  # w·x + b <= 0 for every x >= 0: dead on that data
+        neuron.w[0].data, neuron.b.data = -1.0, -0.5
+    model.layers[0].neurons[1].w[0].data = 1.0  # this one fires
+    params = HeatmapParameters(model)
+    X = np.array([[0.0], [1.0], [2.0]])
+    assert params.dead_mask(X, 0).tolist() == [True, False, False]
+    assert params.dead_mask(None, 0).tolist() == [False] * 3
+    model.layers[0].neurons[0].w[0].data = 1.0  # now it fires too
+    assert params.dead_mask(X, 0).tolist() == [True, False, False]  # same step: cached
+    assert params.dead_mask(X, 1).tolist() == [False, False, False]
+    model.layers[0].neurons[0].w[0].data = -1.0
+    params.forget_dead()
+    assert params.dead_mask(X, 1).tolist() == [True, False, False]
+
+
+def test_norm_history_keeps_every_other_row_past_its_cap():
+    from micrograd_widgets._heatmap_frames import NormHistory
+
+    history = NormHistory(layers=2, max_rows=4)
+    for step in range(10):
+        history.add(step, [step * 1.0, step * 2.0])
+    rows = history.rows()
+    assert rows.dtype == np.float32 and rows.shape[1] == 3 and len(rows) <= 4
+    assert rows[0, 0] == 0 and rows[-1, 0] >= 8 and np.all(np.diff(rows[:, 0]) > 0)
+    assert rows[:, 2].tolist() == (2 * rows[:, 0]).tolist()
+    history.clear()
+    assert history.rows().shape == (0, 3)
+
+
+def test_row_labels_dead_note_and_the_plain_update_formula():
+    from micrograd_widgets._heatmap_frames import dead_note, optimizer_info, output_labels
+
+    assert output_labels(1, None) == []
+    assert output_labels(3, None) == ["class 0", "class 1", "class 2"]
+    assert output_labels(2, ["cat", "dog"]) == ["cat", "dog"]
+    assert output_labels(3, ["cat", "dog"]) == ["class 0", "class 1", "class 2"]
+    assert dead_note(False, False) == ""
+    assert dead_note(True, False).startswith("No dead-ReLU marks")
+    assert dead_note(True, True).startswith("dead ReLU")
+    assert optimizer_info(None) == {"name": "", "rule": "", "lr": None, "t": 0}
+    trainer = Trainer(MLP(2, [2, 1], seed=0), datasets.moons(8, seed=0), lr=0.05)
+    trainer.run(2)
+    info = optimizer_info(trainer)
+    assert info["lr"] == pytest.approx(0.05) and info["t"] == 2 and info["name"] == "sgd"

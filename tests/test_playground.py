@@ -223,7 +223,7 @@ def test_to_code_says_when_the_run_changed_midway(pg):
 
 
 def test_a_failed_rebuild_goes_back_to_the_last_config_that_worked(pg, monkeypatch):
-    from micrograd_widgets import playground
+    from micrograd_widgets import _playground_run
 
     pg.boundary._on_add_point({"x": 0.5, "y": 0.5, "label": 1}, [])
     before = pg.config
@@ -231,7 +231,7 @@ def test_a_failed_rebuild_goes_back_to_the_last_config_that_worked(pg, monkeypat
     def refuse(*args, **kwargs):
         raise RuntimeError("the engine refuses this model")
 
-    monkeypatch.setattr(playground, "MLP", refuse)
+    monkeypatch.setattr(_playground_run, "MLP", refuse)
     pg._route_message(pg, {"type": "set", "key": "hidden", "value": [3]}, [])
     assert "refuses" in pg.error
     monkeypatch.undo()
@@ -322,3 +322,81 @@ def test_the_sample_graph_follows_the_trainer_where_graphwidget_can():
         assert pg.limits["graph"] == callable(getattr(GraphWidget, "follow", None))
     finally:
         pg.close()
+
+
+# ---- the run's bookkeeping, without a widget (_playground_run) ---------------------------------
+
+
+def test_the_point_ledger_tells_removed_generated_points_from_drawn_ones():
+    from micrograd_widgets._playground_run import PointLedger
+
+    config = pc.check_config({"dataset": "moons", "n": 10})
+    generated = PointLedger.generated_points(config)
+    assert len(generated) == len(pc.build_data(config).y) > 2
+    X = np.array([row[:2] for row in generated])
+    y = np.array([row[2] for row in generated])
+    ledger = PointLedger(config)
+    assert ledger.edits(X, y) == ([], [])
+    # drop point 1, repeat point 0 (a repeat was drawn), add a new one
+    X2 = np.vstack([X[[0, 2]], X[2:], X[[0]], [[0.25, -0.5]]])[1:]
+    y2 = np.concatenate([y[[0, 2]], y[2:], y[[0]], [1.0]])[1:]
+    drawn, removed = ledger.edits(X2, y2)
+    assert removed == [1]
+    assert drawn == [[float(X[2, 0]), float(X[2, 1]), float(y[2])], [0.25, -0.5, 1.0]]
+    assert PointLedger().edits(X[:2], y[:2])[0] == [
+        [*map(float, X[i]), float(y[i])] for i in (0, 1)
+    ]
+    assert PointLedger.generated_points({**config, "dataset": "draw"}) == []
+
+
+def test_run_notes_say_the_first_change_after_step_0_once_per_cause():
+    from micrograd_widgets._playground_run import RunNotes
+
+    notes = RunNotes()
+    notes.lr_changed(0)
+    notes.points_changed(0)
+    assert notes.said() == ()
+    notes.lr_changed(3)
+    notes.lr_changed(7, when="by")
+    notes.points_changed(5)
+    assert notes.said() == (
+        "the learning rate was changed at step 3; this code uses the last one from step 0",
+        "the points changed at step 5; this code trains on the last ones from step 0",
+    )
+    notes.clear()
+    notes.lr_changed(7, when="by")
+    assert notes.said() == (
+        "the learning rate was changed by step 7; this code uses the last one from step 0",
+    )
+
+
+def test_live_changes_take_the_trainers_rate_and_offered_speed_only():
+    from micrograd_widgets._playground_run import live_changes
+
+    config = pc.check_config({"lr": 0.1, "speed": 10})
+    assert live_changes(config, 0.1, 10.0) == {}
+    assert live_changes(config, 0.05, 3.0) == {"lr": 0.05, "speed": 3}
+    assert live_changes(config, None, None) == {"lr": "schedule", "speed": "max"}
+    assert live_changes(config, lambda step: 0.1, 7.0) == {}  # a callable, a speed not offered
+
+
+def test_the_step_limit_and_its_message():
+    from micrograd_widgets._playground_run import limit_message, steps_left
+
+    limited = pc.check_config({"max_steps": 20})
+    assert steps_left(pc.check_config({}), 500) is None
+    assert [steps_left(limited, s) for s in (0, 19, 20, 25)] == [20, 1, 0, 0]
+    assert limit_message(limited, 20, "paused") == (
+        "Reached the step limit (20): raise it or reset."
+    )
+    assert limit_message(limited, 20, "running") == limit_message(limited, 19, "paused") == ""
+
+
+def test_a_click_removes_the_nearest_drawn_point_within_reach():
+    from micrograd_widgets._playground_run import nearest_drawn
+
+    drawn = [[0.0, 0.0, 1.0], [0.5, 0.5, -1.0]]
+    assert nearest_drawn(drawn, 0.45, 0.52) == 1
+    assert nearest_drawn(drawn, 0.05, 0.0) == 0
+    assert nearest_drawn(drawn, 0.25, 0.25) is None  # too far from both
+    assert nearest_drawn([], 0.0, 0.0) is None

@@ -167,6 +167,8 @@ def test_every_control_changes_what_it_says(notebook):
 
     # the step limit: play stops there and says so
     control(nb, "speed").locator("select").select_option("max")
+    # its "settled" answer redraws the boxes: typing before it came could be wiped
+    wait_kernel(nb, "pg.config['speed']", "max")
     control(nb, "max_steps").locator("input").fill("7")
     control(nb, "max_steps").locator("input").press("Enter")
     wait_kernel(nb, "pg.config['max_steps']", 7)
