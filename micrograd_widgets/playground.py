@@ -352,7 +352,7 @@ class Playground(BaseWidget):
             self._apply(apply_change(self._config, key, content.get("value")))
         finally:  # applied or refused: the controls show what Python holds
             self._send_settings()
-            self.send({"type": "settled"})
+            self.send({"type": "settled", "key": key})  # that box shows what Python holds
 
     def _on_regenerate(self, content: dict, buffers: list[bytes]) -> None:
         self._check_unlocked("regenerate")

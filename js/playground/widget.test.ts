@@ -54,6 +54,20 @@ describe("Playground view", () => {
     expect(model.listenerCount()).toBe(0);
   });
 
+  it("a settled answer rewrites only its own box: a number being typed elsewhere stays", () => {
+    const { el, model, frames, cleanup } = renderView(widget, state());
+    const limit = control(el, "max_steps").querySelector("input")!;
+    limit.focus();
+    limit.value = "7"; // typed, not yet sent
+    model.emit("msg:custom", { type: "settled", key: "speed" }); // the answer to another control
+    frames.run();
+    expect(limit.value).toBe("7");
+    model.emit("msg:custom", { type: "settled", key: "max_steps" }); // its own (e.g. refused)
+    frames.run();
+    expect(limit.value).toBe(""); // what Python holds: no limit
+    cleanup();
+  });
+
   it("edits the network with +/− and never sends 0 neurons", () => {
     const { el, model, cleanup } = renderView(widget, state({ settings: { ...state().settings, hidden: [1] } }));
     el.querySelector<HTMLButtonElement>("[aria-label='add a layer']")!.click();

@@ -243,12 +243,13 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
     }
   };
 
-  // Python answers every set (applied or refused) with "settled": the boxes then show what it
-  // holds, also when a refused value left the config as it was (no change event then)
-  let forceValues = false;
-  on("msg:custom", (content: { type?: string }) => {
+  // Python answers every set (applied or refused) with "settled": the box of that key then shows
+  // what Python holds, also when a refused value left the config as it was (no change event);
+  // only that box: a number being typed in another box is the user's and stays
+  let forceKey: string | null = null;
+  on("msg:custom", (content: { type?: string; key?: string }) => {
     if (content?.type !== "settled") return;
-    forceValues = true;
+    forceKey = typeof content.key === "string" ? content.key : null;
     redraw();
   });
 
@@ -293,7 +294,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
     const hidden = new Set(model.get("hidden_controls"));
     const locked = new Set(model.get("locked_controls"));
     for (const key of selects.keys()) showSelect(key, config[key]);
-    for (const [key, input] of numbers) showValue(input, config[key] == null ? "" : String(config[key]), forceValues);
+    for (const [key, input] of numbers) showValue(input, config[key] == null ? "" : String(config[key]), forceKey === key);
     for (const [key, [input, shown]] of sliders) {
       input.value = String(config[key]);
       shown.textContent = String(config[key]);
@@ -302,8 +303,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
     graphToggle.checked = config.graph === true;
     lrMode.value = lr === "schedule" ? "schedule" : "constant";
     lrInput.hidden = lr === "schedule";
-    if (typeof lr === "number") showValue(lrInput, String(lr), forceValues);
-    forceValues = false;
+    if (typeof lr === "number") showValue(lrInput, String(lr), forceKey === "lr");
+    forceKey = null;
     // the network: one column per hidden layer with its own +/−
     const hiddenLayers = (config.hidden as number[]) ?? [];
     const limits = model.get("limits");
