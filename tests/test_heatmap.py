@@ -217,7 +217,7 @@ def test_the_heatmap_records_the_same_steps_as_the_boundary():
     b = DecisionBoundary(trainer, max_recorded=6)
     trainer.run(20)
     assert h.recording_start == 3
-    assert h.recorded_steps == [int(row[0]) for row in b._recorded_meta]
+    assert h.recorded_steps == [int(row[0]) for row in b._recording.meta]
     steps = h.recorded_steps  # halved when full: still from the first step to the last
     assert steps[0] == 3 and steps[-1] == 23 - 3 and len(steps) <= 6
     assert h._recording.record_every == 4
