@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -26,3 +27,22 @@ def write_atomically(path: Path, data: bytes, error: type[Exception] = OSError) 
         if isinstance(exc, OSError):
             raise error(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
         raise
+
+
+def checked_output_path(
+    path: str | os.PathLike[str], suffixes: Sequence[str], error: type[Exception] = ValueError
+) -> Path:
+    """``path`` as a Path, after checking its extension, that its folder exists and that it is
+    not a folder; else ``error`` saying which."""
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise error(
+            f"cannot write {str(out)!r}: expected a file name ending in "
+            f"{' or '.join(suffixes)}, got {out.suffix or 'no extension'!r}"
+        )
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise error(f"cannot write {str(out)!r}: the folder {str(folder)!r} does not exist")
+    if out.is_dir():
+        raise error(f"cannot write {str(out)!r}: it is a folder")
+    return out

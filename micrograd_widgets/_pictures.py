@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ._files import write_atomically
+from ._files import checked_output_path, write_atomically
 
 __all__ = ["output_png", "save_animation", "save_figure", "snapshot"]
 
@@ -549,16 +549,7 @@ def output_png(widget: Any) -> str | None:
 
 
 def _checked_path(path: str | os.PathLike[str], formats: tuple[str, ...]) -> Path:
-    out = Path(path)
-    if out.suffix.lower() not in formats:
-        raise PictureError(
-            f"cannot write {str(out)!r}: expected a file name ending in {', '.join(formats)}, "
-            f"got {out.suffix or 'no extension'!r}"
-        )
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise PictureError(f"cannot write {str(out)!r}: the folder {str(folder)!r} does not exist")
-    return out
+    return checked_output_path(path, formats, PictureError)
 
 
 def figure_bytes(fig: Any, fmt: str, dpi: float = 100) -> bytes:

@@ -43,6 +43,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._files import checked_output_path as _checked_path
 from ._files import write_atomically as _write_file
 from ._widget import STATIC, BaseWidget
 
@@ -75,18 +76,7 @@ class ExportError(ValueError):
 
 def checked_output_path(path: str | os.PathLike[str], suffixes: Sequence[str]) -> Path:
     """``path`` as a Path, after checking its extension and that its folder exists."""
-    out = Path(path)
-    if out.suffix.lower() not in suffixes:
-        raise ExportError(
-            f"cannot write {str(out)!r}: expected a file name ending in "
-            f"{' or '.join(suffixes)}, got {out.suffix or 'no extension'!r}"
-        )
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {str(out)!r}: the folder {str(folder)!r} does not exist")
-    if out.is_dir():
-        raise ExportError(f"cannot write {str(out)!r}: it is a folder")
-    return out
+    return _checked_path(path, suffixes, ExportError)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -1,13 +1,13 @@
 """Playground: TensorFlow Playground's lesson in one cell, composed of the library's widgets.
 
 >>> from micrograd_widgets import Playground
->>> pg = Playground()                      # moons, MLP(2, [8, 8, 1]), SGD: press play
+>>> pg = Playground()                      # moons, MLP(2, [8, 8, 1]), SGD
 >>> pg.update(dataset="spiral", hidden=[16, 16], activation="tanh")   # a new trainer, step 0
 >>> pg.config = {**pg.config, "noise": 0.2}                         # the whole dict works too
->>> pg.config["dataset"], pg.config["noise"]
-('spiral', 0.2)
+>>> pg                                     # the widget: press play
 
-``print(pg.to_code())`` prints the Python that reproduces the run.
+``pg.config["dataset"]`` is then ``"spiral"``; ``print(pg.to_code())`` prints the Python that
+reproduces the run.
 
 One widget with the controls -- data (dataset, classes, noise, train/test split, regenerate, draw
 your own), network (+/- layers and neurons), activation, loss, penalty, batch size, learning rate,

@@ -224,7 +224,7 @@ def test_animation_needs_a_recording_and_says_what_to_do(tmp_path):
     try:
         with pytest.raises(PictureError, match=r"recorded 1 frame.*train it first"):
             boundary.save_animation(tmp_path / "run.gif")
-        with pytest.raises(PictureError, match=r"ending in \.gif, \.mp4"):
+        with pytest.raises(PictureError, match=r"ending in \.gif or \.mp4"):
             boundary.save_animation(tmp_path / "run.avi")
     finally:
         boundary.close()
