@@ -29,7 +29,7 @@ from ._graph_summary import (
     sample_loss_graph,
 )
 from ._throttle import check_max_fps
-from .engine import Value
+from .engine import Value, backward_through
 from .nn import Module
 from .train import Trainer, TrainerEvent
 
@@ -269,14 +269,7 @@ def _backward_in_order(values: list[Value]) -> None:
     for v in values:
         v.grad = 0.0
     values[-1].grad = 1.0
-    for node in reversed(values):
-        a = node._a
-        if a is not None:
-            out_grad = node.grad
-            a.grad += node._da * out_grad
-            b = node._b
-            if b is not None:
-                b.grad += node._db * out_grad
+    backward_through(values)
 
 
 def innermost_scopes(graph: GraphIndex) -> frozenset[int]:

@@ -358,14 +358,7 @@ class Value:
         try:
             order = self.topological_order()
             _start_backward(self, order)
-            for node in reversed(order):
-                a = node._a
-                if a is not None:
-                    out_grad = node.grad
-                    a.grad += node._da * out_grad
-                    b = node._b
-                    if b is not None:
-                        b.grad += node._db * out_grad
+            backward_through(order)
         except KeyboardInterrupt:
             raise KeyboardInterrupt(INTERRUPTED_BACKWARD) from None
 
@@ -397,6 +390,20 @@ def derivative_text(op: str, out: str, inputs: Sequence[str], position: int) -> 
         return f"∂{out}/∂{inputs[position]}"
     a, b = (*inputs, "", "")[:2]
     return texts[position].format(out=out, a=a, b=b, n=number)
+
+
+def backward_through(order: list[Value]) -> None:
+    """The chain rule over a graph in topological order (root last), its grads already seeded:
+    each node, from the root back, adds its local derivative times its own grad to each child's.
+    """
+    for node in reversed(order):
+        a = node._a
+        if a is not None:
+            out_grad = node.grad
+            a.grad += node._da * out_grad
+            b = node._b
+            if b is not None:
+                b.grad += node._db * out_grad
 
 
 def _start_backward(root: Value, nodes: list[Value]) -> None:
