@@ -9,8 +9,9 @@ counter, a layout counter, the step shown) with :func:`wait_attr`, never on slee
 from __future__ import annotations
 
 import contextlib
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -323,3 +324,47 @@ def canvas_stats(nb: NotebookSession, selector: str, index: int = 0) -> dict:
         }"""
         )
     )
+
+
+@contextlib.contextmanager
+def marimo_server(app: Path, log: Path, timeout_s: float = 60) -> Iterator[str]:
+    """``marimo run app`` (headless, no token) on a free local port: yields its URL once it
+    answers, stops it after. Fails the test with marimo's log if it does not start."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import pytest
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [
+        sys.executable, "-m", "marimo", "run", app.name, "--headless", "--no-token",
+        "--host", "127.0.0.1", f"--port={port}", "--no-sandbox", "--no-check",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=app.parent, stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"marimo did not start; its log:\n{log.read_text()[-4000:]}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

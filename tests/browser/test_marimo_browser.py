@@ -8,18 +8,13 @@ marimo draws anywidget views inside shadow roots; Playwright's locators pierce t
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from lab_harness import REPO, SCREENSHOTS, canvas_stats, graph_nodes
+from lab_harness import marimo_server as serve_marimo
 
 pytest.importorskip("marimo")
 
@@ -34,41 +29,11 @@ class _Page:
         self.page = page
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def marimo_server(tmp_path_factory) -> Iterator[str]:
-    port = _free_port()
     log = tmp_path_factory.mktemp("marimo") / "marimo.log"
-    marimo = Path(sys.executable).with_name("marimo")
-    cmd = [
-        str(marimo), "run", str(LESSON), "--headless", "--host", "127.0.0.1",
-        f"--port={port}", "--no-token", "--no-sandbox", "--no-check",
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"marimo did not start; its log:\n{log.read_text()[-4000:]}")
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serve_marimo(LESSON, log, timeout_s=START_TIMEOUT_S) as url:
+        yield url
 
 
 def boundary_step(page: object) -> int:

@@ -7,15 +7,11 @@ widgets made from a message handler, not a cell) and that Play trains.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from conftest import _free_port
-from lab_harness import SCREENSHOTS
+from lab_harness import SCREENSHOTS, marimo_server
 
 pytestmark = pytest.mark.browser
 
@@ -46,31 +42,8 @@ PG = ".mgw-playground"
 def marimo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("marimo")
     (base / "lesson.py").write_text(APP)
-    port = _free_port()
-    log = base / "marimo.log"
-    cmd = [
-        sys.executable, "-m", "marimo", "run", "lesson.py", "--headless", "--no-token",
-        "--host", "127.0.0.1", "--port", str(port),
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=base, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"marimo did not start; its log:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with marimo_server(base / "lesson.py", base / "marimo.log") as url:
+        yield url
 
 
 def wait_data(page, selector: str, condition: str, timeout_s: float = 60) -> None:
