@@ -282,7 +282,7 @@ def set_rate(nb, text: str) -> None:
     box_.press("Tab")  # commits the value: a change event
 
 
-def test_the_learning_rate_box_the_panel_and_the_picture_agree(notebook):
+def test_the_learning_rate_box_the_panel_and_the_picture_agree(notebook, tmp_path):
     cells = [
         IMPORTS + "t = Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(64, noise=0.1, seed=0))",
         "w = DecisionBoundary(t); w",
@@ -303,15 +303,18 @@ def test_the_learning_rate_box_the_panel_and_the_picture_agree(notebook):
     assert nb.page.locator(".mgw-boundary-lr").input_value() == "0.05"  # what Python holds
     nb.screenshot("lr-refused")
 
-    # while the kernel is busy the box says it is waiting
+    # while the kernel is busy the box says it is waiting: the kernel waits on a file the test
+    # makes, so "busy" lasts exactly as long as the test needs (a fixed sleep raced the test)
+    release = tmp_path / "release-the-kernel"
     nb.page.evaluate(
-        "() => window.__mgwPanel.sessionContext.session.kernel.requestExecute("
-        "{code: 'import time; time.sleep(4)'})"
+        "(path) => window.__mgwPanel.sessionContext.session.kernel.requestExecute({code:"
+        " `import os, time\\nwhile not os.path.exists(${JSON.stringify(path)}): time.sleep(0.05)`})",
+        str(release),
     )
-    time.sleep(0.5)  # the sleep has started
     set_rate(nb, "0.2")
     wait_attr(nb, BOUNDARY, "el.dataset.lrPending === 'true'")
     assert "mgw-pending" in nb.page.locator(".mgw-boundary-lr").get_attribute("class")
+    release.touch()
     wait_attr(nb, BOUNDARY, "el.dataset.lrPending === 'false'", timeout_s=30)
     assert nb.page.locator(".mgw-boundary-lr").input_value() == "0.2"
 
