@@ -20,6 +20,7 @@ from .compiled import CompiledStep, CompileError, compile_step
 from .compiled._model import ModelWatch
 
 if TYPE_CHECKING:
+    from .optim import Optimizer
     from .train import Trainer
 
 EngineRequest = Literal["auto", "compiled", "scalar"]
@@ -154,16 +155,38 @@ class EngineChoice:
 
 
 class BatchResult:
-    """One batch's loss and scores, and its gradients on demand (the Trainer asks only when the
-    loss did not diverge; asking leaves every ``p.grad`` as ``zero_grad()`` + ``backward()``)."""
+    """One batch's loss and scores, its gradients on demand, and the update from them.
+
+    ``grads()`` is asked only when the loss did not diverge, ``update()`` only when every
+    gradient is finite. Afterwards every ``p.grad`` and ``p.data`` is as the seed's loop
+    (``zero_grad()``, ``backward()``, the update) leaves it, whichever engine ran.
+    """
 
     def __init__(
-        self, loss: float, scores: np.ndarray, grads: Callable[[], np.ndarray], compiled: bool
+        self,
+        loss: float,
+        scores: np.ndarray,
+        grads: Callable[[], np.ndarray],
+        compiled: CompiledStep | None = None,
+        theta: np.ndarray | None = None,
     ) -> None:
         self.loss = loss
         self.scores = scores  # (n,) for one output, (n, k) for k
         self.grads = grads
-        self.compiled = compiled
+        self.compiled = compiled is not None
+        self._step = compiled
+        self._theta = theta
+
+    def update(self, optimizer: Optimizer, grads: np.ndarray) -> np.ndarray:
+        """The optimizer's step from ``grads`` (the optimizer's parameters are the Trainer's, in
+        order); returns the change of each parameter."""
+        if self._step is None or self._theta is None:
+            return optimizer.step(grads=grads)
+        # the compiled step holds the weights as an array already: update the array, then write
+        # each parameter's data and grad in one pass (instead of read, write, read, write)
+        new = optimizer.update(self._theta, grads)
+        self._step.write_parameters(grads, new)
+        return new - self._theta
 
 
 def compute_batch(
@@ -173,17 +196,19 @@ def compute_batch(
     ``choice`` picks: the same numbers either way."""
     compiled = choice.ensure(trainer)
     if compiled is not None:
+        theta = compiled.read_parameters()
         try:
-            loss, scores, grads = compiled.step(X, y, compiled.read_parameters())
+            loss, scores, grads = compiled.step(X, y, theta)
         except CompileError as error:  # e.g. a custom loss that uses the parameters
             choice.fall_back(error)
         else:
 
-            def write_compiled_grads() -> np.ndarray:
-                compiled.write_grads(grads)  # as zero_grad() and backward() leave them
+            def compiled_grads() -> np.ndarray:
+                if not np.all(np.isfinite(grads)):  # no update follows: leave them in p.grad
+                    compiled.write_grads(grads)
                 return grads
 
-            return BatchResult(loss, scores, write_compiled_grads, compiled=True)
+            return BatchResult(loss, scores, compiled_grads, compiled, theta)
     # the scalar engine: the seed's loop, one graph of Values per sample
     outputs = [trainer.model(row) for row in X.tolist()]
     total = losses.total_loss(
@@ -198,4 +223,4 @@ def compute_batch(
         return np.fromiter(grads, np.float64, len(trainer.parameters))
 
     scores = output_array(outputs, len(y), trainer.outputs)
-    return BatchResult(total.data, scores, backward, compiled=False)
+    return BatchResult(total.data, scores, backward)

@@ -240,15 +240,31 @@ class Optimizer:
         (a caller that has the gradients already need not write them into the Values first).
         A NaN or infinite gradient raises ``ValueError`` and changes nothing.
         """
-        k = self.steps_done
-        lr = self.learning_rate(k)
+        lr = self.learning_rate()  # (a bad rate raises before anything is read)
         g = self._gradients(grads)
-        data = np.fromiter((p.data for p in self.parameters), np.float64, len(self.parameters))
-        new_data, self._state = self._update(data, g, lr, self._state)
+        data = np.array([p.data for p in self.parameters], dtype=np.float64)
+        new_data = self._advance(data, g, lr)
         for p, value in zip(self.parameters, new_data.tolist()):
             p.data = value
-        self.steps_done = k + 1
         return new_data - data
+
+    def update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        """:meth:`step` on arrays: the new values from the current ones (``data``) and the
+        gradients, both in parameter order. The Values are not touched -- the caller writes the
+        result (the compiled Trainer writes each parameter's data and grad in one pass); the step
+        count and the state advance as in :meth:`step`, with the same numbers.
+        """
+        lr = self.learning_rate()
+        g = self._gradients(grads)
+        data = np.asarray(data, dtype=np.float64)
+        if data.shape != g.shape:
+            raise ValueError(f"data must have shape {g.shape}, one per parameter, got {data.shape}")
+        return self._advance(data, g, lr)
+
+    def _advance(self, data: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
+        new_data, self._state = self._update(data, g, lr, self._state)
+        self.steps_done += 1
+        return new_data
 
     def _fresh_state(self) -> dict[str, np.ndarray]:
         return {}

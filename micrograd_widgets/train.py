@@ -49,7 +49,14 @@ from ._background import (
     run_in_cell,
     stop_all,
 )
-from ._engine_choice import EngineChoice, EngineInUse, EngineRequest, ScalarTape, compute_batch
+from ._engine_choice import (
+    BatchResult,
+    EngineChoice,
+    EngineInUse,
+    EngineRequest,
+    ScalarTape,
+    compute_batch,
+)
 from ._training_data import (
     TrainingData,
     builtin_loss_name,
@@ -562,7 +569,7 @@ class Trainer:
                     problem = "a gradient is NaN or infinite"
             if not problem:
                 # the same update for both engines: the optimizer reads the data and writes it
-                self.last_update = self._apply_update(grads)
+                self.last_update = self._apply_update(batch, grads)
                 record = {
                     "step": float(k),
                     "loss": batch.loss,
@@ -591,11 +598,11 @@ class Trainer:
             return f"the loss grew from {initial:.4g} to {loss:.4g}"
         return ""
 
-    def _apply_update(self, grads: np.ndarray) -> np.ndarray:
+    def _apply_update(self, batch: BatchResult, grads: np.ndarray) -> np.ndarray:
         """The optimizer's step from ``grads`` (one per entry of :attr:`parameters`); returns
         the change of each entry."""
         if self._distinct is None:
-            return self.optimizer.step(grads=grads)
+            return batch.update(self.optimizer, grads)
         change = self.optimizer.step(grads=grads[self._distinct])
         position = {p: i for i, p in enumerate(self.optimizer.parameters)}
         return change[[position[p] for p in self.parameters]]

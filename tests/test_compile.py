@@ -962,3 +962,85 @@ def test_a_custom_multi_output_module_falls_back_with_a_warning_and_trains():
     assert trainer.engine == "scalar"
     trainer.run(3)
     assert trainer.steps_done == 3 and trainer.confusion_matrix().sum() == 20
+
+
+# ---- samples whose hinge is satisfied add nothing -------------------------------------------
+
+
+def spy_on_sample_skipping(monkeypatch) -> list:
+    """Record what the dense backward's sample selection returns (None: every sample kept)."""
+    from micrograd_widgets.compiled import _model
+
+    calls: list = []
+    real = _model._samples_that_add
+
+    def spy(*args):
+        kept = real(*args)
+        calls.append(kept)
+        return kept
+
+    monkeypatch.setattr(_model, "_samples_that_add", spy)
+    return calls
+
+
+@pytest.mark.parametrize("regularization", PENALTIES)
+def test_satisfied_hinges_are_left_out_and_every_bit_stays(monkeypatch, regularization):
+    calls = spy_on_sample_skipping(monkeypatch)
+    data = datasets.moons(128, noise=0.1, seed=0)
+    compiled, scalar = pair(
+        lambda: MLP(2, [16, 16, 1], seed=1), data, regularization=regularization
+    )
+    step_both(compiled, scalar, 40)  # the seed demo: most margins are met within ~30 steps
+    assert compiled.steps_done == 40
+    left_out = [kept for kept in calls if kept is not None]
+    assert left_out, "no step left a sample out: the test does not test the skipping"
+    assert min(len(kept) for kept in left_out) < 0.5 * len(data.y)
+
+
+def test_mini_batches_keep_backwards_sample_order_when_samples_are_left_out(monkeypatch):
+    calls = spy_on_sample_skipping(monkeypatch)
+    data = datasets.moons(96, noise=0.1, seed=2)
+    compiled, scalar = pair(lambda: MLP(2, [8, 8, 1], seed=4), data, batch_size=32)
+    step_both(compiled, scalar, 60)
+    assert any(kept is not None for kept in calls)
+
+
+def test_no_sample_is_left_out_when_an_activation_is_not_finite(monkeypatch):
+    from micrograd_widgets.compiled import _model
+
+    model = MLP(2, [4, 1], seed=0)
+    step = compile_step(model, model.parameters(), np.array([[0.0, 1.0], [1.0, 0.0]]))
+    X = np.array([[1.0, 2.0], [3.0, -1.0], [np.inf, 0.0], [0.5, 0.5]])
+    theta = step.read_parameters()
+    _, state = step.model.forward(X, theta)
+    dscores = np.array([1.0, 0.0, 0.0, 0.0])  # three samples send only zeros down...
+    with np.errstate(all="ignore"):
+        # ...but 0 * inf is NaN: the scalar engine's sums see it, so nothing may be left out
+        assert (
+            _model._samples_that_add(step.model.blocks, state, dscores, None, np.zeros(step.count))
+            is None
+        )
+        finite = X[[0, 1, 3]]
+        _, state = step.model.forward(finite, theta)
+        kept = _model._samples_that_add(
+            step.model.blocks, state, np.array([0.0, 1.0, 0.0]), None, np.zeros(step.count)
+        )
+        assert kept is not None and kept.tolist() == [1]
+        # a sum starting at -0.0 would become +0.0 on adding a +0.0: nothing may be left out
+        start = np.zeros(step.count)
+        start[0] = -0.0
+        assert (
+            _model._samples_that_add(
+                step.model.blocks, state, np.array([0.0, 1.0, 0.0]), None, start
+            )
+            is None
+        )
+        # backward's visiting order is kept among the samples that add
+        kept = _model._samples_that_add(
+            step.model.blocks,
+            state,
+            np.array([1.0, 0.0, 2.0]),
+            np.array([2, 1, 0]),
+            start * 0 + 0.0,
+        )
+        assert kept.tolist() == [2, 0]

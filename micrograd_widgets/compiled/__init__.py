@@ -145,21 +145,13 @@ class CompiledStep:
         self.regularization = regularization
         self.alpha = alpha
         self.exact = exact
-        self._written: tuple[list[float], np.ndarray] | None = None
 
     # ---- running ---------------------------------------------------------------------------
 
     def read_parameters(self) -> np.ndarray:
-        """The parameters' current values, in order.
-
-        After :meth:`write_parameters`, a parameter still holding the very float object written
-        there cannot have changed: then the array written is returned without reading them.
-        """
-        written = self._written
-        if written is not None and all(map(operator.is_, map(_DATA, self.parameters), written[0])):
-            return written[1]
-        self._written = None
-        return np.fromiter(map(_DATA, self.parameters), np.float64, self.count)
+        """The parameters' current values, in order (read every step: anyone may set
+        ``p.data`` between steps)."""
+        return np.array([p.data for p in self.parameters], dtype=np.float64)
 
     def write_grads(self, grads: np.ndarray) -> None:
         """Set every parameter's grad, as ``zero_grad()`` and ``backward()`` leave it (the
@@ -169,11 +161,9 @@ class CompiledStep:
 
     def write_parameters(self, grads: np.ndarray, data: np.ndarray) -> None:
         """Set every parameter's grad and data (as ``backward()`` and the update leave them)."""
-        values = data.tolist()
-        for p, grad, value in zip(self.parameters, grads.tolist(), values):
+        for p, grad, value in zip(self.parameters, grads.tolist(), data.tolist()):
             p.grad = grad
             p.data = value
-        self._written = (values, data)
 
     def forward(
         self,

@@ -462,6 +462,39 @@ def _products_by_sample(G: np.ndarray, S: np.ndarray, scratch: Scratch, i: int) 
     return np.einsum("sk,sj->skj", GT, ST, out=C)
 
 
+def _samples_that_add(
+    blocks: list[DenseBlock],
+    state: list,
+    dscores: np.ndarray,
+    order: np.ndarray | None,
+    grads: np.ndarray,
+) -> np.ndarray | None:
+    """The samples whose loss gradient is not exactly 0, in the order backward() visits them;
+    None when every sample counts or leaving any out could change a bit.
+
+    A sample whose score gradients are all 0 (a hinge already satisfied) sends 0 * finite = ±0
+    down every path, so it adds ±0 to every sum -- and a sum that starts at +0.0 (every
+    gradient's does) is unchanged by adding ±0. That holds only when every weight and every
+    activation is finite (0 * inf is NaN) and no starting value is -0.0 (-0.0 + 0.0 is +0.0).
+    """
+    adds = dscores != 0.0 if dscores.ndim == 1 else np.any(dscores != 0.0, axis=1)
+    count = int(np.count_nonzero(adds))
+    if count > 0.8 * len(adds):  # too few to leave out to pay for the checks
+        return None
+    if not np.isfinite(dscores).all() or not np.isfinite(grads).all():
+        return None
+    if np.any((grads == 0.0) & np.signbit(grads)):
+        return None
+    for block, (S, W, slope) in zip(blocks, state):
+        if not (np.isfinite(S).all() and np.isfinite(W).all()):
+            return None
+        # (a relu's slope is 0.0 or 1.0; tanh's or sigmoid's is NaN where its input was)
+        if block.activation not in (None, "ReLU") and not np.isfinite(slope).all():
+            return None
+    visit = np.arange(len(adds)) if order is None else order
+    return visit[adds[visit]]
+
+
 class DenseProgram:
     """A stack of dense blocks; exact: sums in the engine's order, else matrix multiplies."""
 
@@ -531,6 +564,13 @@ class DenseProgram:
         per sample, the order backward() visits the k output neurons (it depends on the loss
         above them, e.g. on the sample's class); None: the order the trace showed.
         """
+        kept = _samples_that_add(self.blocks, state, dscores, order, grads)
+        if kept is not None:  # the others add only zeros to every sum: leave them out
+            state = [
+                (S[:, kept], W, None if slope is None else slope[:, kept]) for S, W, slope in state
+            ]
+            dscores, order = dscores[kept], None
+            output_order = None if output_order is None else output_order[kept]
         d_out = dscores[None, :] if dscores.ndim == 1 else np.ascontiguousarray(dscores.T)
         batch = len(dscores)
         last = len(self.blocks) - 1
