@@ -149,6 +149,25 @@ def test_step_with_a_grads_array_equals_step_from_the_values():
     assert all(p.grad == 0.0 for p in b)
 
 
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam, optim.AdamW])
+def test_update_on_arrays_equals_step_and_leaves_the_values_alone(make):
+    grads = gradient_sequence(4)
+    a = [Value(float(w)) for w in initial_weights()]
+    b = [Value(float(w)) for w in initial_weights()]
+    opt_a, opt_b = make(a, lr=0.05), make(b, lr=0.05)
+    data = np.array([p.data for p in b])
+    for k in range(10):
+        change = opt_a.step(grads=grads[k])
+        new = opt_b.update(data, grads[k])
+        assert [p.data for p in a] == new.tolist()  # the same numbers, bit for bit
+        assert np.array_equal(change, new - data)
+        data = new
+    assert opt_b.steps_done == 10 and [p.data for p in b] == list(initial_weights())
+    with pytest.raises(ValueError, match="data must have shape"):
+        opt_b.update(data[:-1], grads[0])
+    assert opt_b.steps_done == 10
+
+
 def test_learning_rate_constant_function_schedule_and_live_changes():
     assert [optim.default_schedule(k) for k in (0, 50, 100, 500)] == pytest.approx(
         [1, 0.55, 0.1, 0.1]
