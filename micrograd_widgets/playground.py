@@ -29,14 +29,10 @@ Copy as code button) gives the Python that reproduces the run with the library.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import inspect
 import math
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import traitlets
@@ -58,10 +54,10 @@ from ._playground_config import (
     to_code,
     trainer_options,
 )
+from ._playground_parts import PlaygroundParts, can_follow
 from ._playground_run import (
     PointLedger,
     RunNotes,
-    build_trainer,
     limit_message,
     live_changes,
     nearest_drawn,
@@ -78,11 +74,6 @@ __all__ = ["ConfigError", "Playground"]
 
 #: the plane the empty "draw your own" pad shows, [xmin, xmax, ymin, ymax]
 PAD_EXTENT = [-1.5, 1.5, -1.5, 1.5]
-
-
-def _ref(widget: BaseWidget | None) -> str:
-    """How anywidget's ``host.getWidget`` names a widget in the page."""
-    return "" if widget is None else f"anywidget:{widget.model_id}"
 
 
 class Playground(BaseWidget):
@@ -135,20 +126,19 @@ class Playground(BaseWidget):
         checked = check_config({} if config is None else config)  # fail before any widget exists
         hidden = check_controls(hide, "hide")
         locked = check_controls(lock, "lock")
-        limits = {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "graph": _can_follow()}
+        limits = {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "graph": can_follow(GraphWidget)}
         super().__init__(hidden_controls=hidden, locked_controls=locked, limits=limits, **kwargs)
         self._lock = threading.RLock()
         self._throttle = FrameThrottle(self._send_status, max_fps)
         self._config: dict[str, Any] = checked
-        self.trainer: Trainer | None = None
-        self.boundary: DecisionBoundary | None = None
-        self.heatmap: GradientHeatmap | None = None
-        #: the followed sample graph (with ``config["graph"]``, where GraphWidget can follow)
-        self.graph: GraphWidget | None = None
-        self._unsubscribe: Any = None
+        self._parts = PlaygroundParts(  # the trainer and the inner widgets showing it
+            self._on_trainer_event,
+            boundary=DecisionBoundary,
+            heatmap=GradientHeatmap,
+            graph=GraphWidget,
+        )
         self._points = PointLedger()  # the generated points of the config, by each rebuild
         self._notes = RunNotes()  # why the run no longer matches the config from step 0
-        self._home_cell = _marimo_cell()  # in marimo, the cell that made the playground
         self._rebuild()
 
     # ---- public API ------------------------------------------------------------------------------
@@ -159,6 +149,24 @@ class Playground(BaseWidget):
         return copy.deepcopy(DEFAULTS)
 
     controls = CONTROLS
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The Trainer the playground runs (None while the data is not enough to train on)."""
+        return self._parts.trainer
+
+    @property
+    def boundary(self) -> DecisionBoundary | None:
+        return self._parts.boundary
+
+    @property
+    def heatmap(self) -> GradientHeatmap | None:
+        return self._parts.heatmap
+
+    @property
+    def graph(self) -> GraphWidget | None:
+        """The followed sample graph (with ``config["graph"]``, where GraphWidget can follow)."""
+        return self._parts.graph
 
     @property
     def config(self) -> dict[str, Any]:
@@ -184,7 +192,7 @@ class Playground(BaseWidget):
 
     def close(self) -> None:
         """Close the playground, its inner widgets and stop its trainer."""
-        if hasattr(self, "_lock"):  # not when __init__ refused its arguments
+        if hasattr(self, "_parts"):  # not when __init__ refused its arguments
             self._drop_trainer()
         super().close()
 
@@ -218,9 +226,7 @@ class Playground(BaseWidget):
                 self._show_graph()
             self._send_settings()
             self._throttle.flush()
-            for widget in (self.boundary, self.heatmap):
-                if widget is not None:  # a new rate is no trainer event: show it now
-                    widget._refresh_view()
+            self._parts.refresh_views()
 
     def _rebuild(self) -> None:
         """A new Trainer and inner widgets for the config (or none, while the data is not
@@ -231,49 +237,26 @@ class Playground(BaseWidget):
             config = self._config
             data = build_data(config)
             self._notes.clear()
-            trainer = boundary = heatmap = None
-            if not data.problem:
-                trainer = build_trainer(config, data)
-                with _as_part_of_cell(self._home_cell):
-                    boundary = DecisionBoundary(trainer, **_boundary_options())
-                    heatmap = GradientHeatmap(trainer)
-            self.trainer, self.boundary, self.heatmap = trainer, boundary, heatmap
+            self._parts.build(config, data)
             self._points = PointLedger(config)
-            if trainer is not None:
-                self._unsubscribe = trainer.observe(self._on_trainer_event)
             with self.hold_sync():
-                self.parts = {"boundary": _ref(boundary), "heatmap": _ref(heatmap), "graph": ""}
                 self._show_graph()
                 self.problem = data.problem
-                self.engine = "" if trainer is None else str(trainer.engine)
+                self.engine = "" if self.trainer is None else str(self.trainer.engine)
                 self.build_ms = round(_now_ms() - started, 1)
                 self._send_settings()
                 self._send_status()
 
     def _show_graph(self) -> None:
-        """Follow training sample 0 in a GraphWidget when the config asks for it (and the
-        library's GraphWidget can follow a trainer), or drop the one shown."""
-        wanted = self._config["graph"] and self.trainer is not None and _can_follow()
-        if wanted and self.graph is None:
-            with _as_part_of_cell(self._home_cell):
-                self.graph = GraphWidget.follow(self.trainer, 0)  # type: ignore[attr-defined]
-        elif not wanted and self.graph is not None:
-            self.graph.close()
-            self.graph = None
-        self.parts = {**self.parts, "graph": _ref(self.graph)}
+        """Follow training sample 0 in a GraphWidget when the config asks for it, or drop it."""
+        self._parts.show_graph(self._config["graph"])
+        self.parts = self._parts.refs()
 
     def _drop_trainer(self) -> None:
         with self._lock:
-            if self._unsubscribe is not None:
-                self._unsubscribe()
-                self._unsubscribe = None
+            self._parts.unsubscribe()
             self._throttle.cancel()
-            for widget in (self.graph, self.boundary, self.heatmap):
-                if widget is not None:
-                    widget.close()  # the last one stops the trainer
-            if self.trainer is not None:
-                self.trainer.stop()
-            self.trainer = self.boundary = self.heatmap = self.graph = None
+            self._parts.close()
 
     def _read_back_live_settings(self) -> None:
         """Take the rate and speed the trainer has now into the config: the boundary's own lr
@@ -417,47 +400,6 @@ class Playground(BaseWidget):
         index = nearest_drawn(drawn, x, y)
         if index is not None:
             self.update(drawn=drawn[:index] + drawn[index + 1 :])
-
-
-def _marimo_cell() -> Any:
-    """The marimo cell running now (None outside marimo, or between cells)."""
-    if "marimo" not in sys.modules:  # never import marimo into a Jupyter kernel
-        return None
-    try:
-        from marimo._runtime.context import get_context
-
-        return get_context().cell_id
-    except Exception:  # not in a marimo runtime, or its internals moved
-        return None
-
-
-@contextlib.contextmanager
-def _as_part_of_cell(cell: Any) -> Iterator[None]:
-    """Run the block as part of marimo cell ``cell`` (a no-op elsewhere).
-
-    marimo opens a widget's comm (and serves its ES module) only while a cell runs: a widget made
-    in a message handler, as a rebuild's inner widgets are, failed with an AssertionError in
-    marimo 0.25. Making them as part of the playground's own cell also ties them to its life:
-    re-running that cell disposes them with it.
-    """
-    if cell is None or _marimo_cell() is not None:
-        yield
-        return
-    from marimo._runtime.context import get_context
-
-    with get_context().with_cell_id(cell):
-        yield
-
-
-def _can_follow() -> bool:
-    """Whether GraphWidget can follow a trainer's sample (``GraphWidget.follow``)."""
-    return callable(getattr(GraphWidget, "follow", None))
-
-
-def _boundary_options() -> dict[str, Any]:
-    """Options the boundary offers (per-neuron thumbnails once it has them)."""
-    parameters = inspect.signature(DecisionBoundary).parameters
-    return {"neurons": True} if "neurons" in parameters else {}
 
 
 def _now_ms() -> float:

@@ -400,3 +400,43 @@ def test_a_click_removes_the_nearest_drawn_point_within_reach():
     assert nearest_drawn(drawn, 0.05, 0.0) == 0
     assert nearest_drawn(drawn, 0.25, 0.25) is None  # too far from both
     assert nearest_drawn([], 0.0, 0.0) is None
+
+
+# ---- the trainer and inner widgets, made and closed together (_playground_parts) --------------
+
+
+def test_the_parts_are_made_together_for_trainable_data_and_closed_together():
+    from micrograd_widgets._playground_parts import PlaygroundParts, can_follow
+    from micrograd_widgets.boundary import DecisionBoundary
+    from micrograd_widgets.graph import GraphWidget
+    from micrograd_widgets.heatmap import GradientHeatmap
+
+    events = []
+    parts = PlaygroundParts(
+        events.append, boundary=DecisionBoundary, heatmap=GradientHeatmap, graph=GraphWidget
+    )
+    config = pc.check_config({"n": 30, "hidden": [3], "speed": "max"})
+    empty = pc.check_config({"dataset": "draw"})
+    parts.build(empty, pc.build_data(empty))  # nothing to train on yet: nothing made
+    assert parts.trainer is None and parts.refs() == {"boundary": "", "heatmap": "", "graph": ""}
+    parts.show_graph(True)  # no trainer: nothing to follow
+    assert parts.graph is None
+    parts.build(config, pc.build_data(config))
+    trainer, boundary, heatmap = parts.trainer, parts.boundary, parts.heatmap
+    assert boundary.trainer is trainer and heatmap.trainer is trainer
+    assert parts.refs()["boundary"] == f"anywidget:{boundary.model_id}"
+    trainer.step()
+    assert any(event.kind == "step" and event.trainer is trainer for event in events)
+    parts.show_graph(True)
+    assert (parts.graph is not None) == can_follow(GraphWidget)
+    graph = parts.graph
+    trainer.start()
+    parts.build(config, pc.build_data(config))  # a rebuild closes the old parts first
+    assert parts.trainer is not trainer and not trainer.is_running and boundary.comm is None
+    assert heatmap.comm is None and (graph is None or graph.comm is None)
+    assert parts.graph is None and parts.refs()["graph"] == ""
+    seen = len(events)
+    trainer.step()  # the old trainer's events are no longer passed on
+    assert all(event.trainer is not trainer for event in events[seen:])
+    parts.close()
+    assert parts.trainer is None and parts.refs() == {"boundary": "", "heatmap": "", "graph": ""}
