@@ -30,13 +30,13 @@ Copy as code button) gives the Python that reproduces the run with the library.
 from __future__ import annotations
 
 import copy
-import math
 import threading
 import time
 from typing import Any
 
 import traitlets
 
+from ._boundary_input import click_xy
 from ._playground_config import (
     CONTROLS,
     DEFAULTS,
@@ -51,18 +51,9 @@ from ._playground_config import (
     check_controls,
     choices,
     model_sizes,
-    to_code,
-    trainer_options,
 )
 from ._playground_parts import PlaygroundParts, can_follow
-from ._playground_run import (
-    PointLedger,
-    RunNotes,
-    limit_message,
-    live_changes,
-    nearest_drawn,
-    steps_left,
-)
+from ._playground_run import RunSettings, drawn_point, nearest_drawn
 from ._throttle import FrameThrottle
 from ._widget import BaseWidget, asset
 from .boundary import DecisionBoundary
@@ -130,15 +121,13 @@ class Playground(BaseWidget):
         super().__init__(hidden_controls=hidden, locked_controls=locked, limits=limits, **kwargs)
         self._lock = threading.RLock()
         self._throttle = FrameThrottle(self._send_status, max_fps)
-        self._config: dict[str, Any] = checked
+        self._settings = RunSettings(checked)  # the config, kept true to the trainer
         self._parts = PlaygroundParts(  # the trainer and the inner widgets showing it
             self._on_trainer_event,
             boundary=DecisionBoundary,
             heatmap=GradientHeatmap,
             graph=GraphWidget,
         )
-        self._points = PointLedger()  # the generated points of the config, by each rebuild
-        self._notes = RunNotes()  # why the run no longer matches the config from step 0
         self._rebuild()
 
     # ---- public API ------------------------------------------------------------------------------
@@ -172,7 +161,7 @@ class Playground(BaseWidget):
     def config(self) -> dict[str, Any]:
         """The settings, as a plain JSON-able dict (a copy: set ``pg.config`` to change them)."""
         self._read_back_live_settings()
-        return copy.deepcopy(self._config)
+        return copy.deepcopy(self._settings.config)
 
     @config.setter
     def config(self, value: dict[str, Any]) -> None:
@@ -180,15 +169,14 @@ class Playground(BaseWidget):
 
     def update(self, **changes: Any) -> None:
         """Change some settings, keeping the others: ``pg.update(noise=0.3, hidden=[4])``."""
-        self._apply(check_config(changes, base=self._config))
+        self._apply(check_config(changes, base=self._settings.config))
 
     def to_code(self) -> str:
         """Python that reproduces this run with the library: the same data (with the points
         drawn and removed), model, seeds and Trainer options, run for the steps done so far."""
         self._read_back_live_settings()
         with self._lock:
-            steps = self.trainer.steps_done if self.trainer is not None else 0
-            return to_code(self._config, steps, self._notes.said())
+            return self._settings.code(self.trainer.steps_done if self.trainer is not None else 0)
 
     def close(self) -> None:
         """Close the playground, its inner widgets and stop its trainer."""
@@ -197,31 +185,24 @@ class Playground(BaseWidget):
         super().close()
 
     def _describe(self) -> str:
-        c = self._config
+        c = self._settings.config
         return f"Playground ({c['dataset']}, MLP(2, {model_sizes(c)}), {c['optimizer']})"
 
     # ---- building ----------------------------------------------------------------------------
 
     def _apply(self, new: dict[str, Any]) -> None:
         with self._lock:
-            old = self._config
-            changed = {k for k in new if new[k] != old[k]}
-            self._config = new
+            old = self._settings.config
+            changed = self._settings.replace(new)
             if changed - LIVE_KEYS or self.trainer is None:
                 try:
                     self._rebuild()
                 except Exception:  # e.g. a model the engine refuses: back to what worked
-                    self._config = old
+                    self._settings.replace(old)
                     self._rebuild()
                     raise
                 return
-            trainer = self.trainer
-            options = trainer_options(new)
-            if "lr" in changed:
-                trainer.lr = options["lr"]
-                self._notes.lr_changed(trainer.steps_done)
-            if "speed" in changed:
-                trainer.speed = options["speed"]
+            self._settings.set_live(self.trainer, changed)
             if "graph" in changed:
                 self._show_graph()
             self._send_settings()
@@ -234,11 +215,9 @@ class Playground(BaseWidget):
         with self._lock:
             started = _now_ms()
             self._drop_trainer()
-            config = self._config
-            data = build_data(config)
-            self._notes.clear()
-            self._parts.build(config, data)
-            self._points = PointLedger(config)
+            data = build_data(self._settings.config)
+            self._settings.restarted()
+            self._parts.build(self._settings.config, data)
             with self.hold_sync():
                 self._show_graph()
                 self.problem = data.problem
@@ -249,7 +228,7 @@ class Playground(BaseWidget):
 
     def _show_graph(self) -> None:
         """Follow training sample 0 in a GraphWidget when the config asks for it, or drop it."""
-        self._parts.show_graph(self._config["graph"])
+        self._parts.show_graph(self._settings.config["graph"])
         self.parts = self._parts.refs()
 
     def _drop_trainer(self) -> None:
@@ -262,32 +241,21 @@ class Playground(BaseWidget):
         """Take the rate and speed the trainer has now into the config: the boundary's own lr
         box and speed menu (or code) may have set them on the trainer."""
         trainer = self.trainer
-        if trainer is None:
-            return
-        changes = live_changes(self._config, trainer.lr, trainer.speed)
-        if changes:
+        if trainer is not None and self._settings.live_changes(trainer):
             with self._lock:
-                if "lr" in changes:
-                    self._notes.lr_changed(trainer.steps_done, when="by")
-                self._config = check_config(changes, base=self._config)
+                self._settings.take_live(trainer)
                 self._send_settings()
 
     def _send_settings(self) -> None:
         with self.hold_sync():
-            self.settings = copy.deepcopy(self._config)
-            self.options = choices(self._config)
+            self.settings = copy.deepcopy(self._settings.config)
+            self.options = choices(self._settings.config)
 
     def _send_status(self) -> None:
         trainer = self.trainer
         self._read_back_live_settings()
         with self.hold_sync():
-            if trainer is None:
-                self.step, self.status, self.message = 0, "idle", ""
-                return
-            self.step = trainer.steps_done
-            self.status = trainer.status
-            limit = limit_message(self._config, trainer.steps_done, trainer.status)
-            self.message = limit or trainer.message
+            self.step, self.status, self.message = self._settings.status(trainer)
 
     # ---- trainer events ----------------------------------------------------------------------
 
@@ -297,28 +265,22 @@ class Playground(BaseWidget):
             return
         try:
             if event.kind == "step":
-                if steps_left(self._config, trainer.steps_done) == 0 and trainer.is_running:
+                if self._settings.steps_left(trainer.steps_done) == 0 and trainer.is_running:
                     trainer.stop()  # e.g. started from the boundary's own play button
                 self._throttle()
-            elif event.kind == "data":
-                self._sync_points(trainer)
+            elif event.kind == "data":  # a click added or removed a point: keep it in the config
+                with trainer.lock:
+                    X, y = trainer.X.copy(), trainer.y.copy()
+                with self._lock:
+                    self._settings.take_points(X, y, trainer.steps_done)
+                    self._send_settings()
                 self._throttle()
             else:
                 if event.kind == "reset":
-                    self._notes.clear()
+                    self._settings.reset()
                 self._throttle.flush()
         except Exception as exc:  # never stop training over the playground's status line
             self._show_error("trainer event", exc)
-
-    def _sync_points(self, trainer: Trainer) -> None:
-        """Record the trainer's points (after a click added or removed one) in the config, as
-        generated points removed and points drawn, so a rebuild keeps them."""
-        with trainer.lock:
-            X, y = trainer.X.copy(), trainer.y.copy()
-        with self._lock:
-            self._config["drawn"], self._config["removed"] = self._points.edits(X, y)
-            self._notes.points_changed(trainer.steps_done)
-            self._send_settings()
 
     # ---- messages from the view --------------------------------------------------------------
 
@@ -332,14 +294,15 @@ class Playground(BaseWidget):
             raise ConfigError(f"a set message needs a key, got {content!r:.120}")
         self._check_unlocked(key)
         try:
-            self._apply(apply_change(self._config, key, content.get("value")))
+            self._apply(apply_change(self._settings.config, key, content.get("value")))
         finally:  # applied or refused: the controls show what Python holds
             self._send_settings()
             self.send({"type": "settled", "key": key})  # that box shows what Python holds
 
     def _on_regenerate(self, content: dict, buffers: list[bytes]) -> None:
         self._check_unlocked("regenerate")
-        self._apply(apply_change(self._config, "data_seed", self._config["data_seed"] + 1))
+        config = self._settings.config
+        self._apply(apply_change(config, "data_seed", config["data_seed"] + 1))
 
     def _trainer_or_problem(self) -> Trainer:
         if self.trainer is None:
@@ -352,7 +315,7 @@ class Playground(BaseWidget):
         if trainer.status == "diverged":
             self.message = trainer.message + " Press reset to start again."
             return
-        left = steps_left(self._config, trainer.steps_done)
+        left = self._settings.steps_left(trainer.steps_done)
         if left == 0:
             self._throttle.flush()
         else:
@@ -367,7 +330,7 @@ class Playground(BaseWidget):
         trainer = self._trainer_or_problem()
         if trainer.status == "running":
             trainer.pause()
-        if steps_left(self._config, trainer.steps_done) == 0:
+        if self._settings.steps_left(trainer.steps_done) == 0:
             self._throttle.flush()
             return
         trainer.step()
@@ -383,21 +346,16 @@ class Playground(BaseWidget):
     def _on_add_point(self, content: dict, buffers: list[bytes]) -> None:
         """A click on the draw-your-own pad (shown while there is no trainer)."""
         self._check_unlocked("drawn")
-        x, y, label = content.get("x"), content.get("y"), content.get("label")
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y, label)):
-            raise ValueError(f"add_point needs numeric x, y and label, got {content!r:.120}")
+        point = drawn_point(content)
         if self.trainer is not None:  # the boundary has the data now: add it there
-            self.trainer.add_point(float(x), float(y), float(label))
+            self.trainer.add_point(*point)
             return
-        self.update(drawn=[*self._config["drawn"], [float(x), float(y), float(label)]])
+        self.update(drawn=[*self._settings.config["drawn"], point])
 
     def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
         self._check_unlocked("drawn")
-        x, y = content.get("x"), content.get("y")
-        if not all(isinstance(v, (int, float)) for v in (x, y)):
-            raise ValueError(f"remove_point needs numeric x and y, got {content!r:.120}")
-        drawn = self._config["drawn"]
-        index = nearest_drawn(drawn, x, y)
+        drawn = self._settings.config["drawn"]
+        index = nearest_drawn(drawn, *click_xy("remove_point", content))
         if index is not None:
             self.update(drawn=drawn[:index] + drawn[index + 1 :])
 

@@ -402,6 +402,47 @@ def test_a_click_removes_the_nearest_drawn_point_within_reach():
     assert nearest_drawn([], 0.0, 0.0) is None
 
 
+def test_a_drawn_point_click_is_checked():
+    from micrograd_widgets._playground_run import drawn_point
+
+    assert drawn_point({"x": 1, "y": -0.5, "label": -1}) == [1.0, -0.5, -1.0]
+    for bad in (
+        {"x": 0.0, "y": 0.0},
+        {"x": "a", "y": 0.0, "label": 1},
+        {"x": math.nan, "y": 0, "label": 1},
+    ):
+        with pytest.raises(ValueError, match="add_point needs numeric x, y and label"):
+            drawn_point(bad)
+
+
+def test_run_settings_keep_the_config_true_to_the_trainer_and_note_what_changed():
+    from micrograd_widgets._playground_run import RunSettings, build_trainer
+
+    settings = RunSettings(pc.check_config({"n": 20, "lr": 0.1, "speed": 10, "max_steps": 3}))
+    settings.restarted()
+    trainer = build_trainer(settings.config, pc.build_data(settings.config))
+    assert settings.replace(pc.check_config({"lr": 0.2}, base=settings.config)) == {"lr"}
+    settings.set_live(trainer, {"lr"})
+    assert trainer.lr == 0.2 and trainer.speed == 10  # only the keys named are set
+    assert settings.status(None) == (0, "idle", "")
+    trainer.run(3)
+    assert settings.steps_left(trainer.steps_done) == 0
+    assert "step limit (3)" in settings.status(trainer)[2]
+    trainer.lr, trainer.speed = 0.05, 3.0  # e.g. the boundary's own lr box and speed menu
+    assert settings.live_changes(trainer) == {"lr": 0.05, "speed": 3}
+    settings.take_live(trainer)
+    assert settings.config["lr"] == 0.05 and settings.config["speed"] == 3
+    assert settings.live_changes(trainer) == {}
+    X, y = trainer.X[1:], trainer.y[1:]  # generated point 0 removed by a click
+    settings.take_points(X, y, trainer.steps_done)
+    assert settings.config["removed"] == [0] and settings.config["drawn"] == []
+    code = settings.code(trainer.steps_done)
+    assert "learning rate was changed by step 3" in code and "points changed at step 3" in code
+    assert "trainer.run(3)" in code
+    settings.reset()
+    assert "changed" not in settings.code(0)
+
+
 # ---- the trainer and inner widgets, made and closed together (_playground_parts) --------------
 
 
