@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ._playground_config import PlaygroundData
+from ._playground_config import build_data
 from ._playground_run import build_trainer
 from .train import Trainer, TrainerEvent
 
@@ -38,7 +38,6 @@ class PlaygroundParts:
     def __init__(
         self,
         on_event: Callable[[TrainerEvent], None],
-        *,
         boundary: type[Any],
         heatmap: type[Any],
         graph: type[Any],
@@ -51,12 +50,16 @@ class PlaygroundParts:
         self.boundary: Any = None
         self.heatmap: Any = None
         self.graph: Any = None
+        #: why there is no trainer ("" when there is one, or before the first build)
+        self.problem = ""
 
-    def build(self, config: Mapping[str, Any], data: PlaygroundData) -> None:
-        """Close the parts shown now; make a new Trainer (step 0) of ``config`` on ``data`` and
-        its boundary and heatmap, unless ``data.problem`` says it cannot be trained on yet. The
-        sample graph is left to :meth:`show_graph`."""
+    def build(self, config: Mapping[str, Any]) -> None:
+        """Close the parts shown now; make a new Trainer (step 0) of ``config`` on its data and
+        its boundary and heatmap, unless :attr:`problem` says the data cannot be trained on yet.
+        The sample graph is left to :meth:`show_graph`."""
         self.close()
+        data = build_data(config)
+        self.problem = data.problem
         if data.problem:
             return
         trainer = build_trainer(config, data)
@@ -66,6 +69,12 @@ class PlaygroundParts:
             heatmap = self._types["heatmap"](trainer)
         self.trainer, self.boundary, self.heatmap = trainer, boundary, heatmap
         self._unsubscribe = trainer.observe(self._on_event)
+
+    def require_trainer(self) -> Trainer:
+        """The trainer, or a ValueError saying why there is none (e.g. too few drawn points)."""
+        if self.trainer is None:
+            raise ValueError(self.problem or "there is no trainer yet")
+        return self.trainer
 
     def show_graph(self, wanted: bool) -> None:
         """Follow training sample 0 in a GraphWidget when ``wanted`` (and there is a trainer,

@@ -46,9 +46,9 @@ from ._playground_config import (
     MAX_NEURONS,
     ConfigError,
     apply_change,
-    build_data,
     check_config,
     check_controls,
+    check_unlocked,
     choices,
     model_sizes,
 )
@@ -123,10 +123,7 @@ class Playground(BaseWidget):
         self._throttle = FrameThrottle(self._send_status, max_fps)
         self._settings = RunSettings(checked)  # the config, kept true to the trainer
         self._parts = PlaygroundParts(  # the trainer and the inner widgets showing it
-            self._on_trainer_event,
-            boundary=DecisionBoundary,
-            heatmap=GradientHeatmap,
-            graph=GraphWidget,
+            self._on_trainer_event, DecisionBoundary, GradientHeatmap, GraphWidget
         )
         self._rebuild()
 
@@ -215,12 +212,11 @@ class Playground(BaseWidget):
         with self._lock:
             started = _now_ms()
             self._drop_trainer()
-            data = build_data(self._settings.config)
             self._settings.restarted()
-            self._parts.build(self._settings.config, data)
+            self._parts.build(self._settings.config)
             with self.hold_sync():
                 self._show_graph()
-                self.problem = data.problem
+                self.problem = self._parts.problem
                 self.engine = "" if self.trainer is None else str(self.trainer.engine)
                 self.build_ms = round(_now_ms() - started, 1)
                 self._send_settings()
@@ -284,15 +280,11 @@ class Playground(BaseWidget):
 
     # ---- messages from the view --------------------------------------------------------------
 
-    def _check_unlocked(self, name: str) -> None:
-        if name in self.locked_controls:
-            raise ConfigError(f"{name!r} is locked in this lesson (lock=[...] in Playground())")
-
     def _on_set(self, content: dict, buffers: list[bytes]) -> None:
         key = content.get("key")
         if not isinstance(key, str):
             raise ConfigError(f"a set message needs a key, got {content!r:.120}")
-        self._check_unlocked(key)
+        check_unlocked(key, self.locked_controls)
         try:
             self._apply(apply_change(self._settings.config, key, content.get("value")))
         finally:  # applied or refused: the controls show what Python holds
@@ -300,34 +292,28 @@ class Playground(BaseWidget):
             self.send({"type": "settled", "key": key})  # that box shows what Python holds
 
     def _on_regenerate(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("regenerate")
+        check_unlocked("regenerate", self.locked_controls)
         config = self._settings.config
         self._apply(apply_change(config, "data_seed", config["data_seed"] + 1))
 
-    def _trainer_or_problem(self) -> Trainer:
-        if self.trainer is None:
-            raise ValueError(self.problem or "there is no trainer yet")
-        return self.trainer
-
     def _on_play(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("play")
-        trainer = self._trainer_or_problem()
+        check_unlocked("play", self.locked_controls)
+        trainer = self._parts.require_trainer()
+        left = self._settings.steps_left(trainer.steps_done)
         if trainer.status == "diverged":
             self.message = trainer.message + " Press reset to start again."
-            return
-        left = self._settings.steps_left(trainer.steps_done)
-        if left == 0:
-            self._throttle.flush()
+        elif left == 0:
+            self._throttle.flush()  # at the step limit: the status line says so
         else:
             trainer.start(left)
 
     def _on_pause(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("pause")
-        self._trainer_or_problem().pause()
+        check_unlocked("pause", self.locked_controls)
+        self._parts.require_trainer().pause()
 
     def _on_step(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("step")
-        trainer = self._trainer_or_problem()
+        check_unlocked("step", self.locked_controls)
+        trainer = self._parts.require_trainer()
         if trainer.status == "running":
             trainer.pause()
         if self._settings.steps_left(trainer.steps_done) == 0:
@@ -336,16 +322,16 @@ class Playground(BaseWidget):
         trainer.step()
 
     def _on_reset(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("reset")
-        self._trainer_or_problem().reset()
+        check_unlocked("reset", self.locked_controls)
+        self._parts.require_trainer().reset()
 
     def _on_code(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("code")
+        check_unlocked("code", self.locked_controls)
         self.send({"type": "code", "code": self.to_code()})
 
     def _on_add_point(self, content: dict, buffers: list[bytes]) -> None:
         """A click on the draw-your-own pad (shown while there is no trainer)."""
-        self._check_unlocked("drawn")
+        check_unlocked("drawn", self.locked_controls)
         point = drawn_point(content)
         if self.trainer is not None:  # the boundary has the data now: add it there
             self.trainer.add_point(*point)
@@ -353,7 +339,7 @@ class Playground(BaseWidget):
         self.update(drawn=[*self._settings.config["drawn"], point])
 
     def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("drawn")
+        check_unlocked("drawn", self.locked_controls)
         drawn = self._settings.config["drawn"]
         index = nearest_drawn(drawn, *click_xy("remove_point", content))
         if index is not None:

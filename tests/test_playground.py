@@ -107,6 +107,9 @@ def test_hide_and_lock_take_control_names_only():
         pc.check_controls(["speeed"], "lock")
     with pytest.raises(ConfigError, match="list of control names"):
         pc.check_controls("lr", "hide")
+    pc.check_unlocked("lr", ["play"])  # not locked: no error
+    with pytest.raises(ConfigError, match="'play' is locked in this lesson"):
+        pc.check_unlocked("play", ["lr", "play"])
 
 
 def test_data_problem_says_what_is_missing():
@@ -453,17 +456,18 @@ def test_the_parts_are_made_together_for_trainable_data_and_closed_together():
     from micrograd_widgets.heatmap import GradientHeatmap
 
     events = []
-    parts = PlaygroundParts(
-        events.append, boundary=DecisionBoundary, heatmap=GradientHeatmap, graph=GraphWidget
-    )
+    parts = PlaygroundParts(events.append, DecisionBoundary, GradientHeatmap, GraphWidget)
     config = pc.check_config({"n": 30, "hidden": [3], "speed": "max"})
     empty = pc.check_config({"dataset": "draw"})
-    parts.build(empty, pc.build_data(empty))  # nothing to train on yet: nothing made
+    parts.build(empty)  # nothing to train on yet: nothing made
     assert parts.trainer is None and parts.refs() == {"boundary": "", "heatmap": "", "graph": ""}
+    with pytest.raises(ValueError, match="0 training points"):
+        parts.require_trainer()
     parts.show_graph(True)  # no trainer: nothing to follow
     assert parts.graph is None
-    parts.build(config, pc.build_data(config))
+    parts.build(config)
     trainer, boundary, heatmap = parts.trainer, parts.boundary, parts.heatmap
+    assert parts.require_trainer() is trainer and parts.problem == ""
     assert boundary.trainer is trainer and heatmap.trainer is trainer
     assert parts.refs()["boundary"] == f"anywidget:{boundary.model_id}"
     trainer.step()
@@ -472,7 +476,7 @@ def test_the_parts_are_made_together_for_trainable_data_and_closed_together():
     assert (parts.graph is not None) == can_follow(GraphWidget)
     graph = parts.graph
     trainer.start()
-    parts.build(config, pc.build_data(config))  # a rebuild closes the old parts first
+    parts.build(config)  # a rebuild closes the old parts first
     assert parts.trainer is not trainer and not trainer.is_running and boundary.comm is None
     assert heatmap.comm is None and (graph is None or graph.comm is None)
     assert parts.graph is None and parts.refs()["graph"] == ""
