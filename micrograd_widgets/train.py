@@ -61,6 +61,7 @@ from ._background import (
     stop_all,
 )
 from ._engine_choice import EngineChoice, EngineInUse, EngineRequest, ScalarTape, compute_batch
+from ._train_metrics import Metrics
 from ._train_optimizer import OptimizerChoice
 from ._train_record import History, Observers, StepLog
 from ._train_setup import (
@@ -74,12 +75,8 @@ from ._training_data import (
     TrainingData,
     builtin_loss_name,
     check_outputs_fit_loss,
-    current_metrics,
-    held_out_metrics,
     is_count,
     model_outputs,
-    model_scores,
-    penalty_value,
 )
 from .compiled import CompiledStep
 from .datasets import Dataset
@@ -368,32 +365,19 @@ class Trainer:
     def diverged(self) -> bool:
         return self.status == "diverged"
 
-    def _scores(self, X: np.ndarray) -> np.ndarray:
-        return model_scores(self.model, X, self.outputs)
-
-    def _penalty(self) -> float:
-        return penalty_value(self.parameters, self.regularization, self.alpha)
-
-    def _test_metrics(self) -> tuple[float, float]:
-        if len(self.y_test) == 0:  # no test split: not even the penalty is needed
-            return math.nan, math.nan
-        return held_out_metrics(
-            self.model, self.X_test, self.y_test, self.outputs, self.loss, self._builtin_loss,
-            self._penalty(),
+    def _metrics(self) -> Metrics:
+        """Measurements at the current weights, with the loss and penalty as they are now."""
+        return Metrics(
+            self.model, self._data, self.outputs, self.parameters, self.loss, self._builtin_loss,
+            self.regularization, self.alpha,
         )  # fmt: skip
 
     def confusion_matrix(self, split: Literal["train", "test"] = "train") -> np.ndarray:
         """``(classes, classes)`` counts at the current weights: row = true class, column =
         predicted class (argmax of the outputs, or the score's sign for one output), classes in
         :attr:`label_values` order. ``split``: "train" or "test" (zeros without a test split)."""
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         with self.lock:
-            X, y = (self.X, self.y) if split == "train" else (self.X_test, self.y_test)
-            if len(y) == 0:
-                return np.zeros((self.classes, self.classes), dtype=np.int64)
-            scores = self._scores(X)
-        return losses.confusion_matrix(scores, y, self.classes)
+            return self._metrics().confusion(split)
 
     def evaluate(
         self, X: np.ndarray | None = None, y: np.ndarray | None = None
@@ -407,11 +391,7 @@ class Trainer:
         are not finite.
         """
         with self.lock:
-            X = self.X if X is None else X
-            y = self.y if y is None else y
-            scores = self._scores(X)
-            penalty = self._penalty()
-        return current_metrics(scores, y, self._builtin_loss, penalty)
+            return self._metrics().evaluate(X, y)
 
     def step(self) -> dict[str, float]:
         """One training step (loss, ``backward()``, the optimizer's update); returns its
@@ -466,7 +446,7 @@ class Trainer:
         problem = self._log.divergence(batch.loss, self.divergence_factor)
         if problem:
             return batch.loss, problem, (math.nan, math.nan, math.nan)
-        metrics = self._step_metrics(batch.scores, y)
+        metrics = self._metrics().of_step(batch.scores, y)  # the weights of the loss
         grads = batch.grads()  # backward(): every p.grad as the seed's loop leaves it
         if not np.all(np.isfinite(grads)):
             return batch.loss, "a gradient is NaN or infinite", metrics
@@ -474,13 +454,6 @@ class Trainer:
         change = self.optimizer.step(grads=self._optimizers.distinct(grads))
         self.last_update = self._optimizers.spread(change)  # one entry per parameter
         return batch.loss, "", metrics
-
-    def _step_metrics(self, scores: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-        """A step's accuracy on the whole training set (the batch's ``scores`` when it is the
-        whole set) and its test loss and accuracy, at the current parameters."""
-        if len(y) < len(self.y):  # a mini-batch: accuracy on the whole training set
-            scores, y = self._scores(self.X), self.y
-        return (losses.accuracy(scores, y), *self._test_metrics())
 
     def run(self, steps: int) -> History:
         """Train ``steps`` steps in the calling thread (blocks, like the seed's loop).
