@@ -130,14 +130,12 @@ class Trainer:
         regularization: "l2" (the seed's), "l1" or None; ``alpha`` is its rate (seed: 1e-4).
         optimizer: "sgd" (the seed's ``p.data -= lr * p.grad``), "momentum" (SGD, momentum
             0.9), "adam", "adamw", or an :class:`~micrograd_widgets.optim.Optimizer` built over
-            ``model.parameters()`` (then leave ``lr`` out: it has its own). ``trainer.optimizer``
-            is the Optimizer object (its ``state_arrays()``, ``update_rule``, ``lr``);
-            :meth:`set_optimizer` switches between steps.
+            ``model.parameters()`` (then leave ``lr`` out: it has its own). See
+            :attr:`optimizer` and :meth:`set_optimizer` (switches between steps).
         lr: the learning rate: None for the optimizer's default -- for SGD and momentum the
             seed's schedule ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), for Adam and AdamW
             PyTorch's 1e-3 --, a number for a constant rate, or a function ``k -> rate``.
-            ``trainer.lr`` is the optimizer's; setting it (None: the seed's schedule) changes
-            the rate from the next step.
+            :attr:`lr` is the optimizer's, settable between steps.
         batch_size: None for full batch (the seed), or the size of a random mini-batch per step.
         seed: seeds the mini-batch sampler.
         divergence_factor: training stops as diverged when the loss is NaN or infinite, or grows
@@ -153,7 +151,8 @@ class Trainer:
             "max" for as fast as possible. Changeable at any time: ``trainer.speed = 5``.
 
     Background training stops on its own when another trainer is made for the same model, or
-    when nobody can see or reach the trainer any more (see :mod:`micrograd_widgets.train`).
+    when nobody can see or reach a trainer once shown in a widget; ``micrograd_widgets.stop_all()``
+    stops them all (the rules: :mod:`micrograd_widgets.train`).
     """
 
     def __init__(
