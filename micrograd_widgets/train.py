@@ -33,9 +33,10 @@ Lifetime of background training (re-running cells makes new trainers while old o
   message saying why. A trainer never shown in a widget is freed with its last reference;
 * ``micrograd_widgets.stop_all()`` stops every background trainer.
 
-The Trainer is composed of parts that live apart from it: the data (``_training_data``), the
-engine (``_engine_choice``), the optimizer (``_train_optimizer``), the record of its steps and
-its observers (``_train_record``), the background thread (``_background``).
+The Trainer is composed of parts that live apart from it: the checks it is made with
+(``_train_setup``), the data (``_training_data``), the measurements (``_train_metrics``), the
+engine (``_engine_choice``), the optimizer (``_train_optimizer``), the record of its steps and its
+observers (``_train_record``), the background thread (``_background``).
 """
 
 from __future__ import annotations
