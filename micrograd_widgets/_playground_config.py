@@ -32,6 +32,7 @@ __all__ = [
     "build_data",
     "check_config",
     "check_controls",
+    "check_unlocked",
     "choices",
     "model_sizes",
     "to_code",
@@ -445,6 +446,12 @@ def check_controls(names: object, what: str) -> list[str]:
                 f"{what}: unknown control {name!r}; the controls are {_names(CONTROLS)}"
             )
     return sorted(set(names), key=CONTROLS.index)
+
+
+def check_unlocked(name: str, locked: list[str]) -> None:
+    """Refuse a use of control ``name`` from the view when the lesson locked it."""
+    if name in locked:
+        raise ConfigError(f"{name!r} is locked in this lesson (lock=[...] in Playground())")
 
 
 # ---- copy as code ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The Playground's run, apart from the widget: the Trainer a config builds, the points a
 click edited (kept in the config as generated points removed and points drawn), the live
 settings read back from the trainer, the step limit, and the notes on why a run no longer
-matches its config from step 0.
+matches its config from step 0 -- kept together for the widget by :class:`RunSettings`.
 
 Pure bookkeeping on plain values (the trainer built here is only constructed, not started):
 no widget, no thread, tested without a browser.
@@ -18,8 +18,10 @@ import numpy as np
 from ._playground_config import (
     PlaygroundData,
     build_data,
+    check_config,
     choices,
     model_sizes,
+    to_code,
     trainer_options,
 )
 from .nn import MLP
@@ -28,7 +30,9 @@ from .train import Trainer
 __all__ = [
     "PointLedger",
     "RunNotes",
+    "RunSettings",
     "build_trainer",
+    "drawn_point",
     "limit_message",
     "live_changes",
     "nearest_drawn",
@@ -143,3 +147,87 @@ def nearest_drawn(drawn: list, x: float, y: float) -> int | None:
     distances = [math.hypot(px - x, py - y) for px, py, _ in drawn]
     index = int(np.argmin(distances))
     return index if distances[index] <= REMOVE_RADIUS else None
+
+
+def drawn_point(content: Mapping[str, Any]) -> list[float]:
+    """The ``[x, y, label]`` of an ``add_point`` click on the draw-your-own pad, checked."""
+    x, y, label = content.get("x"), content.get("y"), content.get("label")
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y, label)):
+        raise ValueError(f"add_point needs numeric x, y and label, got {content!r:.120}")
+    return [float(x), float(y), float(label)]  # type: ignore[arg-type]
+
+
+class RunSettings:
+    """The config a Playground's run follows, kept true to its trainer, and what changed since
+    step 0: a rate or speed set on the trainer (by the boundary's own lr box and speed menu, or
+    code) and the points a click added or removed are taken into the config, so a rebuild keeps
+    them; the notes say what :meth:`code` cannot replay from step 0.
+
+    Bookkeeping on plain values (of a trainer it only reads and sets the rate and speed); the
+    owner serialises the calls that change it (the Playground holds its lock).
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        #: the checked config (what ``pg.config`` returns a copy of)
+        self.config = config
+        self._points = PointLedger()  # the generated points of the config, by each rebuild
+        self._notes = RunNotes()  # why the run no longer matches the config from step 0
+
+    def replace(self, new: dict[str, Any]) -> set[str]:
+        """Make the checked ``new`` the config; returns the keys whose value changed."""
+        changed = {key for key in new if new[key] != self.config[key]}
+        self.config = new
+        return changed
+
+    def restarted(self) -> None:
+        """A new trainer of the config, at step 0: nothing to note; its generated points."""
+        self._notes.clear()
+        self._points = PointLedger(self.config)
+
+    def reset(self) -> None:
+        """The trainer went back to step 0 on the same data: nothing to note any more."""
+        self._notes.clear()
+
+    def set_live(self, trainer: Trainer, changed: set[str]) -> None:
+        """Set the config's rate and speed (those in ``changed``) on the running ``trainer``."""
+        options = trainer_options(self.config)
+        if "lr" in changed:
+            trainer.lr = options["lr"]
+            self._notes.lr_changed(trainer.steps_done)
+        if "speed" in changed:
+            trainer.speed = options["speed"]
+
+    def live_changes(self, trainer: Trainer) -> dict[str, Any]:
+        """The config changes that take ``trainer``'s rate and speed in (:func:`live_changes`)."""
+        return live_changes(self.config, trainer.lr, trainer.speed)
+
+    def take_live(self, trainer: Trainer) -> None:
+        """Take ``trainer``'s rate and speed into the config (what :meth:`live_changes` says)."""
+        changes = self.live_changes(trainer)
+        if "lr" in changes:
+            self._notes.lr_changed(trainer.steps_done, when="by")
+        if changes:
+            self.config = check_config(changes, base=self.config)
+
+    def take_points(self, X: np.ndarray, y: np.ndarray, steps_done: int) -> None:
+        """Record the trainer's points ``X``, ``y`` (after a click added or removed one) in the
+        config, as generated points removed and points drawn, so a rebuild keeps them."""
+        self.config["drawn"], self.config["removed"] = self._points.edits(X, y)
+        self._notes.points_changed(steps_done)
+
+    def steps_left(self, steps_done: int) -> int | None:
+        """Steps until the config's step limit (None: no limit; 0: reached)."""
+        return steps_left(self.config, steps_done)
+
+    def status(self, trainer: Trainer | None) -> tuple[int, str, str]:
+        """The steps done, the status and the message to show for ``trainer`` (or none): the
+        trainer's own, or that it reached the step limit."""
+        if trainer is None:
+            return 0, "idle", ""
+        limit = limit_message(self.config, trainer.steps_done, trainer.status)
+        return trainer.steps_done, trainer.status, limit or trainer.message
+
+    def code(self, steps: int) -> str:
+        """Python that reproduces the run for ``steps`` steps (see :func:`to_code`), with a
+        comment for each change since step 0 it does not replay."""
+        return to_code(self.config, steps, self._notes.said())

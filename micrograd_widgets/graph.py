@@ -20,8 +20,9 @@ What is drawn is worked out in :mod:`micrograd_widgets._graph_summary` (module s
 the ``max_nodes`` cut) and the step-through in :mod:`micrograd_widgets.stepper`; the traits from
 them in :mod:`micrograd_widgets._graph_state`; a followed sample (its graph, recording and
 refresh thread) in :mod:`micrograd_widgets._graph_follow`; SVG exports in
-:mod:`micrograd_widgets._svg_export`. This class holds their state, turns it into traits and
-handles the view's messages.
+:mod:`micrograd_widgets._svg_export`. :class:`~micrograd_widgets._graph_content.GraphContent`
+holds their state and answers each change with the traits to send; this class sets them (one
+message per change, under its graph lock) and handles the view's messages.
 """
 
 from __future__ import annotations
@@ -29,56 +30,26 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import traitlets
 
-from ._graph_follow import FOLLOW_FPS, Following, complete_note, innermost_scopes
-from ._graph_state import (
-    check_whole,
-    gradient_check,
-    replay_state,
-    step_state,
-    topology_state,
-)
-from ._graph_summary import (
-    RANKDIRS,
-    GraphIndex,
-    GraphSummary,
-    index_graph,
-    initial_collapse,
-    summarize,
-)
+from ._graph_content import GraphContent, Traits, check_options, check_sample
+from ._graph_follow import FOLLOW_FPS, Following
+from ._graph_state import check_whole
+from ._graph_summary import RANKDIRS
 from ._svg_export import SvgExport, SvgRequests
 from ._widget import BaseWidget, asset
 from .engine import Value
 from .nn import Module
-from .stepper import BackwardStepper
 from .train import Trainer
 
 __all__ = ["GraphWidget", "SvgExport"]
 
 #: the drawing area's maximum height, in pixels (it scrolls beyond that)
 MIN_HEIGHT, MAX_HEIGHT = 100, 5000
-# traits the widget itself keeps: not something to pass in
-_INTERNAL_TRAITS = {
-    "topology",
-    "numbers",
-    "step_state",
-    "selected",
-    "error",
-    "link",
-    "sample",
-    "followed",
-    "check",
-    "recording",
-    "recording_steps",
-    "replay",
-}
-#: the step lines after refresh() found grads computed outside the step-through
-REFRESHED = "Redrawn from the Values, grads as Python left them: Step adds a new pass to them."
 
 
 class _Whole(traitlets.Int):
@@ -165,24 +136,17 @@ class GraphWidget(BaseWidget):
         height: int = 520,
         **kwargs: Any,
     ) -> None:
-        if rankdir not in RANKDIRS:
-            raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-        # a misspelt option (heigth=300) would otherwise be ignored without a word
-        unknown = sorted((set(kwargs) - set(self.trait_names())) | (set(kwargs) & _INTERNAL_TRAITS))
-        if unknown:
-            raise TypeError(
-                f"GraphWidget got unexpected keyword argument(s) {', '.join(unknown)}; expected "
-                "model, max_nodes, rankdir, font_size, height (or ipywidgets' layout)"
-            )
+        check_options(rankdir, kwargs, self.trait_names())
         self.max_nodes = max_nodes
         # the graph's Values change from the refresh thread (following) and the kernel's
         self._graph_lock = threading.RLock()
-        self._follow: Following | None = None  # see follow()
         super().__init__(rankdir=rankdir, font_size=font_size, height=height, **kwargs)
         self._svg_requests = SvgRequests()
         #: the file the last save_svg() wrote (None until a view has answered)
         self.last_saved_svg: Path | None = None
-        self.set_root(root, model=model)
+        #: the graph, what is drawn of it, its step-through, a followed sample: as trait values
+        self._content = GraphContent(root, model, self.max_nodes)
+        self._apply(self._content.layout)
 
     # ---- one writer at a time ----------------------------------------------------------------
     # A followed graph's traits change from its refresh thread and from the kernel's thread.
@@ -196,12 +160,19 @@ class GraphWidget(BaseWidget):
             yield
 
     def notify_change(self, change: Any) -> None:
-        lock = getattr(self, "_graph_lock", None)
-        if lock is None:  # while traitlets builds the widget
+        # no lock yet while traitlets builds the widget
+        with getattr(self, "_graph_lock", None) or contextlib.nullcontext():
             super().notify_change(change)
-            return
-        with lock:
-            super().notify_change(change)
+
+    def _apply(self, change: Callable[..., Traits | list[Traits]], *args: Any) -> None:
+        """Call ``change`` (a GraphContent method) under the graph lock and set the traits it
+        returns ({name: value}, or a list of them): one message per dict."""
+        with self._graph_lock:
+            result = change(*args)
+            for traits in [result] if isinstance(result, dict) else result:
+                with self.hold_sync():
+                    for name, value in traits.items():
+                        setattr(self, name, value)
 
     # ---- following one sample of a trainer -------------------------------------------------
 
@@ -237,47 +208,30 @@ class GraphWidget(BaseWidget):
         following = Following(trainer, sample, max_fps, record_every, max_recorded)
         root, info = following.first_graph()
         widget = cls(root, model=following.source.shadow, **options)
-        widget._start_following(following, info)
-        widget._show(innermost_scopes(widget._graph), widget.max_nodes)
+        widget._apply(widget._content.start_following, following, info)
+        following.start(widget._background_pass, name=f"mgw-graph-follow-{id(widget):x}")
+        widget._apply(widget._content.fold_innermost, widget.max_nodes)
         return widget
 
     @property
     def trainer(self) -> Trainer | None:
         """The trainer this graph follows (None for a plain graph)."""
-        return self._follow.trainer if self._follow is not None else None
+        return self._content.trainer
 
     @property
     def refresh_times_ms(self) -> list[float]:
         """How long the last refreshes of a followed graph took, in ms (build, backward, send)."""
-        return list(self._follow.refresh_ms) if self._follow is not None else []
-
-    def _start_following(self, following: Following, info: dict) -> None:
-        self._follow = following
-        with self.hold_sync():
-            self.link = following.trainer.link_id
-            self.sample = following.first
-            self._stepper.mark_complete(complete_note(info))
-            self._send_numbers_and_steps(info)
-        following.start(self._background_pass, name=f"mgw-graph-follow-{id(self):x}")
+        return self._content.refresh_times_ms
 
     def _valid_sample(self, value: object) -> int:
-        following = getattr(self, "_follow", None)
-        if following is None:
-            if value == -1 and isinstance(value, int) and not isinstance(value, bool):
-                return -1
-            raise ValueError(
-                "sample is the followed training sample: make the graph with "
-                "GraphWidget.follow(trainer, sample=...) to follow one"
-            )
-        return following.source.check(value)
+        content = getattr(self, "_content", None)  # None while traitlets builds the widget
+        return check_sample(content.following if content is not None else None, value)
 
     @traitlets.observe("sample")
     def _sample_changed(self, change: dict) -> None:
-        if self._follow is not None and change["old"] != -1:
+        if self._content.following is not None and change["old"] != -1:
             self._refresh_followed()
-            self._follow.recording.forget_numbers()  # the recorded steps, for this sample
-            self._sync_recording()
-            self._follow.wake.set()
+            self._apply(self._content.new_sample)
 
     def _background_pass(self) -> None:
         """One pass of the refresh thread: the live graph if a step (or a reset, or new data)
@@ -286,68 +240,30 @@ class GraphWidget(BaseWidget):
             return  # nobody sees it: skip the work
         try:
             with self._graph_lock:
-                if self._follow.take_changes():
+                if self._content.following.take_changes():
                     self._refresh_followed()
-                sync, replay = self._follow.record_frames(self._graph.values, self.sample)
-                if sync:
-                    self._sync_recording()
-                if replay:
-                    self._send_replay()
+                self._apply(self._content.recorded_frames, self.sample)
         except Exception as exc:  # shown in the banner; the next step tries again
             self._show_error("refresh of the followed sample", exc)
 
-    def _send_replay(self) -> None:
-        """Record the graph's backward pass step by step for the view (see ``replay``)."""
-        if self._follow is not None:
-            self._follow.replay_stale = False
-        version = self.topology["version"]
-        self.replay = replay_state(self._graph, self._summary, self._stepper, version)
-
-    def _sync_recording(self) -> None:
-        if self._follow is None:
-            return
-        steps, rows = self._follow.recording_rows(self._summary)
-        with self.hold_sync():
-            self.recording = rows
-            self.recording_steps = steps
-
     def _refresh_followed(self) -> None:
         """Rebuild the followed sample's graph at the current weights and send it."""
-        following = self._follow
-        if following is None:
-            return
         start = time.perf_counter()
-        with self._graph_lock, self.hold_sync():
-            root, info = following.rebuild(self._graph.values, self.sample)
-            if root is not None:  # another structure: lay the new graph out
-                self.set_root(root, model=following.source.shadow)
-            self._stepper.mark_complete(complete_note(info))
-            self._send_numbers_and_steps(info)
-        following.refresh_ms.append((time.perf_counter() - start) * 1000)
-
-    def _check_can_step(self) -> None:
-        if self._follow is not None and self._follow.running:
-            raise RuntimeError(
-                "the step-through works on the followed graph while training is paused (it is "
-                "rebuilt after every training step): pause the trainer first"
-            )
+        self._apply(self._content.rebuilt, self.sample, self.max_nodes)
+        self._content.following.refresh_ms.append((time.perf_counter() - start) * 1000)
 
     def check_gradient(self, node: str | Value) -> dict[str, Any]:
         """The numeric check of a leaf (an input or a parameter, by name or Value): autograd's
         d(root)/d(leaf) of a fresh backward pass beside the central finite difference, and their
         relative error (see :func:`~micrograd_widgets.stepper.finite_difference` for how h is
         chosen). Also shown in the view's detail panel."""
-        with self._graph_lock:
-            self.check = gradient_check(self._graph, self._summary, node)
-            return dict(self.check)
+        self._apply(self._content.check, node)
+        return dict(self.check)
 
     @traitlets.validate("selected")
     def _valid_selected(self, proposal: dict) -> int:
-        summary = getattr(self, "_summary", None)
-        count = len(summary.units) if summary is not None else 0
-        return check_whole(
-            "selected", proposal["value"], -1, count - 1, "a node index, -1 for none"
-        )
+        n = self._content.unit_count if hasattr(self, "_content") else 0
+        return check_whole("selected", proposal["value"], -1, n - 1, "a node index, -1 for none")
 
     @property
     def max_nodes(self) -> int:
@@ -362,106 +278,62 @@ class GraphWidget(BaseWidget):
 
     @property
     def root(self) -> Value:
-        return self._graph.root
+        return self._content.graph.root
 
     @root.setter
     def root(self, root: Value) -> None:
-        self.set_root(root, model=self._model)
+        self.set_root(root, model=self._content.model)
 
     def set_root(self, root: Value, model: Module | None = None) -> None:
         """Show a new graph (re-lays out); ``model`` groups its nodes by module scope."""
-        if not isinstance(root, Value):
-            raise TypeError(
-                f"GraphWidget expects a Value (the output node), got {type(root).__name__}"
-            )
-        if model is not None and not isinstance(model, Module):
-            raise TypeError(
-                f"model must be a Module (Neuron, Layer, MLP), got {type(model).__name__}"
-            )
-        self._model = model
-        self._graph: GraphIndex = index_graph(root, model)  # the graph's one topological sort
-        self._stepper = BackwardStepper(root, self._graph.values, self._graph.name_of)
-        if self._follow is not None:  # a followed sample: one folded box per neuron
-            self._show(innermost_scopes(self._graph), self.max_nodes)
-        else:
-            self._show(initial_collapse(self._graph, self.max_nodes), self.max_nodes)
+        self._apply(self._content.set_root, root, model, self.max_nodes)
 
     def refresh(self) -> None:
         """Redraw data, grads and colours from the Values (the layout stays). A followed graph
         is rebuilt at the trainer's current weights now, and its recording brought up to date
         (it otherwise catches up on its own thread, a moment after the steps)."""
-        if self._follow is not None:
-            with self._graph_lock:
+        with self._graph_lock:
+            if self._content.following is not None:
                 self._refresh_followed()
-                self._follow.record_all(self._graph.values, self.sample)
-                self._sync_recording()
-                self._send_replay()
-            return
-        with self._graph_lock, self.hold_sync():
-            # the Values changed outside the step-through (e.g. a backward()): its place in the
-            # pass no longer says which grads are computed; the Values do
-            if self._stepper.seeded:
-                self._stepper.restart(REFRESHED)
-            self._send_numbers_and_steps()
-            self._send_replay()  # the data may have changed: so have the recorded steps
+            self._apply(self._content.refreshed, self.sample)
 
     def step(self, n: int = 1) -> list[str]:
         """Apply the next ``n`` chain-rule steps of backpropagation (``n`` >= 1); return their
         arithmetic."""
-        self._check_can_step()
         with self._graph_lock:
-            lines = self._stepper.step(n)
-            self._send_numbers_and_steps()
-        return lines
+            self._apply(self._content.step, n)
+            return self._content.stepper.lines
 
     def run(self) -> None:
         """Apply all remaining steps: the grads then equal those of ``root.backward()``."""
-        self._check_can_step()
-        with self._graph_lock:
-            self._stepper.run()
-            self._send_numbers_and_steps()
+        self._apply(self._content.run)
 
     def reset_grads(self) -> None:
         """Zero the grad of every node in the graph and restart the step-through."""
-        self._check_can_step()
-        with self._graph_lock:
-            self._stepper.reset()
-            self._send_numbers_and_steps()
+        self._apply(self._content.reset)
 
     @property
     def finished(self) -> bool:
         """True when the step-through has applied every step."""
-        return self._stepper.finished
+        return self._content.stepper.finished
 
     @property
     def selected_value(self) -> Value | None:
         """The Value shown in the detail panel (None for none, or for a group)."""
-        units = self._summary.units
-        if 0 <= self.selected < len(units) and units[self.selected].kind == "value":
-            return self._graph.values[units[self.selected].value]
-        return None
+        return self._content.value_at(self.selected)
 
     def expand(self, scope: str) -> None:
         """Open the group of module ``scope`` (e.g. ``"layers.0.neurons.3"``); re-lays out."""
-        self._show(*self._summary.opened(self._scope_id("expand", scope)))
+        self._apply(self._content.expand, scope)
 
     def collapse(self, scope: str) -> None:
         """Fold the nodes of module ``scope`` into one box; re-lays out."""
-        sid = self._scope_id("collapse", scope)
-        self._show(self._summary.collapsed | {sid}, self._summary.budget)
-
-    def _scope_id(self, method: str, scope: object) -> int:
-        if not isinstance(scope, str):
-            raise TypeError(
-                f"{method}(scope): scope is a module's dotted name such as "
-                f"'layers.0.neurons.3' (see .scopes), got {type(scope).__name__}: {scope!r}"
-            )
-        return self._graph.scope_id(scope)
+        self._apply(self._content.collapse, scope)
 
     @property
     def scopes(self) -> list[str]:
         """The module scopes nodes are grouped by ("" is the model itself)."""
-        return [s.path for s in self._graph.scopes]
+        return [s.path for s in self._content.graph.scopes]
 
     def save_svg(self, path: str | Path) -> SvgExport:
         """Save the drawing as a standalone SVG file at ``path``; returns an :class:`SvgExport`.
@@ -477,8 +349,7 @@ class GraphWidget(BaseWidget):
         return export
 
     def _describe(self) -> str:
-        graph = self._graph
-        return f"GraphWidget of {graph.name(len(graph.values) - 1)}, {len(graph.values):,} nodes"
+        return self._content.describe()
 
     # ---- messages from the view ----------------------------------------------------------
 
@@ -492,75 +363,30 @@ class GraphWidget(BaseWidget):
         self.reset_grads()
 
     def _on_select(self, content: dict, _buffers: list[bytes]) -> None:
-        unit, count = content.get("unit"), len(self._summary.units)
-        if not isinstance(unit, int) or not -1 <= unit < count:
-            raise ValueError(f"select: expected a node index from -1 to {count - 1}")
-        self.selected = unit
+        self.selected = self._content.selectable(content.get("unit"))
 
     def _on_check(self, content: dict, _buffers: list[bytes]) -> None:
-        unit, units = content.get("unit"), self._summary.units
-        if not isinstance(unit, int) or not 0 <= unit < len(units) or units[unit].kind != "value":
-            raise ValueError("check: expected the index of a drawn node")
-        value = self._graph.values[units[unit].value]
-        if value._a is not None:
-            raise ValueError("the numeric check perturbs a leaf (an input or a parameter)")
-        self.check_gradient(value)
-
-    def _on_follow_sample(self, content: dict, _buffers: list[bytes]) -> None:
-        if self._follow is None:
-            return  # a plain graph follows no sample: a linked view's selection is not for it
-        index = content.get("index")
-        if index is None:
-            return  # the selection was cleared: keep showing the last sample
-        self.sample = index  # validated: a bad index shows in the banner
-
-    def _views_changed(self, event: str) -> None:
-        if self._follow is not None and self.live_views:
-            self._follow.wake.set()  # it may have missed steps while no view showed it
-
-    def close(self) -> None:
-        """Close the widget; a followed trainer is no longer watched (training goes on)."""
-        if getattr(self, "_follow", None) is not None:
-            self._follow.stop()
-        super().close()
+        self.check_gradient(self._content.checkable(content.get("unit")))
 
     def _on_toggle(self, content: dict, _buffers: list[bytes]) -> None:
-        scope, count = content.get("scope"), len(self._graph.scopes)
-        if not isinstance(scope, int) or not 0 <= scope < count:
-            raise ValueError(f"toggle: expected a group index from 0 to {count - 1}")
-        if scope in self._summary.collapsed:
-            self._show(*self._summary.opened(scope))
-        else:
-            self._show(self._summary.collapsed | {scope}, self._summary.budget)
+        self._apply(self._content.toggle, content.get("scope"))
+
+    def _on_follow_sample(self, content: dict, _buffers: list[bytes]) -> None:
+        index = self._content.sample_to_follow(content.get("index"))
+        if index is not None:
+            self.sample = index  # validated: a bad index shows in the banner
 
     def _on_svg(self, content: dict, _buffers: list[bytes]) -> None:
         export = self._svg_requests.answer(content.get("request"), content.get("svg"))
         if export is not None:
             self.last_saved_svg = export.path
 
-    # ---- state -> traits -----------------------------------------------------------------
+    def _views_changed(self, event: str) -> None:
+        if self.live_views:
+            self._content.wake()  # a followed graph may have missed steps while no view showed it
 
-    def _show(self, collapsed: frozenset[int], budget: int) -> None:
-        """Summarise the graph with ``collapsed`` groups folded and send everything."""
-        self._summary: GraphSummary = summarize(self._graph, collapsed, budget)
-        previous = self.topology.get("version", 0) if self.topology else 0
-        with self.hold_sync():
-            self._sync_recording()  # a followed graph's recorded frames, for the new units
-            self.selected = -1
-            self.topology = {
-                "version": previous + 1,
-                **topology_state(self._summary, self._stepper.step_of),
-            }
-            self._send_numbers_and_steps()
-            if self._follow is None or not self._follow.running:
-                self._send_replay()
-
-    def _send_numbers(self) -> None:
-        self.numbers = self._summary.numbers().astype("<f8").tobytes()
-
-    def _send_numbers_and_steps(self, followed: dict | None = None) -> None:
-        with self.hold_sync():
-            if followed is not None:
-                self.followed = {**followed, "loss": self._graph.root.data}
-            self._send_numbers()
-            self.step_state = step_state(self._graph, self._summary, self._stepper)
+    def close(self) -> None:
+        """Close the widget; a followed trainer is no longer watched (training goes on)."""
+        if getattr(self, "_content", None) is not None:
+            self._content.stop_following()
+        super().close()

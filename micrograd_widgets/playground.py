@@ -29,18 +29,14 @@ Copy as code button) gives the Python that reproduces the run with the library.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import inspect
-import math
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import traitlets
 
+from ._boundary_input import click_xy
 from ._playground_config import (
     CONTROLS,
     DEFAULTS,
@@ -50,23 +46,14 @@ from ._playground_config import (
     MAX_NEURONS,
     ConfigError,
     apply_change,
-    build_data,
     check_config,
     check_controls,
+    check_unlocked,
     choices,
     model_sizes,
-    to_code,
-    trainer_options,
 )
-from ._playground_run import (
-    PointLedger,
-    RunNotes,
-    build_trainer,
-    limit_message,
-    live_changes,
-    nearest_drawn,
-    steps_left,
-)
+from ._playground_parts import PlaygroundParts, can_follow
+from ._playground_run import RunSettings, drawn_point, nearest_drawn
 from ._throttle import FrameThrottle
 from ._widget import BaseWidget, asset
 from .boundary import DecisionBoundary
@@ -78,11 +65,6 @@ __all__ = ["ConfigError", "Playground"]
 
 #: the plane the empty "draw your own" pad shows, [xmin, xmax, ymin, ymax]
 PAD_EXTENT = [-1.5, 1.5, -1.5, 1.5]
-
-
-def _ref(widget: BaseWidget | None) -> str:
-    """How anywidget's ``host.getWidget`` names a widget in the page."""
-    return "" if widget is None else f"anywidget:{widget.model_id}"
 
 
 class Playground(BaseWidget):
@@ -135,20 +117,14 @@ class Playground(BaseWidget):
         checked = check_config({} if config is None else config)  # fail before any widget exists
         hidden = check_controls(hide, "hide")
         locked = check_controls(lock, "lock")
-        limits = {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "graph": _can_follow()}
+        limits = {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "graph": can_follow(GraphWidget)}
         super().__init__(hidden_controls=hidden, locked_controls=locked, limits=limits, **kwargs)
         self._lock = threading.RLock()
         self._throttle = FrameThrottle(self._send_status, max_fps)
-        self._config: dict[str, Any] = checked
-        self.trainer: Trainer | None = None
-        self.boundary: DecisionBoundary | None = None
-        self.heatmap: GradientHeatmap | None = None
-        #: the followed sample graph (with ``config["graph"]``, where GraphWidget can follow)
-        self.graph: GraphWidget | None = None
-        self._unsubscribe: Any = None
-        self._points = PointLedger()  # the generated points of the config, by each rebuild
-        self._notes = RunNotes()  # why the run no longer matches the config from step 0
-        self._home_cell = _marimo_cell()  # in marimo, the cell that made the playground
+        self._settings = RunSettings(checked)  # the config, kept true to the trainer
+        self._parts = PlaygroundParts(  # the trainer and the inner widgets showing it
+            self._on_trainer_event, DecisionBoundary, GradientHeatmap, GraphWidget
+        )
         self._rebuild()
 
     # ---- public API ------------------------------------------------------------------------------
@@ -161,10 +137,28 @@ class Playground(BaseWidget):
     controls = CONTROLS
 
     @property
+    def trainer(self) -> Trainer | None:
+        """The Trainer the playground runs (None while the data is not enough to train on)."""
+        return self._parts.trainer
+
+    @property
+    def boundary(self) -> DecisionBoundary | None:
+        return self._parts.boundary
+
+    @property
+    def heatmap(self) -> GradientHeatmap | None:
+        return self._parts.heatmap
+
+    @property
+    def graph(self) -> GraphWidget | None:
+        """The followed sample graph (with ``config["graph"]``, where GraphWidget can follow)."""
+        return self._parts.graph
+
+    @property
     def config(self) -> dict[str, Any]:
         """The settings, as a plain JSON-able dict (a copy: set ``pg.config`` to change them)."""
         self._read_back_live_settings()
-        return copy.deepcopy(self._config)
+        return copy.deepcopy(self._settings.config)
 
     @config.setter
     def config(self, value: dict[str, Any]) -> None:
@@ -172,55 +166,45 @@ class Playground(BaseWidget):
 
     def update(self, **changes: Any) -> None:
         """Change some settings, keeping the others: ``pg.update(noise=0.3, hidden=[4])``."""
-        self._apply(check_config(changes, base=self._config))
+        self._apply(check_config(changes, base=self._settings.config))
 
     def to_code(self) -> str:
         """Python that reproduces this run with the library: the same data (with the points
         drawn and removed), model, seeds and Trainer options, run for the steps done so far."""
         self._read_back_live_settings()
         with self._lock:
-            steps = self.trainer.steps_done if self.trainer is not None else 0
-            return to_code(self._config, steps, self._notes.said())
+            return self._settings.code(self.trainer.steps_done if self.trainer is not None else 0)
 
     def close(self) -> None:
         """Close the playground, its inner widgets and stop its trainer."""
-        if hasattr(self, "_lock"):  # not when __init__ refused its arguments
+        if hasattr(self, "_parts"):  # not when __init__ refused its arguments
             self._drop_trainer()
         super().close()
 
     def _describe(self) -> str:
-        c = self._config
+        c = self._settings.config
         return f"Playground ({c['dataset']}, MLP(2, {model_sizes(c)}), {c['optimizer']})"
 
     # ---- building ----------------------------------------------------------------------------
 
     def _apply(self, new: dict[str, Any]) -> None:
         with self._lock:
-            old = self._config
-            changed = {k for k in new if new[k] != old[k]}
-            self._config = new
+            old = self._settings.config
+            changed = self._settings.replace(new)
             if changed - LIVE_KEYS or self.trainer is None:
                 try:
                     self._rebuild()
                 except Exception:  # e.g. a model the engine refuses: back to what worked
-                    self._config = old
+                    self._settings.replace(old)
                     self._rebuild()
                     raise
                 return
-            trainer = self.trainer
-            options = trainer_options(new)
-            if "lr" in changed:
-                trainer.lr = options["lr"]
-                self._notes.lr_changed(trainer.steps_done)
-            if "speed" in changed:
-                trainer.speed = options["speed"]
+            self._settings.set_live(self.trainer, changed)
             if "graph" in changed:
                 self._show_graph()
             self._send_settings()
             self._throttle.flush()
-            for widget in (self.boundary, self.heatmap):
-                if widget is not None:  # a new rate is no trainer event: show it now
-                    widget._refresh_view()
+            self._parts.refresh_views()
 
     def _rebuild(self) -> None:
         """A new Trainer and inner widgets for the config (or none, while the data is not
@@ -228,83 +212,46 @@ class Playground(BaseWidget):
         with self._lock:
             started = _now_ms()
             self._drop_trainer()
-            config = self._config
-            data = build_data(config)
-            self._notes.clear()
-            trainer = boundary = heatmap = None
-            if not data.problem:
-                trainer = build_trainer(config, data)
-                with _as_part_of_cell(self._home_cell):
-                    boundary = DecisionBoundary(trainer, **_boundary_options())
-                    heatmap = GradientHeatmap(trainer)
-            self.trainer, self.boundary, self.heatmap = trainer, boundary, heatmap
-            self._points = PointLedger(config)
-            if trainer is not None:
-                self._unsubscribe = trainer.observe(self._on_trainer_event)
+            self._settings.restarted()
+            self._parts.build(self._settings.config)
             with self.hold_sync():
-                self.parts = {"boundary": _ref(boundary), "heatmap": _ref(heatmap), "graph": ""}
                 self._show_graph()
-                self.problem = data.problem
-                self.engine = "" if trainer is None else str(trainer.engine)
+                self.problem = self._parts.problem
+                self.engine = "" if self.trainer is None else str(self.trainer.engine)
                 self.build_ms = round(_now_ms() - started, 1)
                 self._send_settings()
                 self._send_status()
 
     def _show_graph(self) -> None:
-        """Follow training sample 0 in a GraphWidget when the config asks for it (and the
-        library's GraphWidget can follow a trainer), or drop the one shown."""
-        wanted = self._config["graph"] and self.trainer is not None and _can_follow()
-        if wanted and self.graph is None:
-            with _as_part_of_cell(self._home_cell):
-                self.graph = GraphWidget.follow(self.trainer, 0)  # type: ignore[attr-defined]
-        elif not wanted and self.graph is not None:
-            self.graph.close()
-            self.graph = None
-        self.parts = {**self.parts, "graph": _ref(self.graph)}
+        """Follow training sample 0 in a GraphWidget when the config asks for it, or drop it."""
+        self._parts.show_graph(self._settings.config["graph"])
+        self.parts = self._parts.refs()
 
     def _drop_trainer(self) -> None:
         with self._lock:
-            if self._unsubscribe is not None:
-                self._unsubscribe()
-                self._unsubscribe = None
+            self._parts.unsubscribe()
             self._throttle.cancel()
-            for widget in (self.graph, self.boundary, self.heatmap):
-                if widget is not None:
-                    widget.close()  # the last one stops the trainer
-            if self.trainer is not None:
-                self.trainer.stop()
-            self.trainer = self.boundary = self.heatmap = self.graph = None
+            self._parts.close()
 
     def _read_back_live_settings(self) -> None:
         """Take the rate and speed the trainer has now into the config: the boundary's own lr
         box and speed menu (or code) may have set them on the trainer."""
         trainer = self.trainer
-        if trainer is None:
-            return
-        changes = live_changes(self._config, trainer.lr, trainer.speed)
-        if changes:
+        if trainer is not None and self._settings.live_changes(trainer):
             with self._lock:
-                if "lr" in changes:
-                    self._notes.lr_changed(trainer.steps_done, when="by")
-                self._config = check_config(changes, base=self._config)
+                self._settings.take_live(trainer)
                 self._send_settings()
 
     def _send_settings(self) -> None:
         with self.hold_sync():
-            self.settings = copy.deepcopy(self._config)
-            self.options = choices(self._config)
+            self.settings = copy.deepcopy(self._settings.config)
+            self.options = choices(self._settings.config)
 
     def _send_status(self) -> None:
         trainer = self.trainer
         self._read_back_live_settings()
         with self.hold_sync():
-            if trainer is None:
-                self.step, self.status, self.message = 0, "idle", ""
-                return
-            self.step = trainer.steps_done
-            self.status = trainer.status
-            limit = limit_message(self._config, trainer.steps_done, trainer.status)
-            self.message = limit or trainer.message
+            self.step, self.status, self.message = self._settings.status(trainer)
 
     # ---- trainer events ----------------------------------------------------------------------
 
@@ -314,150 +261,89 @@ class Playground(BaseWidget):
             return
         try:
             if event.kind == "step":
-                if steps_left(self._config, trainer.steps_done) == 0 and trainer.is_running:
+                if self._settings.steps_left(trainer.steps_done) == 0 and trainer.is_running:
                     trainer.stop()  # e.g. started from the boundary's own play button
                 self._throttle()
-            elif event.kind == "data":
-                self._sync_points(trainer)
+            elif event.kind == "data":  # a click added or removed a point: keep it in the config
+                with trainer.lock:
+                    X, y = trainer.X.copy(), trainer.y.copy()
+                with self._lock:
+                    self._settings.take_points(X, y, trainer.steps_done)
+                    self._send_settings()
                 self._throttle()
             else:
                 if event.kind == "reset":
-                    self._notes.clear()
+                    self._settings.reset()
                 self._throttle.flush()
         except Exception as exc:  # never stop training over the playground's status line
             self._show_error("trainer event", exc)
 
-    def _sync_points(self, trainer: Trainer) -> None:
-        """Record the trainer's points (after a click added or removed one) in the config, as
-        generated points removed and points drawn, so a rebuild keeps them."""
-        with trainer.lock:
-            X, y = trainer.X.copy(), trainer.y.copy()
-        with self._lock:
-            self._config["drawn"], self._config["removed"] = self._points.edits(X, y)
-            self._notes.points_changed(trainer.steps_done)
-            self._send_settings()
-
     # ---- messages from the view --------------------------------------------------------------
-
-    def _check_unlocked(self, name: str) -> None:
-        if name in self.locked_controls:
-            raise ConfigError(f"{name!r} is locked in this lesson (lock=[...] in Playground())")
 
     def _on_set(self, content: dict, buffers: list[bytes]) -> None:
         key = content.get("key")
         if not isinstance(key, str):
             raise ConfigError(f"a set message needs a key, got {content!r:.120}")
-        self._check_unlocked(key)
+        check_unlocked(key, self.locked_controls)
         try:
-            self._apply(apply_change(self._config, key, content.get("value")))
+            self._apply(apply_change(self._settings.config, key, content.get("value")))
         finally:  # applied or refused: the controls show what Python holds
             self._send_settings()
             self.send({"type": "settled", "key": key})  # that box shows what Python holds
 
     def _on_regenerate(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("regenerate")
-        self._apply(apply_change(self._config, "data_seed", self._config["data_seed"] + 1))
-
-    def _trainer_or_problem(self) -> Trainer:
-        if self.trainer is None:
-            raise ValueError(self.problem or "there is no trainer yet")
-        return self.trainer
+        check_unlocked("regenerate", self.locked_controls)
+        config = self._settings.config
+        self._apply(apply_change(config, "data_seed", config["data_seed"] + 1))
 
     def _on_play(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("play")
-        trainer = self._trainer_or_problem()
+        check_unlocked("play", self.locked_controls)
+        trainer = self._parts.require_trainer()
+        left = self._settings.steps_left(trainer.steps_done)
         if trainer.status == "diverged":
             self.message = trainer.message + " Press reset to start again."
-            return
-        left = steps_left(self._config, trainer.steps_done)
-        if left == 0:
-            self._throttle.flush()
+        elif left == 0:
+            self._throttle.flush()  # at the step limit: the status line says so
         else:
             trainer.start(left)
 
     def _on_pause(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("pause")
-        self._trainer_or_problem().pause()
+        check_unlocked("pause", self.locked_controls)
+        self._parts.require_trainer().pause()
 
     def _on_step(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("step")
-        trainer = self._trainer_or_problem()
+        check_unlocked("step", self.locked_controls)
+        trainer = self._parts.require_trainer()
         if trainer.status == "running":
             trainer.pause()
-        if steps_left(self._config, trainer.steps_done) == 0:
+        if self._settings.steps_left(trainer.steps_done) == 0:
             self._throttle.flush()
             return
         trainer.step()
 
     def _on_reset(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("reset")
-        self._trainer_or_problem().reset()
+        check_unlocked("reset", self.locked_controls)
+        self._parts.require_trainer().reset()
 
     def _on_code(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("code")
+        check_unlocked("code", self.locked_controls)
         self.send({"type": "code", "code": self.to_code()})
 
     def _on_add_point(self, content: dict, buffers: list[bytes]) -> None:
         """A click on the draw-your-own pad (shown while there is no trainer)."""
-        self._check_unlocked("drawn")
-        x, y, label = content.get("x"), content.get("y"), content.get("label")
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y, label)):
-            raise ValueError(f"add_point needs numeric x, y and label, got {content!r:.120}")
+        check_unlocked("drawn", self.locked_controls)
+        point = drawn_point(content)
         if self.trainer is not None:  # the boundary has the data now: add it there
-            self.trainer.add_point(float(x), float(y), float(label))
+            self.trainer.add_point(*point)
             return
-        self.update(drawn=[*self._config["drawn"], [float(x), float(y), float(label)]])
+        self.update(drawn=[*self._settings.config["drawn"], point])
 
     def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
-        self._check_unlocked("drawn")
-        x, y = content.get("x"), content.get("y")
-        if not all(isinstance(v, (int, float)) for v in (x, y)):
-            raise ValueError(f"remove_point needs numeric x and y, got {content!r:.120}")
-        drawn = self._config["drawn"]
-        index = nearest_drawn(drawn, x, y)
+        check_unlocked("drawn", self.locked_controls)
+        drawn = self._settings.config["drawn"]
+        index = nearest_drawn(drawn, *click_xy("remove_point", content))
         if index is not None:
             self.update(drawn=drawn[:index] + drawn[index + 1 :])
-
-
-def _marimo_cell() -> Any:
-    """The marimo cell running now (None outside marimo, or between cells)."""
-    if "marimo" not in sys.modules:  # never import marimo into a Jupyter kernel
-        return None
-    try:
-        from marimo._runtime.context import get_context
-
-        return get_context().cell_id
-    except Exception:  # not in a marimo runtime, or its internals moved
-        return None
-
-
-@contextlib.contextmanager
-def _as_part_of_cell(cell: Any) -> Iterator[None]:
-    """Run the block as part of marimo cell ``cell`` (a no-op elsewhere).
-
-    marimo opens a widget's comm (and serves its ES module) only while a cell runs: a widget made
-    in a message handler, as a rebuild's inner widgets are, failed with an AssertionError in
-    marimo 0.25. Making them as part of the playground's own cell also ties them to its life:
-    re-running that cell disposes them with it.
-    """
-    if cell is None or _marimo_cell() is not None:
-        yield
-        return
-    from marimo._runtime.context import get_context
-
-    with get_context().with_cell_id(cell):
-        yield
-
-
-def _can_follow() -> bool:
-    """Whether GraphWidget can follow a trainer's sample (``GraphWidget.follow``)."""
-    return callable(getattr(GraphWidget, "follow", None))
-
-
-def _boundary_options() -> dict[str, Any]:
-    """Options the boundary offers (per-neuron thumbnails once it has them)."""
-    parameters = inspect.signature(DecisionBoundary).parameters
-    return {"neurons": True} if "neurons" in parameters else {}
 
 
 def _now_ms() -> float:

@@ -22,16 +22,29 @@ several widgets.
 Threading: one background thread per trainer, a daemon that holds only a weak reference to it
 between steps, and a re-entrant ``trainer.lock`` held for the whole of each step, so a point added
 from a click (or any other change of the model or data) lands between two steps.
+
+Lifetime of background training (re-running cells makes new trainers while old ones live on):
+
+* one trainer per model: making a Trainer for a model that another trainer is training in
+  the background stops the older one (its widgets say why);
+* a trainer nobody can see or reach stops: once it has been shown in a widget, when none of
+  its widgets has a view left and no name in the notebook refers to it (directly, inside a
+  list/tuple/set/dict, or as the ``.trainer`` of a named object), it is stopped with a
+  message saying why. A trainer never shown in a widget is freed with its last reference;
+* ``micrograd_widgets.stop_all()`` stops every background trainer.
+
+The Trainer is composed of parts that live apart from it: the checks it is made with
+(``_train_setup``), the data (``_training_data``), the measurements (``_train_metrics``), the
+engine (``_engine_choice``), the optimizer (``_train_optimizer``), the record of its steps and its
+observers (``_train_record``), the background thread (``_background``).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 import uuid
-from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,7 +52,6 @@ import numpy as np
 
 from . import losses
 from ._background import (
-    LIVE_TRAINERS,
     PACE_SLICE_S,
     STOP_TIMEOUT_S,
     BackgroundRun,
@@ -49,31 +61,29 @@ from ._background import (
     run_in_cell,
     stop_all,
 )
-from ._engine_choice import (
-    BatchResult,
-    EngineChoice,
-    EngineInUse,
-    EngineRequest,
-    ScalarTape,
-    compute_batch,
+from ._engine_choice import EngineChoice, EngineInUse, EngineRequest, ScalarTape, compute_batch
+from ._train_metrics import Metrics
+from ._train_optimizer import OptimizerChoice
+from ._train_record import History, Observers, StepLog
+from ._train_setup import (
+    check_batch_size,
+    check_divergence_factor,
+    check_model,
+    data_arrays,
+    stop_older_trainers,
 )
 from ._training_data import (
     TrainingData,
     builtin_loss_name,
     check_outputs_fit_loss,
-    current_metrics,
-    held_out_metrics,
     is_count,
     model_outputs,
-    model_scores,
-    penalty_value,
 )
-from ._warn import warn_user
 from .compiled import CompiledStep
 from .datasets import Dataset
 from .engine import Value, gc_paused
 from .nn import Module
-from .optim import LearningRate, Optimizer, default_schedule, make_optimizer
+from .optim import LearningRate, Optimizer, default_schedule
 
 __all__ = [
     "EngineInUse",
@@ -88,8 +98,6 @@ __all__ = [
 # re-exported: where they were before the split (widgets and tests import them from here)
 __all__ += ["PACE_SLICE_S", "STOP_TIMEOUT_S", "ScalarTape"]
 
-log = logging.getLogger("micrograd_widgets")
-
 Status = Literal["idle", "running", "paused", "stopped", "diverged", "error"]
 EventKind = Literal["step", "status", "data", "reset"]
 
@@ -101,72 +109,6 @@ class TrainerEvent:
     kind: EventKind
     trainer: Trainer
     record: dict[str, float] | None = None
-
-
-class History:
-    """Per-step metrics, stored compactly (8 bytes per number) and bounded, so long runs stay small.
-
-    ``history[i]`` is a dict ``{"step", "loss", "accuracy", "test_loss", "test_accuracy", "lr"}``
-    (test values are NaN without a test split); ``history.loss`` etc. are numpy arrays.
-    As in the seed's loop, a step's loss and accuracies are measured at the parameters *before*
-    its update (accuracy on the whole training set, also with mini-batches).
-
-    Bounded: once more than ``max_rows`` rows are stored, every other row older than the last
-    ``keep_recent`` is dropped (the first step always stays), as the boundary's recording does.
-    So the recent past is complete and older steps are thinned further the older they are;
-    ``history[-1]`` is always the latest step, ``len(history)`` counts stored rows (at most
-    ``max_rows``; the trainer's ``steps_done`` counts steps) and ``history.step`` says which
-    step each row is. A compiled run at thousands of steps a second keeps under 1 MB.
-    """
-
-    COLUMNS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr")
-
-    def __init__(self, max_rows: int = 20_000, keep_recent: int = 10_000) -> None:
-        if not is_count(keep_recent, 1) or not is_count(max_rows, keep_recent + 2):
-            raise ValueError(
-                f"need 1 <= keep_recent and keep_recent + 2 <= max_rows, got max_rows={max_rows!r},"
-                f" keep_recent={keep_recent!r}"
-            )
-        self.max_rows = int(max_rows)
-        self.keep_recent = int(keep_recent)
-        self._columns = {name: array("d") for name in self.COLUMNS}
-
-    def append(self, record: dict[str, float]) -> None:
-        for name, column in self._columns.items():
-            column.append(float(record[name]))
-        if len(self._columns["step"]) > self.max_rows:
-            self._thin()
-
-    def _thin(self) -> None:
-        """Drop every other row before the last ``keep_recent`` (row 0 stays: the first step)."""
-        older = len(self._columns["step"]) - self.keep_recent
-        for name, column in self._columns.items():
-            self._columns[name] = column[0:older:2] + column[older:]
-
-    def clear(self) -> None:
-        for column in self._columns.values():
-            del column[:]
-
-    def __len__(self) -> int:
-        return len(self._columns["step"])
-
-    def __getitem__(self, index: int) -> dict[str, float]:
-        return {name: column[index] for name, column in self._columns.items()}
-
-    def __iter__(self) -> Iterator[dict[str, float]]:
-        return (self[i] for i in range(len(self)))
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        columns = self.__dict__.get("_columns", {})
-        if name in columns:
-            # tolist() copies in one C call: a numpy view of the array would block the training
-            # thread's next append ("cannot resize an array that is exporting buffers")
-            return np.array(columns[name].tolist(), dtype=np.float64)
-        raise AttributeError(f"History has no column {name!r}; columns: {', '.join(self.COLUMNS)}")
-
-    def __repr__(self) -> str:
-        last = f", last={self[-1]}" if len(self) else ""
-        return f"History({len(self)} steps{last})"
 
 
 class Trainer:
@@ -189,14 +131,12 @@ class Trainer:
         regularization: "l2" (the seed's), "l1" or None; ``alpha`` is its rate (seed: 1e-4).
         optimizer: "sgd" (the seed's ``p.data -= lr * p.grad``), "momentum" (SGD, momentum
             0.9), "adam", "adamw", or an :class:`~micrograd_widgets.optim.Optimizer` built over
-            ``model.parameters()`` (then leave ``lr`` out: it has its own). ``trainer.optimizer``
-            is the Optimizer object (its ``state_arrays()``, ``update_rule``, ``lr``);
-            :meth:`set_optimizer` switches between steps.
+            ``model.parameters()`` (then leave ``lr`` out: it has its own). See
+            :attr:`optimizer` and :meth:`set_optimizer` (switches between steps).
         lr: the learning rate: None for the optimizer's default -- for SGD and momentum the
             seed's schedule ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), for Adam and AdamW
             PyTorch's 1e-3 --, a number for a constant rate, or a function ``k -> rate``.
-            ``trainer.lr`` is the optimizer's; setting it (None: the seed's schedule) changes
-            the rate from the next step.
+            :attr:`lr` is the optimizer's, settable between steps.
         batch_size: None for full batch (the seed), or the size of a random mini-batch per step.
         seed: seeds the mini-batch sampler.
         divergence_factor: training stops as diverged when the loss is NaN or infinite, or grows
@@ -211,15 +151,9 @@ class Trainer:
         speed: steps per second for :meth:`start` and :meth:`run` (e.g. 1, 10, 30), or None /
             "max" for as fast as possible. Changeable at any time: ``trainer.speed = 5``.
 
-    Lifetime of background training (re-running cells makes new trainers while old ones live on):
-
-    * one trainer per model: making a Trainer for a model that another trainer is training in
-      the background stops the older one (its widgets say why);
-    * a trainer nobody can see or reach stops: once it has been shown in a widget, when none of
-      its widgets has a view left and no name in the notebook refers to it (directly, inside a
-      list/tuple/set/dict, or as the ``.trainer`` of a named object), it is stopped with a
-      message saying why. A trainer never shown in a widget is freed with its last reference;
-    * ``micrograd_widgets.stop_all()`` stops every background trainer.
+    Background training stops on its own when another trainer is made for the same model, or
+    when nobody can see or reach a trainer once shown in a widget; ``micrograd_widgets.stop_all()``
+    stops them all (the rules: :mod:`micrograd_widgets.train`).
     """
 
     def __init__(
@@ -243,70 +177,40 @@ class Trainer:
         speed: float | str | None = None,
     ) -> None:
         self._engines = EngineChoice(engine, exact)  # checks both
-        if not isinstance(model, Module) or not callable(model):
-            kind = type(model).__name__
-            raise TypeError(f"model must be a callable Module such as MLP, got {kind}")
-        self.model = model
+        self.model = check_model(model)
         #: how many outputs the model has: 1 (binary, a score's sign) or k (k classes)
         self.outputs = model_outputs(model)
         self.loss = losses.resolve_loss(loss)
         self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
         self._builtin_loss = builtin_loss_name(self.loss)
         check_outputs_fit_loss(self.outputs, self._builtin_loss)
-        if isinstance(X, Dataset):
-            if y is not None or X_test is not None or y_test is not None:
-                raise ValueError("pass either a Dataset or X and y (and X_test, y_test), not both")
-            X, y, X_test, y_test = X.X, X.y, X.X_test, X.y_test
-        self._data = TrainingData(model, X, y, X_test, y_test, self.outputs)
+        self._data = TrainingData(model, *data_arrays(X, y, X_test, y_test), self.outputs)
         self.regularization = losses.check_regularization(regularization)
         self.alpha = losses.check_rate(alpha)
-        if batch_size is not None and not is_count(batch_size, 1):
-            raise ValueError(
-                f"batch_size must be None (full batch) or a positive int, got {batch_size!r}"
-            )
-        self.batch_size = None if batch_size is None else int(batch_size)
+        self.batch_size = check_batch_size(batch_size)
         self._rng = np.random.default_rng(seed)
-        if not (isinstance(divergence_factor, (int, float)) and divergence_factor > 1):
-            raise ValueError(f"divergence_factor must be a number > 1, got {divergence_factor!r}")
-        self.divergence_factor = float(divergence_factor)
+        self.divergence_factor = check_divergence_factor(divergence_factor)
         self._pace = Pace(speed)
 
         self.lock = threading.RLock()
         # views of this trainer find each other in the page by this id (js/shared/link.ts)
         self.link_id = f"mgw-trainer-{uuid.uuid4().hex[:12]}"
-        self.history = History()
+        self._log = StepLog()
+        self.history: History = self._log.history
         self.steps_done = 0
         self.status: Status = "idle"
         self.message = ""  # why training stopped on its own (divergence, an error)
         self.parameters: list[Value] = model.parameters()
         self.parameter_names: list[str] = [name for name, _ in model.named_parameters()]
-        # weight tying (one Value twice in the list): the optimizer updates each Value once
-        first: dict[Value, int] = {}
-        for i, p in enumerate(self.parameters):
-            first.setdefault(p, i)
-        self._distinct = None if len(first) == len(self.parameters) else list(first.values())
-        self._optimizer: Optimizer = make_optimizer(
-            optimizer, list(first), **({} if lr is None else {"lr": lr})
-        )
+        self._optimizers = OptimizerChoice(self.parameters, optimizer, lr)
         self.last_update = np.zeros(len(self.parameters))  # the change the last step applied
         self._initial = [p.data for p in self.parameters]  # for reset()
-        self._observers: list[Callable[[TrainerEvent], None]] = []
+        self._observers = Observers()
         self._background = BackgroundRun()
-        self._warned = False
         if engine != "scalar":
             with self.lock:
                 self._engines.ensure(self)  # a fallback warns here, at construction
-        self._stop_older_trainers()
-
-    def _stop_older_trainers(self) -> None:
-        """One trainer per model: two trainers updating the same weights corrupt each other, so
-        making a trainer for a model stops any other trainer training it in the background."""
-        for other in list(LIVE_TRAINERS):
-            if other is not self and other.model is self.model and other.is_running:
-                other.stop(
-                    reason="Stopped: a new Trainer was made for this model (one trainer per "
-                    "model: two would update the same weights)."
-                )
+        stop_older_trainers(self)
 
     # ---- data --------------------------------------------------------------------------------
 
@@ -372,7 +276,7 @@ class Trainer:
         """The :class:`~micrograd_widgets.optim.Optimizer` that applies every update (its
         ``state_arrays()``, ``update_rule``, ``lr``). Assign a name or an Optimizer to switch:
         ``trainer.optimizer = "adam"`` (see :meth:`set_optimizer`)."""
-        return self._optimizer
+        return self._optimizers.current
 
     @optimizer.setter
     def optimizer(self, value: str | Optimizer) -> None:
@@ -388,10 +292,9 @@ class Trainer:
         weights and the history go on from where they are.
         """
         with self.lock:
-            parameters = self._optimizer.parameters
-            self._optimizer = make_optimizer(optimizer, parameters, **options)
+            chosen = self._optimizers.switch(optimizer, **options)
         self._notify("status")
-        return self._optimizer
+        return chosen
 
     @property
     def speed(self) -> float | None:
@@ -445,23 +348,10 @@ class Trainer:
 
         Step events arrive on the training thread (or the caller's, for ``step``/``run``).
         """
-        if not callable(callback):
-            raise TypeError("callback must be callable")
-        self._observers.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._observers:
-                self._observers.remove(callback)
-
-        return unsubscribe
+        return self._observers.subscribe(callback)
 
     def _notify(self, kind: EventKind, record: dict[str, float] | None = None) -> None:
-        event = TrainerEvent(kind, self, record)
-        for callback in list(self._observers):
-            try:
-                callback(event)
-            except Exception:  # a broken observer must not stop training
-                log.exception("micrograd-widgets: trainer observer failed")
+        self._observers.notify(TrainerEvent(kind, self, record))
 
     def _set_status(self, status: Status, message: str | None = None) -> None:
         self.status = status
@@ -475,32 +365,19 @@ class Trainer:
     def diverged(self) -> bool:
         return self.status == "diverged"
 
-    def _scores(self, X: np.ndarray) -> np.ndarray:
-        return model_scores(self.model, X, self.outputs)
-
-    def _penalty(self) -> float:
-        return penalty_value(self.parameters, self.regularization, self.alpha)
-
-    def _test_metrics(self) -> tuple[float, float]:
-        if len(self.y_test) == 0:  # no test split: not even the penalty is needed
-            return math.nan, math.nan
-        return held_out_metrics(
-            self.model, self.X_test, self.y_test, self.outputs, self.loss, self._builtin_loss,
-            self._penalty(),
+    def _metrics(self) -> Metrics:
+        """Measurements at the current weights, with the loss and penalty as they are now."""
+        return Metrics(
+            self.model, self._data, self.outputs, self.parameters, self.loss, self._builtin_loss,
+            self.regularization, self.alpha,
         )  # fmt: skip
 
     def confusion_matrix(self, split: Literal["train", "test"] = "train") -> np.ndarray:
         """``(classes, classes)`` counts at the current weights: row = true class, column =
         predicted class (argmax of the outputs, or the score's sign for one output), classes in
         :attr:`label_values` order. ``split``: "train" or "test" (zeros without a test split)."""
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         with self.lock:
-            X, y = (self.X, self.y) if split == "train" else (self.X_test, self.y_test)
-            if len(y) == 0:
-                return np.zeros((self.classes, self.classes), dtype=np.int64)
-            scores = self._scores(X)
-        return losses.confusion_matrix(scores, y, self.classes)
+            return self._metrics().confusion(split)
 
     def evaluate(
         self, X: np.ndarray | None = None, y: np.ndarray | None = None
@@ -514,21 +391,7 @@ class Trainer:
         are not finite.
         """
         with self.lock:
-            X = self.X if X is None else X
-            y = self.y if y is None else y
-            scores = self._scores(X)
-            penalty = self._penalty()
-        return current_metrics(scores, y, self._builtin_loss, penalty)
-
-    def _diverge(self, k: int, what: str, lr: float) -> None:
-        message = (
-            f"Training diverged at step {k}: {what} (learning rate {lr:.4g}). "
-            "Lower the learning rate and reset."
-        )
-        self._set_status("diverged", message)
-        if not self._warned:
-            self._warned = True
-            warn_user(message, RuntimeWarning)
+            return self._metrics().evaluate(X, y)
 
     def step(self) -> dict[str, float]:
         """One training step (loss, ``backward()``, the optimizer's update); returns its
@@ -546,8 +409,9 @@ class Trainer:
         """:meth:`step`; with ``only_while``, skipped (None) unless that event is set once the
         lock is held -- so a step cannot land after :meth:`pause` cleared it and took the lock.
         """
-        # gc_paused: the step's graph is acyclic and freed (del below) before the block ends, so
-        # the cyclic collector has nothing to find in it; skipping its scans halves a step.
+        # gc_paused: the step's graph is acyclic and freed (when _compute_and_update returns)
+        # before the block ends, so the cyclic collector has nothing to find in it; skipping its
+        # scans halves a step.
         with self.lock, gc_paused():
             if only_while is not None and not only_while.is_set():
                 return None
@@ -556,56 +420,39 @@ class Trainer:
             k = self.steps_done
             lr = self.optimizer.learning_rate()  # the rate of the optimizer's next step
             Xb, yb = self._data.batch(self._rng, self.batch_size)
-            batch = compute_batch(self._engines, self, Xb, yb)  # loss and scores; grads on demand
-            problem = self._divergence(batch.loss)
+            loss, problem, metrics = self._compute_and_update(Xb, yb)
             if not problem:
-                if len(yb) < len(self.y):  # a mini-batch: accuracy on the whole training set
-                    train_accuracy = losses.accuracy(self._scores(self.X), self.y)
-                else:
-                    train_accuracy = losses.accuracy(batch.scores, yb)
-                test_loss, test_accuracy = self._test_metrics()  # same parameters as the loss
-                grads = batch.grads()  # backward(): every p.grad as the seed's loop leaves it
-                if not np.all(np.isfinite(grads)):
-                    problem = "a gradient is NaN or infinite"
-            if not problem:
-                # the same update for both engines: the optimizer reads the data and writes it
-                self.last_update = self._apply_update(batch, grads)
-                record = {
-                    "step": float(k),
-                    "loss": batch.loss,
-                    "accuracy": train_accuracy,
-                    "test_loss": test_loss,
-                    "test_accuracy": test_accuracy,
-                    "lr": lr,
-                }
-                self.history.append(record)
+                record = self._log.append(k, loss, metrics, lr)
                 self.steps_done = k + 1
-            del batch  # free the graph now, not when the next step rebinds the name
         # observers run outside the lock: they may take it (to read the model) from other threads
         if problem:
-            self._diverge(k, problem, lr)
+            message = self._log.diverged_message(k, problem, lr)
+            self._set_status("diverged", message)
+            self._log.warn_once(message)
             raise TrainingDiverged(self.message)
         self._notify("step", record)
         return record
 
-    def _divergence(self, loss: float) -> str:
-        """Why a step with this loss diverged ("" if it did not)."""
-        initial = self.history[0]["loss"] if len(self.history) else None
-        if not math.isfinite(loss):
-            return f"the loss is {loss}"
-        if initial is not None and loss > self.divergence_factor * max(initial, 1e-3):
-            # e.g. lr = 100 with the SVM loss: finite, but 1e36 -- nothing left to learn
-            return f"the loss grew from {initial:.4g} to {loss:.4g}"
-        return ""
+    def _compute_and_update(
+        self, X: np.ndarray, y: np.ndarray
+    ) -> tuple[float, str, tuple[float, float, float]]:
+        """One batch on the engine, then the optimizer's update: the one place the two meet.
 
-    def _apply_update(self, batch: BatchResult, grads: np.ndarray) -> np.ndarray:
-        """The optimizer's step from ``grads`` (one per entry of :attr:`parameters`); returns
-        the change of each entry."""
-        if self._distinct is None:
-            return batch.update(self.optimizer, grads)
-        change = self.optimizer.step(grads=grads[self._distinct])
-        position = {p: i for i, p in enumerate(self.optimizer.parameters)}
-        return change[[position[p] for p in self.parameters]]
+        Returns the batch's loss, why the step diverged ("" if it did not; then, and only
+        then, the update was applied) and its metrics (training accuracy, test loss and
+        accuracy) measured at the same parameters as the loss, before the update.
+        """
+        batch = compute_batch(self._engines, self, X, y)  # loss and scores; grads on demand
+        problem = self._log.divergence(batch.loss, self.divergence_factor)
+        if problem:
+            return batch.loss, problem, (math.nan, math.nan, math.nan)
+        metrics = self._metrics().of_step(batch.scores, y)  # the weights of the loss
+        grads = batch.grads()  # backward(): every p.grad as the seed's loop leaves it
+        if not np.all(np.isfinite(grads)):
+            return batch.loss, "a gradient is NaN or infinite", metrics
+        # the same update for both engines (a compiled batch applies it to its weight array)
+        self.last_update = self._optimizers.step(batch, grads)  # one entry per parameter
+        return batch.loss, "", metrics
 
     def run(self, steps: int) -> History:
         """Train ``steps`` steps in the calling thread (blocks, like the seed's loop).
@@ -668,12 +515,11 @@ class Trainer:
                 p.data = value
                 p.grad = 0.0
             self.optimizer.reset()  # step count 0, no momentum / running averages
-            self.history.clear()
+            self._log.clear()  # the history, and the divergence warning is said again
             self.steps_done = 0
             self.last_update = np.zeros(len(self.parameters))
             self.status = "idle"
             self.message = ""
-            self._warned = False
         self._notify("reset")
 
     def __repr__(self) -> str:

@@ -364,7 +364,7 @@ def test_mlp_graph_starts_folded_within_max_nodes_and_opens_on_request():
     name, scope = folded[0]["name"], folded[0]["scope"]
     send(w, {"type": "toggle", "scope": scope})
     now_folded = [u for u in w.topology["units"] if u["kind"] == "group"]
-    assert len(now_folded) == len(folded) - 1 + len(w._graph.scopes[scope].children)
+    assert len(now_folded) == len(folded) - 1 + len(w._content.graph.scopes[scope].children)
     assert name in [b["name"] for b in w.topology["boxes"]]
     w.collapse(name)
     assert name not in [b["name"] for b in w.topology["boxes"]]

@@ -32,7 +32,7 @@ def sample_loss_on_the_model(trainer: Trainer, i: int) -> Value:
 
 
 def by_name(g: GraphWidget) -> dict[str, Value]:
-    return {g._graph.name_of(v): v for v in g._graph.values}
+    return {g._content.graph.name_of(v): v for v in g._content.graph.values}
 
 
 def wait_for(condition, timeout: float = 10.0) -> None:
@@ -51,7 +51,9 @@ def test_the_followed_graph_is_one_samples_loss_with_parameters_named_and_its_gr
         trainer.model.zero_grad()
         reference.backward()
         nodes = by_name(g)
-        assert g._graph.root.data == reference.data and g._graph.root.label == "loss"
+        assert (
+            g._content.graph.root.data == reference.data and g._content.graph.root.label == "loss"
+        )
         assert nodes["x0"].data == trainer.X[5][0] and nodes["x1"].data == trainer.X[5][1]
         assert "score" in nodes
         for name, p in trainer.model.named_parameters():
@@ -191,7 +193,7 @@ def test_the_numeric_check_agrees_with_autograd_on_every_weight_of_the_seed_net(
         assert sum(1 for x in nonzero if x != 0.0) > 20  # a real check, not of zeros
         with pytest.raises(ValueError, match="no node named"):
             g.check_gradient("nope")
-        g._route_message(g, {"type": "check", "unit": g._summary.root_unit}, [])
+        g._route_message(g, {"type": "check", "unit": g._content.summary.root_unit}, [])
         assert "perturbs a leaf" in g.error
     finally:
         g.close()
@@ -262,7 +264,6 @@ def test_op_nodes_carry_their_backward_step_in_the_topology():
     assert g.step_state["status"] == "pppp"  # nothing computed yet: not the same as 0
     out.backward()
     g.refresh()
-    g._send_numbers_and_steps()
     assert g.step_state["status"] == "ffff"  # grads of the caller's backward() are computed
 
 
@@ -296,16 +297,16 @@ def test_the_followed_graph_records_its_numbers_at_recorded_steps_for_the_sample
         wait_for(lambda: g.recording_steps and g.recording_steps[-1] == 20)
         assert g.recording_steps == [0, 4, 8, 12, 16, 20]  # thinned: every 4th step
         rows = recorded_rows(g)
-        root = g._summary.root_unit
+        root = g._content.summary.root_unit
         # the last frame is the live graph at step 20, in float32
-        assert rows[-1, 0, root] == np.float32(g._graph.root.data)
+        assert rows[-1, 0, root] == np.float32(g._content.graph.root.data)
         # the first is the untrained model's loss on sample 3
         fresh = seed_trainer()
         assert rows[0, 0, root] == np.float32(sample_loss_on_the_model(fresh, 3).data)
         g.sample = 40  # another sample: every recorded step is worked out again for it
         again = np.float32(sample_loss_on_the_model(fresh, 40).data)
         wait_for(lambda: len(g.recording_steps) == 6 and recorded_rows(g)[0, 0, root] == again)
-        assert len(g.recording) == 6 * 2 * len(g._summary.units) * 4  # the documented size
+        assert len(g.recording) == 6 * 2 * len(g._content.summary.units) * 4  # the documented size
     finally:
         g.close()
 
@@ -353,7 +354,7 @@ def test_the_widget_ships_its_recorded_pass_for_a_view_without_a_kernel():
     followed = GraphWidget.follow(trainer, sample=0)
     try:
         steps = followed.replay["steps"]
-        assert len(steps) == len(followed._stepper.steps)
+        assert len(steps) == len(followed._content.stepper.steps)
         # a folded neuron shows its output's grad: the replay changes it on the group's unit
         groups = {k for k, u in enumerate(followed.topology["units"]) if u["kind"] == "group"}
         assert any(u in groups for step in steps for u, _ in step[3])

@@ -107,6 +107,9 @@ def test_hide_and_lock_take_control_names_only():
         pc.check_controls(["speeed"], "lock")
     with pytest.raises(ConfigError, match="list of control names"):
         pc.check_controls("lr", "hide")
+    pc.check_unlocked("lr", ["play"])  # not locked: no error
+    with pytest.raises(ConfigError, match="'play' is locked in this lesson"):
+        pc.check_unlocked("play", ["lr", "play"])
 
 
 def test_data_problem_says_what_is_missing():
@@ -400,3 +403,85 @@ def test_a_click_removes_the_nearest_drawn_point_within_reach():
     assert nearest_drawn(drawn, 0.05, 0.0) == 0
     assert nearest_drawn(drawn, 0.25, 0.25) is None  # too far from both
     assert nearest_drawn([], 0.0, 0.0) is None
+
+
+def test_a_drawn_point_click_is_checked():
+    from micrograd_widgets._playground_run import drawn_point
+
+    assert drawn_point({"x": 1, "y": -0.5, "label": -1}) == [1.0, -0.5, -1.0]
+    for bad in (
+        {"x": 0.0, "y": 0.0},
+        {"x": "a", "y": 0.0, "label": 1},
+        {"x": math.nan, "y": 0, "label": 1},
+    ):
+        with pytest.raises(ValueError, match="add_point needs numeric x, y and label"):
+            drawn_point(bad)
+
+
+def test_run_settings_keep_the_config_true_to_the_trainer_and_note_what_changed():
+    from micrograd_widgets._playground_run import RunSettings, build_trainer
+
+    settings = RunSettings(pc.check_config({"n": 20, "lr": 0.1, "speed": 10, "max_steps": 3}))
+    settings.restarted()
+    trainer = build_trainer(settings.config, pc.build_data(settings.config))
+    assert settings.replace(pc.check_config({"lr": 0.2}, base=settings.config)) == {"lr"}
+    settings.set_live(trainer, {"lr"})
+    assert trainer.lr == 0.2 and trainer.speed == 10  # only the keys named are set
+    assert settings.status(None) == (0, "idle", "")
+    trainer.run(3)
+    assert settings.steps_left(trainer.steps_done) == 0
+    assert "step limit (3)" in settings.status(trainer)[2]
+    trainer.lr, trainer.speed = 0.05, 3.0  # e.g. the boundary's own lr box and speed menu
+    assert settings.live_changes(trainer) == {"lr": 0.05, "speed": 3}
+    settings.take_live(trainer)
+    assert settings.config["lr"] == 0.05 and settings.config["speed"] == 3
+    assert settings.live_changes(trainer) == {}
+    X, y = trainer.X[1:], trainer.y[1:]  # generated point 0 removed by a click
+    settings.take_points(X, y, trainer.steps_done)
+    assert settings.config["removed"] == [0] and settings.config["drawn"] == []
+    code = settings.code(trainer.steps_done)
+    assert "learning rate was changed by step 3" in code and "points changed at step 3" in code
+    assert "trainer.run(3)" in code
+    settings.reset()
+    assert "changed" not in settings.code(0)
+
+
+# ---- the trainer and inner widgets, made and closed together (_playground_parts) --------------
+
+
+def test_the_parts_are_made_together_for_trainable_data_and_closed_together():
+    from micrograd_widgets._playground_parts import PlaygroundParts, can_follow
+    from micrograd_widgets.boundary import DecisionBoundary
+    from micrograd_widgets.graph import GraphWidget
+    from micrograd_widgets.heatmap import GradientHeatmap
+
+    events = []
+    parts = PlaygroundParts(events.append, DecisionBoundary, GradientHeatmap, GraphWidget)
+    config = pc.check_config({"n": 30, "hidden": [3], "speed": "max"})
+    empty = pc.check_config({"dataset": "draw"})
+    parts.build(empty)  # nothing to train on yet: nothing made
+    assert parts.trainer is None and parts.refs() == {"boundary": "", "heatmap": "", "graph": ""}
+    with pytest.raises(ValueError, match="0 training points"):
+        parts.require_trainer()
+    parts.show_graph(True)  # no trainer: nothing to follow
+    assert parts.graph is None
+    parts.build(config)
+    trainer, boundary, heatmap = parts.trainer, parts.boundary, parts.heatmap
+    assert parts.require_trainer() is trainer and parts.problem == ""
+    assert boundary.trainer is trainer and heatmap.trainer is trainer
+    assert parts.refs()["boundary"] == f"anywidget:{boundary.model_id}"
+    trainer.step()
+    assert any(event.kind == "step" and event.trainer is trainer for event in events)
+    parts.show_graph(True)
+    assert (parts.graph is not None) == can_follow(GraphWidget)
+    graph = parts.graph
+    trainer.start()
+    parts.build(config)  # a rebuild closes the old parts first
+    assert parts.trainer is not trainer and not trainer.is_running and boundary.comm is None
+    assert heatmap.comm is None and (graph is None or graph.comm is None)
+    assert parts.graph is None and parts.refs()["graph"] == ""
+    seen = len(events)
+    trainer.step()  # the old trainer's events are no longer passed on
+    assert all(event.trainer is not trainer for event in events[seen:])
+    parts.close()
+    assert parts.trainer is None and parts.refs() == {"boundary": "", "heatmap": "", "graph": ""}

@@ -64,7 +64,7 @@ def test_followed_graph_updates_live_follows_the_linked_sample_and_steps_when_pa
     before = graph_nodes(nb)
     assert {"x0", "x1", "loss"} <= set(before)
     loss0 = shown_number(before["loss"]["data"])
-    assert loss0 == pytest.approx(float(nb.eval("g._graph.root.data")), rel=1e-3)
+    assert loss0 == pytest.approx(float(nb.eval("g._content.graph.root.data")), rel=1e-3)
     # one folded box per neuron: 16 + 16 + 1
     assert graph.locator("g.mgw-ggroup").count() == 33
     nb.screenshot("follow-before", graph)
@@ -161,7 +161,7 @@ def test_followed_graph_updates_live_follows_the_linked_sample_and_steps_when_pa
         nb.execute(
             "import numpy as np, json\n"
             "rows = np.frombuffer(g.recording, '<f4').reshape(len(g.recording_steps), 2, -1)\n"
-            "print(json.dumps(rows[:, 0, g._summary.root_unit].tolist()))"
+            "print(json.dumps(rows[:, 0, g._content.summary.root_unit].tolist()))"
         )
     )
     assert shown_number(graph_nodes(nb)["loss"]["data"]) == pytest.approx(
