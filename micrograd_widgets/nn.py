@@ -85,25 +85,49 @@ def _layer_forward(A: np.ndarray, Wb: np.ndarray, activation: str) -> tuple[np.n
     return pre, ACTIVATIONS[activation][1](pre)
 
 
-def _layer_output(A: np.ndarray, Wb: np.ndarray, activation: str) -> np.ndarray:
-    """:func:`_layer_forward`'s outputs alone (the same numbers), ReLU applied in place."""
-    pre = A @ Wb[:, :-1].T
-    pre += Wb[:, -1]
+def _layer_output(
+    A: np.ndarray, Wb: np.ndarray, activation: str, out: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`_layer_forward`'s outputs alone (the same numbers), computed in place: in ``out``
+    if given (a reused buffer: no fresh pages to fault in), else in one new array."""
+    out = np.matmul(A, Wb[:, :-1].T, out=out)
+    out += Wb[:, -1]
     if activation == "relu":
-        return np.maximum(pre, 0.0, out=pre)
-    return ACTIVATIONS[activation][1](pre)
+        return np.maximum(out, 0.0, out=out)
+    if activation == "tanh":
+        return np.tanh(out, out=out)
+    if activation == "none":
+        return out
+    out[...] = ACTIVATIONS[activation][1](out)
+    return out
 
 
 def forward_with(
-    matrices: Sequence[np.ndarray], activations: Sequence[str], X: np.ndarray
+    matrices: Sequence[np.ndarray],
+    activations: Sequence[str],
+    X: np.ndarray,
+    workspace: dict[tuple[int, int, int], np.ndarray] | None = None,
 ) -> np.ndarray:
     """``predict`` from parameter matrices read earlier (``layer.parameter_matrix()`` of each
-    layer): a frame reads the weights once, under the trainer's lock, and evaluates them on
-    several point sets after releasing it. Shape ``(n,)`` for one output, ``(n, nout)`` else."""
+    layer), with the same numbers: a frame reads the weights once, under the trainer's lock,
+    and evaluates them on its point sets after releasing it. Shape ``(n,)`` for one output,
+    ``(n, nout)`` otherwise.
+
+    ``workspace``: a dict the caller keeps for one point set it evaluates again and again (a
+    decision boundary's grid), holding the layers' buffers between calls. Not thread-safe: one
+    caller at a time per workspace. The result is always a fresh array.
+    """
     A = np.asarray(X, dtype=np.float64)
-    for Wb, activation in zip(matrices, activations):
-        A = _layer_output(A, Wb, activation)
-    return A[:, 0] if A.shape[1] == 1 else A
+    for index, (Wb, activation) in enumerate(zip(matrices, activations)):
+        out = None
+        if workspace is not None:
+            key = (index, len(A), len(Wb))
+            out = workspace.get(key)
+            if out is None:
+                out = workspace[key] = np.empty((len(A), len(Wb)))
+        A = _layer_output(A, Wb, activation, out)
+    result = A[:, 0] if A.shape[1] == 1 else A
+    return result.copy() if workspace is not None else result
 
 
 def _make_rng(seed: int | None, rng: random.Random | None) -> random.Random:

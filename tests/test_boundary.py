@@ -15,6 +15,8 @@ from micrograd_widgets._boundary_frames import (
     grid_points,
     per_point_losses,
     plane_extent,
+    read_weights,
+    score_picture,
     softmax,
 )
 from micrograd_widgets._boundary_input import check_options, click_label, click_xy
@@ -514,3 +516,35 @@ def test_the_options_and_clicks_are_checked_apart_from_the_widget():
     assert click_label(1, 2, np.array([-1.0, 1.0])) == 1.0  # 2 outputs on binary labels
     with pytest.raises(ValueError, match=r"class label in 0\.\.2"):
         click_label(3, 3)
+
+
+def test_frames_hold_predicts_numbers_and_see_weights_changed_by_hand():
+    """The frame scores the weights read under the lock after releasing it, in reused buffers:
+    still exactly ``predict``'s numbers, and a weight set through ``p.data`` shows at once."""
+    trainer, w = make(resolution=30)
+    for _ in range(2):  # the second frame reuses the first one's buffers
+        trainer.model.layers[0].neurons[0].b.data += 0.5
+        w._send_frame()
+        expected = trainer.model.predict(w._frames.grid).astype(np.float32)
+        assert np.array_equal(np.frombuffer(w.frame, dtype=np.float32), expected)
+        recorded = w._frames.recorded()
+        scores = trainer.model.predict(w._frames.small_grid)
+        assert recorded.picture == score_picture(scores)[0]
+        lines = np.frombuffer(recorded.lines, dtype=np.float32).reshape(-1, 3)
+        assert np.array_equal(lines, trainer.model.layers[0].parameter_matrix().astype(np.float32))
+
+
+class DoubledMLP(MLP):
+    """A model with its own predict: the boundary must call it, not nn's forward pass."""
+
+    def predict(self, X):
+        return 2 * super().predict(X)
+
+
+def test_a_model_with_its_own_predict_is_drawn_by_it():
+    assert read_weights(DoubledMLP(2, [3, 1], seed=0)) is None
+    assert read_weights(MLP(2, [3, 1], seed=0)) is not None
+    trainer = Trainer(DoubledMLP(2, [4, 1], seed=0), datasets.moons(16, seed=0))
+    w = DecisionBoundary(trainer, resolution=12)
+    expected = trainer.model.predict(w._frames.grid).astype(np.float32)
+    assert np.array_equal(np.frombuffer(w.frame, dtype=np.float32), expected)
