@@ -19,7 +19,14 @@ from micrograd_widgets._boundary_frames import (
     score_picture,
     softmax,
 )
-from micrograd_widgets._boundary_input import check_options, click_label, click_xy
+from micrograd_widgets._boundary_input import (
+    check_options,
+    click_label,
+    click_xy,
+    lr_value,
+    removal_radius,
+    selected_index,
+)
 from micrograd_widgets.train import default_schedule
 
 
@@ -548,3 +555,14 @@ def test_a_model_with_its_own_predict_is_drawn_by_it():
     w = DecisionBoundary(trainer, resolution=12)
     expected = trainer.model.predict(w._frames.grid).astype(np.float32)
     assert np.array_equal(np.frombuffer(w.frame, dtype=np.float32), expected)
+
+
+def test_the_rate_selection_and_removal_messages_are_checked_apart_from_the_widget():
+    assert lr_value("") is None and lr_value(None) is None
+    assert lr_value("0.05") == 0.05 and lr_value(2) == 2.0
+    with pytest.raises(ValueError, match="learning rate must be a number > 0, got 'fast'"):
+        lr_value("fast")
+    assert selected_index(None) == -1 and selected_index(3) == 3
+    with pytest.raises(ValueError, match="integer point index or null, got True"):
+        selected_index(True)
+    assert removal_radius([0.0, 3.0, 0.0, 4.0]) == pytest.approx(0.2)  # 4 % of the diagonal
