@@ -40,6 +40,7 @@ __all__ = [
     "quantize_per_column",
     "read_weights",
     "schedule_text",
+    "scores_in_blocks",
     "softmax",
 ]
 
@@ -197,6 +198,33 @@ def point_state(trainer: Trainer, classes: int) -> dict[str, bytes]:
 #: a model's parameter matrices (one per layer, ``nout × (nin + 1)``) and activations
 Weights = tuple[list[np.ndarray], list[str]]
 
+#: the grids are scored in blocks of rows whose matrix products stay at or under this many
+#: multiply-adds (m·n·k): OpenBLAS computes such a product on the calling thread (its threshold
+#: is 65536 × 4). A threaded one woke a second BLAS thread that then spun a whole core: a
+#: 10,000 × 16 × 16 product took 7.8 ms of CPU instead of 0.33 ms, and a live run used 190 %
+#: CPU instead of 99 % for the same steps/s, starving the browser on a 2-core machine.
+SINGLE_THREAD_PRODUCT = 262_144
+#: ... but never fewer rows than this per block (a very wide layer pays per-call overhead)
+MIN_BLOCK_ROWS = 64
+
+
+def scores_in_blocks(
+    weights: Weights, points: np.ndarray, workspace: dict[tuple[int, int, int], np.ndarray]
+) -> np.ndarray:
+    """``predict(points)`` from ``weights``, computed in blocks of rows (see
+    SINGLE_THREAD_PRODUCT) in the buffers of ``workspace``. Each row's scores come from its own
+    dot products, as in one big product, to within rounding (a block size can change which BLAS
+    kernel handles a row: the last bit may differ)."""
+    matrices, activations = weights
+    widest = max(W.shape[0] * (W.shape[1] - 1) for W in matrices)
+    rows = max(MIN_BLOCK_ROWS, SINGLE_THREAD_PRODUCT // max(widest, 1))
+    if len(points) <= rows:
+        return forward_with(matrices, activations, points, workspace)
+    blocks = range(0, len(points), rows)
+    return np.concatenate(
+        [forward_with(matrices, activations, points[i : i + rows], workspace) for i in blocks]
+    )
+
 
 def read_weights(model: object) -> Weights | None:
     """The weights of an MLP, Layer or Neuron whose ``predict`` is nn's own, read now (call
@@ -269,7 +297,7 @@ class BoundaryFrames:
             scores = forward_with(*weights, points)
         else:
             with self._workspace_lock:  # a workspace serves one caller at a time
-                scores = forward_with(*weights, points, workspace)
+                scores = scores_in_blocks(weights, points, workspace)
         return scores if self.classes else scores.ravel()
 
     def _lines(self, weights: Weights | None) -> np.ndarray | None:
