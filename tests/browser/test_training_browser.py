@@ -35,13 +35,18 @@ def measure_frames(nb, seconds: float) -> dict:
     return nb.page.evaluate(
         """async (ms) => {
             const el = document.querySelector('.mgw-boundary');
-            const f0 = Number(el.dataset.framesDrawn), s0 = Number(el.dataset.step);
+            const read = () => [el.dataset.framesDrawn, el.dataset.step, el.dataset.framesReceived,
+                                el.dataset.drawMsTotal].map(Number);
+            const [f0, s0, r0, d0] = read();
             const t0 = performance.now();
             await new Promise((r) => setTimeout(r, ms));
-            const f1 = Number(el.dataset.framesDrawn), s1 = Number(el.dataset.step);
+            const [f1, s1, r1, d1] = read();
             const dt = (performance.now() - t0) / 1000;
-            return {fps: (f1 - f0) / dt, steps_per_s: (s1 - s0) / dt,
-                    frames: f1 - f0, bytes_per_frame: Number(el.dataset.frameBytes)};
+            const round = (x) => Math.round(x * 10) / 10;
+            return {fps: round((f1 - f0) / dt), steps_per_s: round((s1 - s0) / dt),
+                    frames: f1 - f0, received_per_s: round((r1 - r0) / dt),
+                    draw_ms_per_frame: round((d1 - d0) / Math.max(1, f1 - f0)),
+                    bytes_per_frame: Number(el.dataset.frameBytes)};
         }""",
         int(seconds * 1000),
     )
@@ -114,10 +119,13 @@ def test_max_speed_frame_rate_and_kernel_latency(notebook, run):
     wait_attr(nb, BOUNDARY, "el.dataset.framesDrawn >= 1")
     nb.page.get_by_role("button", name="▶ Play").click()
     wait_attr(nb, BOUNDARY, "el.dataset.status === 'running' && Number(el.dataset.step) >= 20")
+    sent_before = int(nb.eval("w.frames_sent"))
+    started = time.perf_counter()
     stats = measure_frames(nb, 5.0)
+    sent = int(nb.eval("w.frames_sent")) - sent_before
+    stats["python_sent_per_s"] = round(sent / (time.perf_counter() - started), 1)
     latency = sorted(kernel_round_trips(nb, 15))
     running = nb.eval("t.status")
-    sent = int(nb.eval("w.frames_sent"))
     nb.execute("t.stop()")
     median = latency[len(latency) // 2]
     print(
