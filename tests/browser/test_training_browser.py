@@ -117,6 +117,7 @@ def test_max_speed_frame_rate_and_kernel_latency(notebook, run):
     )
     nb = notebook([setup, "w = DecisionBoundary(t); w", "h = GradientHeatmap(t); h"])
     wait_attr(nb, BOUNDARY, "el.dataset.framesDrawn >= 1")
+    idle = sorted(kernel_round_trips(nb, 5))  # the same round trip with nothing running
     nb.page.get_by_role("button", name="▶ Play").click()
     wait_attr(nb, BOUNDARY, "el.dataset.status === 'running' && Number(el.dataset.step) >= 20")
     sent_before = int(nb.eval("w.frames_sent"))
@@ -130,7 +131,8 @@ def test_max_speed_frame_rate_and_kernel_latency(notebook, run):
     median = latency[len(latency) // 2]
     print(
         f"\nmax speed, {run} ({MAX_SPEED_RUNS[run]}), boundary + heatmap: {stats}; "
-        f"kernel round trip while training: median {median:.0f} ms, max {latency[-1]:.0f} ms"
+        f"kernel round trip while training: median {median:.0f} ms, max {latency[-1]:.0f} ms "
+        f"(idle: median {idle[len(idle) // 2]:.0f} ms)"
     )
     assert running == "'running'", "training stopped while it was measured"
     assert stats["frames"] >= 2 and sent >= stats["frames"]
