@@ -13,6 +13,7 @@ public API; no widget imports).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Any, NamedTuple
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from . import losses
 from ._trainer_widget import MAX_CURVE_POINTS, downsample_rows
-from .nn import ACTIVATIONS
+from .nn import ACTIVATIONS, MLP, Layer, Neuron, forward_with
 from .train import History, LearningRate, Trainer, default_schedule
 
 __all__ = [
@@ -37,7 +38,9 @@ __all__ = [
     "plane_extent",
     "point_state",
     "quantize_per_column",
+    "read_weights",
     "schedule_text",
+    "scores_in_blocks",
     "softmax",
 ]
 
@@ -192,6 +195,49 @@ def point_state(trainer: Trainer, classes: int) -> dict[str, bytes]:
     }
 
 
+#: a model's parameter matrices (one per layer, ``nout × (nin + 1)``) and activations
+Weights = tuple[list[np.ndarray], list[str]]
+
+#: the grids are scored in blocks of rows whose matrix products stay at or under this many
+#: multiply-adds (m·n·k): OpenBLAS computes such a product on the calling thread (its threshold
+#: is 65536 × 4). A threaded one woke a second BLAS thread that then spun a whole core: a
+#: 10,000 × 16 × 16 product took 7.8 ms of CPU instead of 0.33 ms, and a live run used 190 %
+#: CPU instead of 99 % for the same steps/s, starving the browser on a 2-core machine.
+SINGLE_THREAD_PRODUCT = 262_144
+#: ... but never fewer rows than this per block (a very wide layer pays per-call overhead)
+MIN_BLOCK_ROWS = 64
+
+
+def scores_in_blocks(
+    weights: Weights, points: np.ndarray, workspace: dict[tuple[int, int, int], np.ndarray]
+) -> np.ndarray:
+    """``predict(points)`` from ``weights``, computed in blocks of rows (see
+    SINGLE_THREAD_PRODUCT) in the buffers of ``workspace``. Each row's scores come from its own
+    dot products, as in one big product, to within rounding (a block size can change which BLAS
+    kernel handles a row: the last bit may differ)."""
+    matrices, activations = weights
+    widest = max(W.shape[0] * (W.shape[1] - 1) for W in matrices)
+    rows = max(MIN_BLOCK_ROWS, SINGLE_THREAD_PRODUCT // max(widest, 1))
+    if len(points) <= rows:
+        return forward_with(matrices, activations, points, workspace)
+    blocks = range(0, len(points), rows)
+    return np.concatenate(
+        [forward_with(matrices, activations, points[i : i + rows], workspace) for i in blocks]
+    )
+
+
+def read_weights(model: object) -> Weights | None:
+    """The weights of an MLP, Layer or Neuron whose ``predict`` is nn's own, read now (call
+    with the trainer's lock held): its scores can then be computed from them after the lock is
+    released, the same numbers as ``predict``. None for any other model (score it under the
+    lock)."""
+    for kind in (MLP, Layer, Neuron):
+        if isinstance(model, kind) and type(model).predict is kind.predict:
+            layers = model.layers if isinstance(model, MLP) else [model]
+            return [L.parameter_matrix() for L in layers], [L.activation for L in layers]
+    return None
+
+
 class RecordedFrame(NamedTuple):
     """One recorded picture (uint8 bytes) with its scale, the loss and accuracy at its weights,
     and the first-layer lines (float32 bytes)."""
@@ -226,14 +272,39 @@ class BoundaryFrames:
         self.small_grid = grid_points(extent, recording_resolution)
         self.neuron_grid = grid_points(extent, neuron_resolution)
         self._neurons_sent_at = -math.inf
+        # buffers of the grids' forward passes, reused frame after frame (fresh pages of a
+        # 10,000-point pass cost more than its arithmetic here)
+        self._workspaces: dict[str, dict[tuple[int, int, int], np.ndarray]] = {
+            "grid": {},
+            "small": {},
+        }
+        self._workspace_lock = threading.Lock()
 
     def refresh_neurons(self) -> None:
         self._neurons_sent_at = -math.inf
 
-    def _scores_locked(self, grid: np.ndarray) -> np.ndarray:
-        """(n,) scores of a one-score model, (n, k) of a k-output model."""
-        scores = np.asarray(self.trainer.model.predict(grid), dtype=np.float64)
+    def _scores(
+        self,
+        points: np.ndarray,
+        weights: Weights | None,
+        workspace: dict[tuple[int, int, int], np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """(n,) scores of a one-score model, (n, k) of a k-output model. Without ``weights``
+        this calls the model's ``predict``: hold the trainer's lock."""
+        if weights is None:
+            scores = np.asarray(self.trainer.model.predict(points), dtype=np.float64)
+        elif workspace is None:
+            scores = forward_with(*weights, points)
+        else:
+            with self._workspace_lock:  # a workspace serves one caller at a time
+                scores = scores_in_blocks(weights, points, workspace)
         return scores if self.classes else scores.ravel()
+
+    def _lines(self, weights: Weights | None) -> np.ndarray | None:
+        if weights is None:
+            return first_layer_rows(self.trainer.model)
+        rows = weights[0][0]
+        return rows if rows.ndim == 2 and rows.shape[1] == 3 else None
 
     def _confusion(self, scores: np.ndarray | None, y: np.ndarray) -> list[list[int]]:
         if scores is None or len(y) == 0:
@@ -255,28 +326,39 @@ class BoundaryFrames:
             return None
         return data, [a.shape[1] for a in layers], scales
 
+    def _frame_scores(
+        self, weights: Weights | None, X: np.ndarray, X_test: np.ndarray, has_test: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The grid's, the training points' and (k classes) the test points' scores."""
+        scores = self._scores(self.grid, weights, self._workspaces["grid"])
+        test_scores = self._scores(X_test, weights) if has_test else None
+        return scores, self._scores(X, weights), test_scores
+
     def frame(self, neurons: bool) -> tuple[dict[str, Any], int]:
         """One frame: the trait values of one message, and the number of training points (the
         ``selected`` index must stay below it). A diverged model's frame keeps the last good
         picture (no picture traits) and says so in ``message``."""
         trainer = self.trainer
-        # one consistent snapshot: this may run on a timer or the kernel's thread while the
-        # training thread appends to the history column by column
+        # one consistent snapshot: this may run on the throttle's thread or the kernel's while
+        # the training thread steps and appends to the history column by column. The weights
+        # are read under the lock and scored after it (an MLP's), so training goes on meanwhile.
         with trainer.lock:
-            scores = self._scores_locked(self.grid)
+            weights = read_weights(trainer.model)
+            X, X_test, y, y_test = trainer.X, trainer.X_test, trainer.y, trainer.y_test
+            has_test = bool(self.classes and len(X_test))
+            if weights is None:  # a model with its own predict: score it while the lock is held
+                scores, point_scores, test_scores = self._frame_scores(None, X, X_test, has_test)
             history = trainer.history
             last = history[-1] if len(history) else None
             curves = curve_bytes(history)
             steps_done, status, message = trainer.steps_done, trainer.status, trainer.message
             now = trainer.evaluate()
             next_lr = trainer.learning_rate()
-            point_scores = self._scores_locked(trainer.X)
-            has_test = self.classes and len(trainer.X_test)
-            test_scores = self._scores_locked(trainer.X_test) if has_test else None
-            y, y_test = trainer.y, trainer.y_test
-            lines = first_layer_rows(trainer.model)
+            lines = self._lines(weights)
             thumbnails = self._neuron_thumbnails_locked(status) if neurons else None
             lr, speed = trainer.lr, trainer.speed
+        if weights is not None:
+            scores, point_scores, test_scores = self._frame_scores(weights, X, X_test, has_test)
         finite = bool(np.all(np.isfinite(scores)))
         state: dict[str, Any] = {}
         if finite:  # a diverged model keeps its last good picture; the message explains
@@ -317,9 +399,13 @@ class BoundaryFrames:
         """A small copy of the current picture (k classes: class and confidence bytes, as the
         live ``class_frame``), or None if the model's scores are not finite."""
         with self.trainer.lock:
-            scores = self._scores_locked(self.small_grid)
+            weights = read_weights(self.trainer.model)
+            if weights is None:
+                scores = self._scores(self.small_grid, None)
             now = self.trainer.evaluate()
-            lines = first_layer_rows(self.trainer.model)
+            lines = self._lines(weights)
+        if weights is not None:
+            scores = self._scores(self.small_grid, weights, self._workspaces["small"])
         if not np.all(np.isfinite(scores)):
             return None
         if self.classes:

@@ -3,9 +3,18 @@ view's click messages (plain values in, plain values or a clear error out; no wi
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-__all__ = ["INT_OPTIONS", "check_options", "click_label", "click_xy"]
+__all__ = [
+    "INT_OPTIONS",
+    "check_options",
+    "click_label",
+    "click_xy",
+    "lr_value",
+    "removal_radius",
+    "selected_index",
+]
 
 #: DecisionBoundary's integer options and their allowed ranges (inclusive)
 INT_OPTIONS = {
@@ -46,3 +55,29 @@ def click_label(label: Any, classes: int, label_values: Any = None) -> Any:
     if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < classes:
         raise ValueError(f"add_point needs a class label in 0..{classes - 1}, got {label!r}")
     return float(label_values[label]) if label_values is not None else label
+
+
+def lr_value(value: Any) -> float | None:
+    """The rate a ``set_lr`` message asks for: None (empty box: the default schedule) or a
+    number (the trainer checks its range); a clear error for anything else."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"learning rate must be a number > 0, got {value!r}") from None
+
+
+def selected_index(index: Any) -> int:
+    """The point a ``select`` message picks: its index, or -1 for none (null)."""
+    if index is None:
+        return -1
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise ValueError(f"select needs an integer point index or null, got {index!r}")
+    return index
+
+
+def removal_radius(extent: list[float]) -> float:
+    """How near a remove click must be to a point: about a point's size on screen."""
+    xmin, xmax, ymin, ymax = extent
+    return 0.04 * math.hypot(xmax - xmin, ymax - ymin)

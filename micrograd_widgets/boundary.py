@@ -57,14 +57,20 @@ the training and test points (``confusion``, ``test_confusion``).
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
 import traitlets
 
 from ._boundary_frames import BoundaryFrames, BoundaryRecording, plane_extent, point_state
-from ._boundary_input import check_options, click_label, click_xy
+from ._boundary_input import (
+    check_options,
+    click_label,
+    click_xy,
+    lr_value,
+    removal_radius,
+    selected_index,
+)
 from ._trainer_widget import TrainerWidget
 from ._widget import asset
 from .train import Trainer, TrainerEvent
@@ -331,15 +337,7 @@ class DecisionBoundary(TrainerWidget):
 
     def _on_set_lr(self, content: dict, buffers: list[bytes]) -> None:
         try:
-            value = content.get("value")
-            if value is None or value == "":
-                self.trainer.lr = None
-            else:
-                try:
-                    rate = float(value)
-                except (TypeError, ValueError):
-                    raise ValueError(f"learning rate must be a number > 0, got {value!r}") from None
-                self.trainer.lr = rate
+            self.trainer.lr = lr_value(content.get("value"))
             self._throttle.flush()
         finally:  # applied or refused: the view's box shows what Python holds
             self._reply_lr()
@@ -360,22 +358,15 @@ class DecisionBoundary(TrainerWidget):
 
     def _on_remove_point(self, content: dict, buffers: list[bytes]) -> None:
         x, y = click_xy("remove_point", content)
-        xmin, xmax, ymin, ymax = self.extent
-        radius = 0.04 * math.hypot(xmax - xmin, ymax - ymin)  # about a point's size on screen
         selected = self.selected
-        removed = self.trainer.remove_nearest(x, y, radius)
+        removed = self.trainer.remove_nearest(x, y, removal_radius(self.extent))
         if removed is not None and selected >= 0:  # the inspected point keeps its place
             self.selected = -1 if removed == selected else selected - (removed < selected)
 
     def _on_select(self, content: dict, buffers: list[bytes]) -> None:
         """Inspect + click: the view picked training point ``index`` (None: none)."""
-        index = content.get("index")
-        if index is None:
-            self.selected = -1
-            return
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise ValueError(f"select needs an integer point index or null, got {index!r}")
-        self.selected = index  # checked against the current points by the validator
+        # checked against the current points by the validator
+        self.selected = selected_index(content.get("index"))
 
     def _on_set_speed(self, content: dict, buffers: list[bytes]) -> None:
         """The toolbar's speed: steps per second, or null for as fast as possible."""

@@ -333,12 +333,13 @@ class GradientHeatmap(TrainerWidget):
 
     # ---- computing frames --------------------------------------------------------------------
 
-    def _snapshot(self) -> dict[str, Any]:
-        """Every array the heatmap shows, read in one go (call with the trainer's lock held)."""
+    def _snapshot(self, grads: np.ndarray | None = None) -> dict[str, Any]:
+        """Every array the heatmap shows, read in one go (call with the trainer's lock held);
+        ``grads``: the gradients, if just read under the same hold of the lock."""
         updates = self.trainer.last_update if self.trainer else self._last_update
         return {
             "arrays": {
-                "grads": self._params.flat("grad"),
+                "grads": self._params.flat("grad") if grads is None else grads,
                 "weights": self._params.flat("data"),
                 "updates": np.asarray(updates, dtype=np.float64),
                 **state_arrays(self.trainer),
@@ -413,6 +414,9 @@ class GradientHeatmap(TrainerWidget):
             return
         with self.trainer.lock if self.trainer else contextlib.nullcontext():
             snapshot = self._snapshot()
+        self._add_recorded(step, snapshot)
+
+    def _add_recorded(self, step: int, snapshot: dict[str, Any]) -> None:
         # under the send lock: a sync on the kernel's thread must not see half a frame
         with self._send_lock:
             self._recording.add(step, snapshot["arrays"], snapshot["dead"])
@@ -448,11 +452,16 @@ class GradientHeatmap(TrainerWidget):
 
     def _handle_trainer_event(self, event: TrainerEvent) -> None:
         if event.kind == "step" and event.record is not None:
+            step = int(event.record["step"])
+            recorded = self._recording.due(step + 1)  # the steps done, as the boundary counts
             with event.trainer.lock:
-                # the gradients of the step just taken (they stay until the next zero_grad)
+                # the gradients of the step just taken (they stay until the next zero_grad),
+                # read once for the norms and the recorded frame
                 grads = self._params.flat("grad")
-            self._norms.add(int(event.record["step"]), self._params.layer_norms(grads))
-            self._record(int(event.record["step"]) + 1)  # the steps done, as the boundary counts
+                snapshot = self._snapshot(grads) if recorded else None
+            self._norms.add(step, self._params.layer_norms(grads))
+            if snapshot is not None:
+                self._add_recorded(step + 1, snapshot)
             self._throttle()
             if time.monotonic() - self._recording_synced_at > RECORDING_SYNC_S:
                 self._sync_recording()

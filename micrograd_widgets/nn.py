@@ -66,16 +66,68 @@ def _as_batch(who: str, X: object, nin: int) -> np.ndarray:
 
 
 def _parameter_matrix(neurons: Sequence[Neuron], attr: str) -> np.ndarray:
-    """``(len(neurons), nin + 1)`` array of each neuron's ``w`` then ``b``."""
+    """``(len(neurons), nin + 1)`` array of each neuron's ``w`` then ``b``, read afresh."""
     if attr not in ("data", "grad"):
         raise ValueError(f"attr must be 'data' or 'grad', got {attr!r}")
-    return np.array([[getattr(p, attr) for p in (*n.w, n.b)] for n in neurons], dtype=np.float64)
+    # one flat list, then a reshape: half the time of a list per neuron (every frame reads it).
+    # Never cached: anyone may change a weight through ``p.data``.
+    if attr == "data":
+        flat = [p.data for n in neurons for p in (*n.w, n.b)]
+    else:
+        flat = [p.grad for n in neurons for p in (*n.w, n.b)]
+    return np.array(flat, dtype=np.float64).reshape(len(neurons), -1)
 
 
 def _layer_forward(A: np.ndarray, Wb: np.ndarray, activation: str) -> tuple[np.ndarray, np.ndarray]:
     """One layer on a batch: its pre-activations ``A·Wᵀ + b`` and its outputs, ``(n, nout)``."""
-    pre = A @ Wb[:, :-1].T + Wb[:, -1]
+    pre = A @ Wb[:, :-1].T
+    pre += Wb[:, -1]  # in place: one (n, nout) array less to allocate on a 10,000-point grid
     return pre, ACTIVATIONS[activation][1](pre)
+
+
+def _layer_output(
+    A: np.ndarray, Wb: np.ndarray, activation: str, out: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`_layer_forward`'s outputs alone (the same numbers), computed in place: in ``out``
+    if given (a reused buffer: no fresh pages to fault in), else in one new array."""
+    out = np.matmul(A, Wb[:, :-1].T, out=out)
+    out += Wb[:, -1]
+    if activation == "relu":
+        return np.maximum(out, 0.0, out=out)
+    if activation == "tanh":
+        return np.tanh(out, out=out)
+    if activation == "none":
+        return out
+    out[...] = ACTIVATIONS[activation][1](out)
+    return out
+
+
+def forward_with(
+    matrices: Sequence[np.ndarray],
+    activations: Sequence[str],
+    X: np.ndarray,
+    workspace: dict[tuple[int, int, int], np.ndarray] | None = None,
+) -> np.ndarray:
+    """``predict`` from parameter matrices read earlier (``layer.parameter_matrix()`` of each
+    layer), with the same numbers: a frame reads the weights once, under the trainer's lock,
+    and evaluates them on its point sets after releasing it. Shape ``(n,)`` for one output,
+    ``(n, nout)`` otherwise.
+
+    ``workspace``: a dict the caller keeps for one point set it evaluates again and again (a
+    decision boundary's grid), holding the layers' buffers between calls. Not thread-safe: one
+    caller at a time per workspace. The result is always a fresh array.
+    """
+    A = np.asarray(X, dtype=np.float64)
+    for index, (Wb, activation) in enumerate(zip(matrices, activations)):
+        out = None
+        if workspace is not None:
+            key = (index, len(A), len(Wb))
+            out = workspace.get(key)
+            if out is None:
+                out = workspace[key] = np.empty((len(A), len(Wb)))
+        A = _layer_output(A, Wb, activation, out)
+    result = A[:, 0] if A.shape[1] == 1 else A
+    return result.copy() if workspace is not None else result
 
 
 def _make_rng(seed: int | None, rng: random.Random | None) -> random.Random:
@@ -280,9 +332,8 @@ class MLP(Module):
         Returns shape ``(n,)`` for one output, ``(n, nout)`` otherwise.
         """
         A = _as_batch("predict", X, self.nin)
-        for layer in self.layers:
-            A = _layer_forward(A, layer.parameter_matrix(), layer.activation)[1]
-        return A[:, 0] if A.shape[1] == 1 else A
+        matrices = [layer.parameter_matrix() for layer in self.layers]
+        return forward_with(matrices, [layer.activation for layer in self.layers], A)
 
     def preactivations(self, X: np.ndarray | Sequence[Sequence[float]]) -> list[np.ndarray]:
         """Each layer's pre-activations ``w · x + b`` (before its activation) for every row of

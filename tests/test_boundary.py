@@ -15,9 +15,19 @@ from micrograd_widgets._boundary_frames import (
     grid_points,
     per_point_losses,
     plane_extent,
+    read_weights,
+    score_picture,
+    scores_in_blocks,
     softmax,
 )
-from micrograd_widgets._boundary_input import check_options, click_label, click_xy
+from micrograd_widgets._boundary_input import (
+    check_options,
+    click_label,
+    click_xy,
+    lr_value,
+    removal_radius,
+    selected_index,
+)
 from micrograd_widgets.train import default_schedule
 
 
@@ -514,3 +524,62 @@ def test_the_options_and_clicks_are_checked_apart_from_the_widget():
     assert click_label(1, 2, np.array([-1.0, 1.0])) == 1.0  # 2 outputs on binary labels
     with pytest.raises(ValueError, match=r"class label in 0\.\.2"):
         click_label(3, 3)
+
+
+def test_frames_hold_predicts_numbers_and_see_weights_changed_by_hand():
+    """The frame scores the weights read under the lock after releasing it, in blocks, in
+    reused buffers: ``predict``'s numbers, and a weight set through ``p.data`` shows at once."""
+    trainer = Trainer(MLP(2, [16, 16, 1], seed=0), datasets.moons(16, seed=0))
+    w = DecisionBoundary(trainer, resolution=60)  # 3,600 points: several blocks of 1,024
+    for _ in range(2):  # the second frame reuses the first one's buffers
+        trainer.model.layers[0].neurons[0].b.data += 0.5
+        w._send_frame()
+        expected = trainer.model.predict(w._frames.grid)
+        frame = np.frombuffer(w.frame, dtype=np.float32)
+        np.testing.assert_allclose(frame, expected, rtol=1e-6, atol=1e-7)
+        recorded = w._frames.recorded()
+        scores = trainer.model.predict(w._frames.small_grid)
+        picture, _ = score_picture(scores)
+        difference = np.frombuffer(recorded.picture, np.uint8) - np.frombuffer(picture, np.uint8)
+        assert np.abs(difference.astype(np.int8)).max() <= 1  # the same picture, to a level
+        lines = np.frombuffer(recorded.lines, dtype=np.float32).reshape(-1, 3)
+        assert np.array_equal(lines, trainer.model.layers[0].parameter_matrix().astype(np.float32))
+
+
+class DoubledMLP(MLP):
+    """A model with its own predict: the boundary must call it, not nn's forward pass."""
+
+    def predict(self, X):
+        return 2 * super().predict(X)
+
+
+def test_a_model_with_its_own_predict_is_drawn_by_it():
+    assert read_weights(DoubledMLP(2, [3, 1], seed=0)) is None
+    assert read_weights(MLP(2, [3, 1], seed=0)) is not None
+    trainer = Trainer(DoubledMLP(2, [4, 1], seed=0), datasets.moons(16, seed=0))
+    w = DecisionBoundary(trainer, resolution=12)
+    expected = trainer.model.predict(w._frames.grid).astype(np.float32)
+    assert np.array_equal(np.frombuffer(w.frame, dtype=np.float32), expected)
+
+
+def test_the_rate_selection_and_removal_messages_are_checked_apart_from_the_widget():
+    assert lr_value("") is None and lr_value(None) is None
+    assert lr_value("0.05") == 0.05 and lr_value(2) == 2.0
+    with pytest.raises(ValueError, match="learning rate must be a number > 0, got 'fast'"):
+        lr_value("fast")
+    assert selected_index(None) == -1 and selected_index(3) == 3
+    with pytest.raises(ValueError, match="integer point index or null, got True"):
+        selected_index(True)
+    assert removal_radius([0.0, 3.0, 0.0, 4.0]) == pytest.approx(0.2)  # 4 % of the diagonal
+
+
+@pytest.mark.parametrize("nouts", [[16, 16, 1], [32, 32, 1], [300, 2], [5, 4]])
+def test_grids_are_scored_in_blocks_to_predicts_numbers(nouts):
+    model = MLP(2, nouts, seed=4, activation="tanh")
+    points = np.random.default_rng(5).uniform(-3, 3, size=(2_500, 2))
+    weights = read_weights(model)
+    workspace = {}
+    for _ in range(2):
+        scores = scores_in_blocks(weights, points, workspace)
+        np.testing.assert_allclose(scores, model.predict(points), rtol=1e-12, atol=1e-14)
+    assert workspace  # the buffers are kept for the next frame

@@ -218,6 +218,22 @@ def test_predict_matches_the_value_forward_pass(activation, nouts):
     np.testing.assert_allclose(predicted, expected, rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "none"])
+def test_predict_sees_a_weight_changed_by_hand_and_forward_with_matches_it(activation):
+    model = MLP(2, [6, 6, 2], activation=activation, seed=3)
+    X = np.random.default_rng(2).uniform(-2, 2, size=(50, 2))
+    before = model.predict(X)
+    matrices = [layer.parameter_matrix() for layer in model.layers]
+    activations = [layer.activation for layer in model.layers]
+    assert np.array_equal(nn_module.forward_with(matrices, activations, X), before)
+    model.layers[-1].neurons[0].b.data += 1.0  # nothing is cached: the next predict sees it
+    after = model.predict(X)
+    np.testing.assert_allclose(after[:, 0], before[:, 0] + 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(after[:, 1], before[:, 1])
+    # matrices read earlier keep describing the weights they were read at
+    assert np.array_equal(nn_module.forward_with(matrices, activations, X), before)
+
+
 def test_predict_builds_no_graph_and_checks_its_input():
     model = MLP(2, [4, 1], seed=0)
     grads_before = [p.grad for p in model.parameters()]

@@ -2,11 +2,13 @@
 
 import logging
 import math
+import threading
 import time
 
 import pytest
 from helpers import wait_for
 
+from micrograd_widgets import _throttle
 from micrograd_widgets._throttle import MAX_FPS, FrameThrottle, check_max_fps
 
 
@@ -30,9 +32,9 @@ def test_flush_sends_now_and_drops_the_pending_frame():
     throttle = FrameThrottle(lambda: sent.append(time.monotonic()), max_fps=10)
     throttle()  # the leading edge goes at once
     throttle()  # within the interval: a trailing frame is scheduled
-    assert len(sent) == 1 and throttle._timer is not None
+    assert len(sent) == 1 and throttle.pending
     throttle.flush()
-    assert len(sent) == 2 and throttle._timer is None
+    assert len(sent) == 2 and not throttle.pending
     time.sleep(0.25)  # longer than the interval: the dropped trailing frame would have come
     assert len(sent) == 2 and throttle.sent == 2
 
@@ -74,3 +76,44 @@ def test_max_fps_must_be_in_range(bad):
 def test_max_fps_at_the_limit_is_accepted():
     check_max_fps(MAX_FPS)
     assert FrameThrottle(lambda: None, MAX_FPS).interval == pytest.approx(1 / MAX_FPS)
+
+
+def test_trailing_frames_share_one_worker_thread_that_ends_when_idle(monkeypatch):
+    monkeypatch.setattr(_throttle, "IDLE_EXIT_S", 0.3)
+    sent = []
+    throttle = FrameThrottle(lambda: sent.append(time.monotonic()), max_fps=30)
+    workers = set()
+    started = time.monotonic()
+    while time.monotonic() - started < 0.4:
+        throttle()
+        if throttle._worker is not None:
+            workers.add(throttle._worker)
+        time.sleep(0.002)
+    assert len(sent) >= 8  # trailing frames went out...
+    assert len(workers) == 1  # ...all from the one worker, not a thread per frame
+    worker = workers.pop()
+    wait_for(lambda: not worker.is_alive(), timeout=2)  # idle: the worker ends
+    count = len(sent)
+    throttle()
+    throttle()  # a later trailing frame starts a worker again
+    wait_for(lambda: len(sent) == count + 2, timeout=1)
+
+
+def test_a_request_does_not_wait_for_a_frame_being_sent():
+    release = threading.Event()
+    sending = threading.Event()
+
+    def slow_send():
+        sending.set()
+        release.wait(2)
+
+    throttle = FrameThrottle(slow_send, max_fps=30)
+    sender = threading.Thread(target=throttle.flush)
+    sender.start()
+    assert sending.wait(1)
+    started = time.monotonic()
+    throttle()  # the training thread asks for a frame while another one is computed
+    assert time.monotonic() - started < 0.1 and throttle.pending
+    release.set()
+    sender.join(2)
+    wait_for(lambda: throttle.sent == 2 and not throttle.pending, timeout=1)

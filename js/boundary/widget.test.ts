@@ -220,6 +220,18 @@ describe("boundary view", () => {
     expect(overlay.querySelector("img")).toBeNull();
   });
 
+  it("counts frames received apart from frames drawn: two frames before a redraw are drawn as one", () => {
+    const { model, el, frames } = renderView(view, state());
+    const root = el.querySelector(".mgw-boundary") as HTMLElement;
+    frames.run();
+    const picture = (v: number) => new DataView(new Float32Array([v, v, -v, -v]).buffer);
+    model.update({ step: 4, frame: picture(1), point_scores: new DataView(new Float32Array([1]).buffer) });
+    model.update({ step: 5, frame: picture(2) });
+    frames.run();
+    expect([root.dataset.framesReceived, root.dataset.framesDrawn]).toEqual(["2", "2"]);
+    expect(Number(root.dataset.drawMsTotal)).toBeGreaterThanOrEqual(0);
+  });
+
   it("draws a state message once, in the next frame, and detaches everything on cleanup", () => {
     const { model, el, frames, cleanup } = renderView(view, state());
     const root = el.querySelector(".mgw-boundary") as HTMLElement;

@@ -288,6 +288,8 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   let thumbs: NeuronThumb[] = [];
   let curves: Float32Array[] = columns(null, 5); // steps, loss, accuracy, test loss, test accuracy
   let framesDrawn = 0;
+  let framesReceived = 0; // frames that arrived (several may be drawn as one)
+  let drawMsTotal = 0; // milliseconds spent in drawNow so far
   let frameDirty = false;
   let inspected: number | null = null;
   let hoverLine: number | null = null; // the line under this view's pointer
@@ -601,6 +603,7 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   }
 
   function drawNow(): void {
+    const drawStarted = performance.now();
     const status = model.get("status");
     const metrics = model.get("metrics") ?? {};
     const current = model.get("current") ?? {};
@@ -686,15 +689,29 @@ const render: Render<BoundaryState> = ({ model, el }) => {
       thumbnails: String(thumbsPanel.hidden ? 0 : thumbs.length),
       bigNeuron: bigNeuron ? `${bigNeuron.layer}.${bigNeuron.index}` : "",
     });
+    // for the browser tests' frame-rate report: is drawing or delivery the bottleneck?
+    drawMsTotal += performance.now() - drawStarted;
+    root.dataset.framesReceived = String(framesReceived);
+    root.dataset.drawMsTotal = drawMsTotal.toFixed(1);
   }
 
   // ---- trait changes ----
-  const readFrame = () => {
-    frame = toFloat32(model.get("frame"));
-    classFrame = copyBytes(model.get("class_frame"));
-    pointScores = toFloat32(model.get("point_scores"));
-    pointLosses = toFloat32(model.get("point_losses"));
-    lines = toFloat32(model.get("first_layer"));
+  // each frame trait decoded once when it changes (not all five on each one's change)
+  const frameReaders = {
+    frame: () => {
+      frame = toFloat32(model.get("frame"));
+      framesReceived += 1;
+    },
+    class_frame: () => {
+      classFrame = copyBytes(model.get("class_frame"));
+      framesReceived += 1;
+    },
+    point_scores: () => (pointScores = toFloat32(model.get("point_scores"))),
+    point_losses: () => (pointLosses = toFloat32(model.get("point_losses"))),
+    first_layer: () => (lines = toFloat32(model.get("first_layer"))),
+  };
+  const readFrame = (read: () => unknown) => {
+    read();
     frameDirty = true;
     redraw();
   };
@@ -828,7 +845,7 @@ const render: Render<BoundaryState> = ({ model, el }) => {
     }
   });
 
-  onChange(["frame", "class_frame", "point_scores", "point_losses", "first_layer"], readFrame);
+  for (const [key, read] of Object.entries(frameReaders)) onChange([key as keyof BoundaryState], () => readFrame(read));
   onChange(["points", "labels", "test_points", "test_labels"], readPoints);
   onChange(["recording", "recording_meta", "recording_resolution", "recording_lines", "classes"], readRecording);
   onChange(["neuron_frames", "neuron_layers", "neuron_scales", "neuron_resolution", "neurons"], readThumbs);
@@ -841,7 +858,10 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   readCurves();
   readPoints();
   readRecording();
-  readFrame();
+  for (const read of Object.values(frameReaders)) read();
+  framesReceived = 0;
+  frameDirty = true;
+  redraw();
   readThumbs();
   // start in step with the other views of this trainer (a view rendered later)
   const lastTimeline = link.last("timeline");

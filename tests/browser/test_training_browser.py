@@ -35,13 +35,18 @@ def measure_frames(nb, seconds: float) -> dict:
     return nb.page.evaluate(
         """async (ms) => {
             const el = document.querySelector('.mgw-boundary');
-            const f0 = Number(el.dataset.framesDrawn), s0 = Number(el.dataset.step);
+            const read = () => [el.dataset.framesDrawn, el.dataset.step, el.dataset.framesReceived,
+                                el.dataset.drawMsTotal].map(Number);
+            const [f0, s0, r0, d0] = read();
             const t0 = performance.now();
             await new Promise((r) => setTimeout(r, ms));
-            const f1 = Number(el.dataset.framesDrawn), s1 = Number(el.dataset.step);
+            const [f1, s1, r1, d1] = read();
             const dt = (performance.now() - t0) / 1000;
-            return {fps: (f1 - f0) / dt, steps_per_s: (s1 - s0) / dt,
-                    frames: f1 - f0, bytes_per_frame: Number(el.dataset.frameBytes)};
+            const round = (x) => Math.round(x * 10) / 10;
+            return {fps: round((f1 - f0) / dt), steps_per_s: round((s1 - s0) / dt),
+                    frames: f1 - f0, received_per_s: round((r1 - r0) / dt),
+                    draw_ms_per_frame: round((d1 - d0) / Math.max(1, f1 - f0)),
+                    bytes_per_frame: Number(el.dataset.frameBytes)};
         }""",
         int(seconds * 1000),
     )
@@ -83,6 +88,54 @@ def test_training_animates_pauses_and_records(notebook):
     nb.page.locator(BOUNDARY).get_by_role("button", name="Live").click()
     wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === undefined")
     assert canvas_pixels(nb) != scrubbed, "scrubbing to step 0 showed the same picture as live"
+
+
+MAX_SPEED_RUNS = {
+    "seed": "Trainer(MLP(2, [16, 16, 1], seed=1), datasets.moons(128, noise=0.1, seed=0))",
+    "spiral": "Trainer(MLP(2, [32, 32, 1], seed=1), datasets.spiral(300, seed=0))",
+}
+
+
+def kernel_round_trips(nb, count: int) -> list[float]:
+    """Milliseconds for each of ``count`` tiny cells (``1+1``) to come back from the kernel."""
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        assert nb.eval("1+1") == "2"
+        times.append(1000 * (time.perf_counter() - started))
+    return times
+
+
+@pytest.mark.parametrize("run", sorted(MAX_SPEED_RUNS))
+def test_max_speed_frame_rate_and_kernel_latency(notebook, run):
+    """Issue 8's targets, measured and printed (not asserted as timings): boundary + heatmap at
+    max speed, frames/s drawn vs steps/s (every frame a new state when steps/s >= frames/s), and
+    how long the kernel takes to answer a cell while the run goes flat out."""
+    setup = (
+        "from micrograd_widgets import MLP, Trainer, DecisionBoundary, GradientHeatmap, datasets\n"
+        f"t = {MAX_SPEED_RUNS[run]}"
+    )
+    nb = notebook([setup, "w = DecisionBoundary(t); w", "h = GradientHeatmap(t); h"])
+    wait_attr(nb, BOUNDARY, "el.dataset.framesDrawn >= 1")
+    idle = sorted(kernel_round_trips(nb, 5))  # the same round trip with nothing running
+    nb.page.get_by_role("button", name="▶ Play").click()
+    wait_attr(nb, BOUNDARY, "el.dataset.status === 'running' && Number(el.dataset.step) >= 20")
+    sent_before = int(nb.eval("w.frames_sent"))
+    started = time.perf_counter()
+    stats = measure_frames(nb, 5.0)
+    sent = int(nb.eval("w.frames_sent")) - sent_before
+    stats["python_sent_per_s"] = round(sent / (time.perf_counter() - started), 1)
+    latency = sorted(kernel_round_trips(nb, 15))
+    running = nb.eval("t.status")
+    nb.execute("t.stop()")
+    median = latency[len(latency) // 2]
+    print(
+        f"\nmax speed, {run} ({MAX_SPEED_RUNS[run]}), boundary + heatmap: {stats}; "
+        f"kernel round trip while training: median {median:.0f} ms, max {latency[-1]:.0f} ms "
+        f"(idle: median {idle[len(idle) // 2]:.0f} ms)"
+    )
+    assert running == "'running'", "training stopped while it was measured"
+    assert stats["frames"] >= 2 and sent >= stats["frames"]
 
 
 def test_clicks_add_and_remove_points_while_training(notebook):
