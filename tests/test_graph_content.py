@@ -81,7 +81,7 @@ def test_folding_by_name_and_by_the_views_click_gives_a_new_layout():
         content.toggle(len(content.graph.scopes))
     with pytest.raises(TypeError, match=r"expand\(scope\): scope is a module's dotted name"):
         content.expand(3)  # type: ignore[arg-type]
-    with pytest.raises(KeyError, match="no module scope 'layers.9' in this graph"):
+    with pytest.raises(KeyError, match=r"no module scope 'layers\.9' in this graph"):
         content.collapse("layers.9")
 
 
