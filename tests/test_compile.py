@@ -1012,9 +1012,9 @@ def test_no_sample_is_left_out_when_an_activation_is_not_finite(monkeypatch):
     step = compile_step(model, model.parameters(), np.array([[0.0, 1.0], [1.0, 0.0]]))
     X = np.array([[1.0, 2.0], [3.0, -1.0], [np.inf, 0.0], [0.5, 0.5]])
     theta = step.read_parameters()
-    _, state = step.model.forward(X, theta)
     dscores = np.array([1.0, 0.0, 0.0, 0.0])  # three samples send only zeros down...
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # (inf - inf in the forward is the point)
+        _, state = step.model.forward(X, theta)
         # ...but 0 * inf is NaN: the scalar engine's sums see it, so nothing may be left out
         assert (
             _model._samples_that_add(step.model.blocks, state, dscores, None, np.zeros(step.count))
