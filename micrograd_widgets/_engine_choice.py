@@ -173,14 +173,13 @@ class BatchResult:
         self.loss = loss
         self.scores = scores  # (n,) for one output, (n, k) for k
         self.grads = grads
-        self.compiled = compiled is not None
         self._step = compiled
         self._theta = theta
 
     def update(self, optimizer: Optimizer, grads: np.ndarray) -> np.ndarray:
         """The optimizer's step from ``grads`` (the optimizer's parameters are the Trainer's, in
         order); returns the change of each parameter."""
-        if self._step is None or self._theta is None:
+        if self._step is None or self._theta is None:  # the scalar engine
             return optimizer.step(grads=grads)
         # the compiled step holds the weights as an array already: update the array, then write
         # each parameter's data and grad in one pass (instead of read, write, read, write)

@@ -240,10 +240,8 @@ class Optimizer:
         (a caller that has the gradients already need not write them into the Values first).
         A NaN or infinite gradient raises ``ValueError`` and changes nothing.
         """
-        lr = self.learning_rate()  # (a bad rate raises before anything is read)
-        g = self._gradients(grads)
         data = np.array([p.data for p in self.parameters], dtype=np.float64)
-        new_data = self._advance(data, g, lr)
+        new_data = self.update(data, grads)  # raises (changing nothing) on a bad rate or grad
         for p, value in zip(self.parameters, new_data.tolist()):
             p.data = value
         return new_data - data
@@ -259,9 +257,6 @@ class Optimizer:
         data = np.asarray(data, dtype=np.float64)
         if data.shape != g.shape:
             raise ValueError(f"data must have shape {g.shape}, one per parameter, got {data.shape}")
-        return self._advance(data, g, lr)
-
-    def _advance(self, data: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
         new_data, self._state = self._update(data, g, lr, self._state)
         self.steps_done += 1
         return new_data
