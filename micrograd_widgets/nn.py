@@ -18,15 +18,18 @@ __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
 InputRow = Sequence[float] | Sequence[Value]
 
-# activation name -> (on a Value, on a numpy array)
-ACTIVATIONS: dict[str, tuple[Callable[[Value], Value], Callable[[np.ndarray], np.ndarray]]] = {
-    "relu": (Value.relu, lambda z: np.maximum(z, 0.0)),
+# activation name -> (on a Value, on a numpy array). The array function takes ``out=``, the
+# array to write the result into (numpy's meaning; ``out=z`` computes in place); "none" gives
+# ``z`` back, so it only takes ``out=z``.
+ACTIVATIONS: dict[str, tuple[Callable[[Value], Value], Callable[..., np.ndarray]]] = {
+    "relu": (Value.relu, lambda z, out=None: np.maximum(z, 0.0, out=out)),
     "tanh": (Value.tanh, np.tanh),
     "sigmoid": (
         Value.sigmoid,
-        lambda z: np.exp(-np.logaddexp(0.0, -z)),  # 1 / (1 + e^-z) without overflow
+        # 1 / (1 + e^-z) without overflow
+        lambda z, out=None: np.exp(-np.logaddexp(0.0, -z), out=out),
     ),
-    "none": (lambda v: v, lambda z: z),
+    "none": (lambda v: v, lambda z, out=None: z),
 }
 
 
@@ -92,14 +95,7 @@ def _layer_output(
     if given (a reused buffer: no fresh pages to fault in), else in one new array."""
     out = np.matmul(A, Wb[:, :-1].T, out=out)
     out += Wb[:, -1]
-    if activation == "relu":
-        return np.maximum(out, 0.0, out=out)
-    if activation == "tanh":
-        return np.tanh(out, out=out)
-    if activation == "none":
-        return out
-    out[...] = ACTIVATIONS[activation][1](out)
-    return out
+    return ACTIVATIONS[activation][1](out, out=out)
 
 
 def forward_with(
