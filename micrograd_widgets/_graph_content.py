@@ -136,21 +136,24 @@ class GraphContent:
 
     def expand(self, scope: str) -> Traits:
         """Open the group of module ``scope`` (a dotted name)."""
-        return self.show(*self.summary.opened(self._scope_id("expand", scope)))
+        return self._open(self._scope_id("expand", scope))
 
     def collapse(self, scope: str) -> Traits:
         """Fold the nodes of module ``scope`` (a dotted name) into one box."""
-        sid = self._scope_id("collapse", scope)
-        return self.show(self.summary.collapsed | {sid}, self.summary.budget)
+        return self._fold(self._scope_id("collapse", scope))
 
     def toggle(self, scope: object) -> Traits:
         """Open the group of scope id ``scope`` if it is folded, else fold it (the view's click)."""
         count = len(self.graph.scopes)
         if not isinstance(scope, int) or not 0 <= scope < count:
             raise ValueError(f"toggle: expected a group index from 0 to {count - 1}")
-        if scope in self.summary.collapsed:
-            return self.show(*self.summary.opened(scope))
-        return self.show(self.summary.collapsed | {scope}, self.summary.budget)
+        return self._open(scope) if scope in self.summary.collapsed else self._fold(scope)
+
+    def _open(self, scope_id: int) -> Traits:
+        return self.show(*self.summary.opened(scope_id))
+
+    def _fold(self, scope_id: int) -> Traits:
+        return self.show(self.summary.collapsed | {scope_id}, self.summary.budget)
 
     def fold_innermost(self, max_nodes: int) -> Traits:
         """Fold the modules with no module inside (a followed graph: one box per neuron)."""
