@@ -279,6 +279,29 @@ def wait_attr(
     )
 
 
+def boundary_rates(nb: NotebookSession, seconds: float) -> dict[str, float]:
+    """What the (first) DecisionBoundary view did over ``seconds`` of wall time, read in the
+    browser: frames drawn and training steps per second, frames drawn, frames received per
+    second, draw milliseconds per frame, and the bytes of the last frame."""
+    return nb.page.evaluate(
+        """async (ms) => {
+            const el = document.querySelector('.mgw-boundary');
+            const read = () => [el.dataset.framesDrawn, el.dataset.step, el.dataset.framesReceived,
+                                el.dataset.drawMsTotal].map(Number);
+            const [f0, s0, r0, d0] = read();
+            const t0 = performance.now();
+            await new Promise((r) => setTimeout(r, ms));
+            const [f1, s1, r1, d1] = read();
+            const dt = (performance.now() - t0) / 1000;
+            return {fps: (f1 - f0) / dt, steps_per_s: (s1 - s0) / dt, frames: f1 - f0,
+                    received_per_s: (r1 - r0) / dt,
+                    draw_ms_per_frame: (d1 - d0) / Math.max(1, f1 - f0),
+                    bytes_per_frame: Number(el.dataset.frameBytes)};
+        }""",
+        int(seconds * 1000),
+    )
+
+
 def wait_attr_change(
     nb: NotebookSession, selector: str, name: str, old: str | None, index: int = 0
 ) -> str:

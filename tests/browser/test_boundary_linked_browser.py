@@ -13,7 +13,7 @@ import math
 import time
 
 import pytest
-from lab_harness import CellError, attr, canvas_stats, wait_attr
+from lab_harness import CellError, attr, boundary_rates, canvas_stats, wait_attr
 
 pytestmark = pytest.mark.browser
 
@@ -55,18 +55,6 @@ def far_spot(nb, index: int = 0) -> tuple[float, float]:
             if min(math.hypot(gx - px, gy - py) for px, py in xs) > 40:
                 return gx, gy
     raise AssertionError("no spot far from every point")
-
-
-def steps_per_second(nb, seconds: float) -> float:
-    return nb.page.evaluate(
-        """async (ms) => {
-            const el = document.querySelector('.mgw-boundary');
-            const s0 = Number(el.dataset.step), t0 = performance.now();
-            await new Promise((r) => setTimeout(r, ms));
-            return (Number(el.dataset.step) - s0) / ((performance.now() - t0) / 1000);
-        }""",
-        int(seconds * 1000),
-    )
 
 
 def test_inspect_hover_and_one_timeline_across_two_views(notebook):
@@ -242,7 +230,7 @@ def test_neuron_lines_linked_and_the_speed_control(notebook):
         if choice == "1":
             nb.execute("t.start()")
             wait_attr(nb, BOUNDARY, "el.dataset.status === 'running'")
-        measured[choice] = steps_per_second(nb, 4.0)
+        measured[choice] = boundary_rates(nb, 4.0)["steps_per_s"]
     print(f"\nspeed control, measured steps/s in the view: {measured}")
     assert 0.5 <= measured["1"] <= 1.5, measured
     assert 6 <= measured["10"] <= 12, measured

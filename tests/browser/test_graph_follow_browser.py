@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from lab_harness import attr, graph_nodes, shown_number, wait_attr, wait_attr_change
+from lab_harness import attr, boundary_rates, graph_nodes, shown_number, wait_attr, wait_attr_change
 
 pytestmark = pytest.mark.browser
 
@@ -41,18 +41,6 @@ def publish(nb, link: str, message: dict) -> None:
     )
 
 
-def boundary_fps(nb, seconds: float) -> float:
-    return nb.page.evaluate(
-        """async (ms) => {
-            const el = document.querySelector('.mgw-boundary');
-            const f0 = Number(el.dataset.framesDrawn), t0 = performance.now();
-            await new Promise((r) => setTimeout(r, ms));
-            return (Number(el.dataset.framesDrawn) - f0) / ((performance.now() - t0) / 1000);
-        }""",
-        int(seconds * 1000),
-    )
-
-
 def test_followed_graph_updates_live_follows_the_linked_sample_and_steps_when_paused(notebook):
     nb = notebook(
         [SETUP, "g = GraphWidget.follow(t, sample=3); g", "bd = DecisionBoundary(t); bd"],
@@ -75,7 +63,7 @@ def test_followed_graph_updates_live_follows_the_linked_sample_and_steps_when_pa
     after = graph_nodes(nb)
     assert shown_number(after["loss"]["data"]) != loss0  # the numbers change as steps land
     assert layouts == "1"  # same graph, new numbers: no new layout
-    fps_with_graph = boundary_fps(nb, 3.0)
+    fps_with_graph = boundary_rates(nb, 3.0)["fps"]
     numbers_ms = float(attr(nb, GRAPH, "data-numbers-ms"))
     refresh = json.loads(
         nb.execute(

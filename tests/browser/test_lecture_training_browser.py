@@ -13,7 +13,7 @@ import re
 import time
 
 import pytest
-from lab_harness import CellError, attr, wait_attr
+from lab_harness import CellError, attr, boundary_rates, wait_attr
 
 pytestmark = pytest.mark.browser
 
@@ -39,18 +39,7 @@ TRAINING_CELL = (
 
 def frame_rate(nb, seconds: float = 5.0) -> dict:
     """Frames the visible boundary drew per second, and training steps per second."""
-    return nb.page.evaluate(
-        """async (ms) => {
-            const el = document.querySelector('.mgw-boundary');
-            const f0 = Number(el.dataset.framesDrawn), s0 = Number(el.dataset.step);
-            const t0 = performance.now();
-            await new Promise((r) => setTimeout(r, ms));
-            const dt = (performance.now() - t0) / 1000;
-            return {fps: (Number(el.dataset.framesDrawn) - f0) / dt,
-                    steps_per_s: (Number(el.dataset.step) - s0) / dt};
-        }""",
-        int(seconds * 1000),
-    )
+    return boundary_rates(nb, seconds)
 
 
 def wait_kernel(nb, expression: str, expected: str, timeout_s: float = 30) -> str:

@@ -11,7 +11,7 @@ import re
 import time
 
 import pytest
-from lab_harness import attr, wait_attr
+from lab_harness import attr, boundary_rates, wait_attr
 
 pytestmark = pytest.mark.browser
 
@@ -31,25 +31,9 @@ def canvas_pixels(nb) -> str:
 
 
 def measure_frames(nb, seconds: float) -> dict:
-    """Frames the view drew and bytes per frame over ``seconds`` of wall time, in the browser."""
-    return nb.page.evaluate(
-        """async (ms) => {
-            const el = document.querySelector('.mgw-boundary');
-            const read = () => [el.dataset.framesDrawn, el.dataset.step, el.dataset.framesReceived,
-                                el.dataset.drawMsTotal].map(Number);
-            const [f0, s0, r0, d0] = read();
-            const t0 = performance.now();
-            await new Promise((r) => setTimeout(r, ms));
-            const [f1, s1, r1, d1] = read();
-            const dt = (performance.now() - t0) / 1000;
-            const round = (x) => Math.round(x * 10) / 10;
-            return {fps: round((f1 - f0) / dt), steps_per_s: round((s1 - s0) / dt),
-                    frames: f1 - f0, received_per_s: round((r1 - r0) / dt),
-                    draw_ms_per_frame: round((d1 - d0) / Math.max(1, f1 - f0)),
-                    bytes_per_frame: Number(el.dataset.frameBytes)};
-        }""",
-        int(seconds * 1000),
-    )
+    """Frames the view drew and bytes per frame over ``seconds`` of wall time, in the browser
+    (rates to one decimal, for the printed report)."""
+    return {name: round(value, 1) for name, value in boundary_rates(nb, seconds).items()}
 
 
 def test_training_animates_pauses_and_records(notebook):
