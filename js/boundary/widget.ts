@@ -146,7 +146,7 @@ const render: Render<BoundaryState> = ({ model, el }) => {
     type: "number",
     min: "0",
     step: "any",
-    class: "mgw-boundary-lr",
+    class: "mgw-boundary-lr mgw-field",
     "aria-label": "learning rate",
     title: "The learning rate of the next steps (empty: the default schedule)",
     ...needsKernel,
@@ -175,7 +175,7 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   });
   const speedSelect = h(
     "select",
-    { class: "mgw-boundary-speed", "aria-label": "speed", title: "Training speed in steps per second: slow a run down to narrate it", ...needsKernel },
+    { class: "mgw-boundary-speed mgw-field", "aria-label": "speed", title: "Training speed in steps per second: slow a run down to narrate it", ...needsKernel },
     SPEEDS.map((s) => h("option", { value: s }, [s === "max" ? "max" : `${s}/s`])),
   );
   speedSelect.addEventListener("change", () => {
@@ -183,7 +183,7 @@ const render: Render<BoundaryState> = ({ model, el }) => {
     send("set_speed", { value: v === "max" ? null : Number(v) });
   });
   const measuredSpeed = h("span", { class: "mgw-muted mgw-mono mgw-boundary-measured", title: "Steps per second measured in this view" });
-  const classPicker = h("select", { class: "mgw-boundary-class", "aria-label": "class of added points", title: "The class a click adds", ...needsKernel });
+  const classPicker = h("select", { class: "mgw-boundary-class mgw-field", "aria-label": "class of added points", title: "The class a click adds", ...needsKernel });
   const classLabel = h("label", { class: "mgw-boundary-class-label", hidden: true }, ["add class ", classPicker]);
   const stepLabel = h("span", { class: "mgw-boundary-step mgw-mono" });
   const statusLabel = h("span", { class: "mgw-muted mgw-boundary-status" });
@@ -208,7 +208,7 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   // ---- plot, curves, scrubber ----
   const canvas = h("canvas", { class: "mgw-boundary-canvas", "aria-label": "decision boundary" });
   const overlay = h("div", { class: "mgw-boundary-overlay", role: "status", hidden: true });
-  const tooltip = h("div", { class: "mgw-boundary-tooltip mgw-mono", role: "tooltip", hidden: true });
+  const tooltip = h("div", { class: "mgw-boundary-tooltip mgw-tooltip mgw-mono", role: "tooltip", hidden: true });
   const caption = h("div", { class: "mgw-boundary-caption", hidden: true });
   const plot = h("div", { class: "mgw-boundary-plot" }, [canvas, overlay, caption, tooltip]);
   const testKey = h("span", { class: "mgw-boundary-key", title: "Held-out points: evaluated, never trained on" }, [h("i", { class: "mgw-boundary-square" }), "test points"]);

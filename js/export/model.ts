@@ -4,6 +4,7 @@
 // it offers says so: the view shell (js/shared/view.ts) sees a disposed kernel at once, disables
 // every control that needs Python and shows `noKernelText`.
 import type { AnyModel } from "../shared/anywidget";
+import { events } from "../shared/events";
 
 /** One binary trait of a saved widget, as Jupyter stores it in a notebook (base64). */
 export interface SavedBuffer {
@@ -58,8 +59,6 @@ export function restoreState(saved: SavedWidget): Record<string, unknown> {
   return state;
 }
 
-type Listener = (...args: any[]) => void;
-
 export interface OfflineModel extends AnyModel<Record<string, unknown>> {
   /** Messages the view tried to send to Python (nobody receives them). */
   readonly unsent: unknown[];
@@ -67,11 +66,8 @@ export interface OfflineModel extends AnyModel<Record<string, unknown>> {
 
 /** A model over `state` with no kernel behind it. */
 export function offlineModel(state: Record<string, unknown>, notice = OFFLINE_NOTICE): OfflineModel {
-  const listeners = new Map<string, Listener[]>();
+  const { on, off, emit } = events();
   const unsent: unknown[] = [];
-  const emit = (event: string, ...args: unknown[]) => {
-    for (const callback of [...(listeners.get(event) ?? [])]) callback(...args);
-  };
   const model: OfflineModel = {
     unsent,
     get: (key) => state[key],
@@ -82,14 +78,8 @@ export function offlineModel(state: Record<string, unknown>, notice = OFFLINE_NO
       emit("change", model);
     },
     save_changes() {},
-    on(event, callback) {
-      listeners.set(event, [...(listeners.get(event) ?? []), callback]);
-    },
-    off(event, callback) {
-      if (event == null) listeners.clear();
-      else if (callback == null) listeners.delete(event);
-      else listeners.set(event, (listeners.get(event) ?? []).filter((cb) => cb !== callback));
-    },
+    on,
+    off,
     send(content) {
       unsent.push(content);
     },

@@ -95,7 +95,7 @@ const render: Render<HeatmapState> = ({ model, el }) => {
   const message = h("div", { class: "mgw-heatmap-message", role: "status", hidden: true });
   const matrices = h("div", { class: "mgw-heatmap-layers" });
   const info = h("div", { class: "mgw-heatmap-info mgw-mono" }, ["hover a cell to see its parameter and its update"]);
-  const tooltip = h("div", { class: "mgw-heatmap-tooltip mgw-mono", hidden: true });
+  const tooltip = h("div", { class: "mgw-heatmap-tooltip mgw-tooltip mgw-mono", hidden: true });
   const normChart = h("canvas", {
     class: "mgw-heatmap-norms",
     "aria-label": "gradient norm per layer",

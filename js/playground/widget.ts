@@ -18,6 +18,7 @@ interface Host {
 const PAD_SIZE = 300;
 const GENERATOR_KEYS = ["n", "noise", "test_ratio", "regenerate"];
 const needsKernel = { [NEEDS_KERNEL]: true };
+const field = { class: "mgw-field" }; // the shared look of a toolbar box (shared/field.css)
 const LABELS: Record<string, string> = {
   dataset: "Data",
   classes: "Classes",
@@ -88,7 +89,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
 
   const selects = new Map<string, HTMLSelectElement>();
   const select = (key: string) => {
-    const element = h("select", { "aria-label": LABELS[key] ?? key, ...needsKernel });
+    const element = h("select", { ...field, "aria-label": LABELS[key] ?? key, ...needsKernel });
     element.addEventListener("change", () => {
       const value = element.value;
       const options = model.get("options")[key] ?? [];
@@ -100,7 +101,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
 
   const numbers = new Map<string, HTMLInputElement>();
   const numberBox = (key: string, attrs: Record<string, string>, empty: number | string | null) => {
-    const input = h("input", { type: "number", step: "any", "aria-label": LABELS[key] ?? key, ...attrs, ...needsKernel });
+    const input = h("input", { ...field, type: "number", step: "any", "aria-label": LABELS[key] ?? key, ...attrs, ...needsKernel });
     commitOnEnter(input, () => set(key, parseNumber(input.value, empty)));
     numbers.set(key, input);
     return wrap(key, [input]);
@@ -166,11 +167,11 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
   ]);
 
   // ---- training ----
-  const lrMode = h("select", { "aria-label": "learning-rate kind", ...needsKernel }, [
+  const lrMode = h("select", { ...field, "aria-label": "learning-rate kind", ...needsKernel }, [
     h("option", { value: "constant" }, ["constant"]),
     h("option", { value: "schedule" }, ["schedule"]),
   ]);
-  const lrInput = h("input", { type: "number", step: "any", min: "0", "aria-label": "learning rate", ...needsKernel });
+  const lrInput = h("input", { ...field, type: "number", step: "any", min: "0", "aria-label": "learning rate", ...needsKernel });
   lrMode.addEventListener("change", () => set("lr", lrMode.value === "schedule" ? "schedule" : parseNumber(lrInput.value || "0.1", 0.1)));
   commitOnEnter(lrInput, () => set("lr", parseNumber(lrInput.value, "")));
   const trainingSection = h("fieldset", { class: "mgw-pg-section" }, [
@@ -187,7 +188,7 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
 
   // ---- the draw-your-own pad, while there are too few points to train ----
   const problem = h("div", { class: "mgw-pg-problem", role: "status" });
-  const classPicker = h("select", { "aria-label": "class of new points", title: "The class a click adds", ...needsKernel });
+  const classPicker = h("select", { ...field, "aria-label": "class of new points", title: "The class a click adds", ...needsKernel });
   const pad = h("canvas", { class: "mgw-pg-pad", "aria-label": "click to add a point, alt-click to remove one" });
   const padBox = h("div", { class: "mgw-pg-padbox" }, [
     h("label", { class: "mgw-pg-control", title: "Click adds a point of this class; alt-click removes the nearest" }, [h("span", {}, ["Add class"]), classPicker]),

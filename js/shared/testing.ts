@@ -3,8 +3,7 @@
 // after each test (unstubGlobals, restoreMocks).
 import { vi } from "vitest";
 import type { AnyModel, Render } from "./anywidget";
-
-type Listener = (...args: any[]) => void;
+import { events, type Listener } from "./events";
 
 export interface FakeModel<State extends object> extends AnyModel<State> {
   /** Every message the view sent, in order, but its life reports (below). */
@@ -21,6 +20,7 @@ export interface FakeModel<State extends object> extends AnyModel<State> {
 
 export function fakeModel<State extends object>(state: State): FakeModel<State> {
   const listeners = new Map<string, Listener[]>();
+  const { on, off, emit } = events(listeners);
   const sent: any[] = [];
   const lifecycle: any[] = [];
   const model: FakeModel<State> = {
@@ -29,23 +29,15 @@ export function fakeModel<State extends object>(state: State): FakeModel<State> 
     get: (key) => state[key],
     set: (key, value) => model.update({ [key]: value } as unknown as Partial<State>),
     save_changes: () => {},
-    on(event, callback) {
-      listeners.set(event, [...(listeners.get(event) ?? []), callback]);
-    },
-    off(event, callback) {
-      if (event == null) listeners.clear();
-      else if (callback == null) listeners.delete(event);
-      else listeners.set(event, (listeners.get(event) ?? []).filter((cb) => cb !== callback));
-    },
+    on,
+    off,
     send: (content) => void ((content as { type?: string })?.type === "view" ? lifecycle : sent).push(content),
     update(changes) {
       Object.assign(state, changes);
       for (const key of Object.keys(changes)) model.emit(`change:${key}`, model, state[key as keyof State]);
     },
-    emit(event, ...args) {
-      for (const cb of listeners.get(event) ?? []) cb(...args);
-    },
-    listenerCount: () => [...listeners.values()].reduce((n, cbs) => n + cbs.length, 0),
+    emit,
+    listenerCount: () => [...listeners.values()].reduce((n, callbacks) => n + callbacks.length, 0),
   };
   return model;
 }
