@@ -113,6 +113,9 @@ class Forward:
         return grads
 
 
+_DATA = operator.attrgetter("data")
+
+
 class CompiledStep:
     """A training step compiled from one traced sample (see the module docstring).
 
@@ -151,7 +154,7 @@ class CompiledStep:
     def read_parameters(self) -> np.ndarray:
         """The parameters' current values, in order (read every step: anyone may set
         ``p.data`` between steps)."""
-        return np.array([p.data for p in self.parameters], dtype=np.float64)
+        return np.fromiter(map(_DATA, self.parameters), np.float64, self.count)
 
     def write_grads(self, grads: np.ndarray) -> None:
         """Set every parameter's grad, as ``zero_grad()`` and ``backward()`` leave it (the
