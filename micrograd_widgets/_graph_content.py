@@ -12,7 +12,8 @@ by ``GraphWidget.follow``. Every change it makes answers with the traits to send
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import time
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from ._graph_follow import Following, complete_note, innermost_scopes
@@ -94,7 +95,9 @@ class GraphContent:
     The methods that change what is shown return the traits to send: :meth:`set_root`, the
     folding (:meth:`expand`, :meth:`collapse`, :meth:`toggle`, :meth:`fold_innermost`), the
     step-through (:meth:`step`, :meth:`run`, :meth:`reset`) and, for a followed sample,
-    :meth:`start_following`, :meth:`rebuilt`, :meth:`refreshed`, :meth:`recorded_frames`.
+    :meth:`start_following`, :meth:`rebuilt`, :meth:`refreshed`, :meth:`new_sample`,
+    :meth:`followed_pass`. The last three yield the traits one message at a time: a rebuild is
+    timed until the widget has sent its traits (:attr:`refresh_times_ms`).
     """
 
     def __init__(self, root: Value, model: Module | None, max_nodes: int) -> None:
@@ -284,7 +287,7 @@ class GraphContent:
 
     @property
     def refresh_times_ms(self) -> list[float]:
-        """How long the last refreshes of a followed graph took, in ms."""
+        """How long the last refreshes of a followed graph took, in ms (build, backward, send)."""
         return list(self.following.refresh_ms) if self.following is not None else []
 
     def start_following(self, following: Following, info: Mapping[str, Any]) -> Traits:
@@ -313,14 +316,31 @@ class GraphContent:
         self.stepper.mark_complete(complete_note(info))
         return {**traits, **self.numbers_and_steps(info)}
 
-    def new_sample(self) -> Traits:
-        """After the followed sample changed (and its graph was rebuilt): the recorded steps'
+    def _timed_rebuild(self, sample: int, max_nodes: int) -> Iterator[Traits]:
+        """:meth:`rebuilt`'s traits; resumed once the widget has sent them, so the time kept in
+        :attr:`refresh_times_ms` is the whole refresh (build, backward, send)."""
+        assert self.following is not None, "a rebuild is for a followed graph"
+        start = time.perf_counter()
+        yield self.rebuilt(sample, max_nodes)
+        self.following.refresh_ms.append((time.perf_counter() - start) * 1000)
+
+    def new_sample(self, sample: int, max_nodes: int) -> Iterator[Traits]:
+        """After the followed sample changed to ``sample``: its graph rebuilt; the recorded steps'
         numbers are worked out anew for it, on the refresh thread; the recording so far."""
         assert self.following is not None, "new_sample() is for a followed graph"
+        yield from self._timed_rebuild(sample, max_nodes)
         self.following.recording.forget_numbers()
         traits = self.recording()
         self.following.wake.set()
-        return traits
+        yield traits
+
+    def followed_pass(self, sample: int, max_nodes: int) -> Iterator[Traits]:
+        """One pass of the refresh thread: the live graph rebuilt if a step (or a reset, or new
+        data) landed, then some recorded frames' numbers, the recording when due."""
+        assert self.following is not None, "followed_pass() is for a followed graph"
+        if self.following.take_changes():
+            yield from self._timed_rebuild(sample, max_nodes)
+        yield from self.recorded_frames(sample)
 
     def recorded_frames(self, sample: int) -> list[Traits]:
         """One pass of the refresh thread over the recording: some recorded frames' numbers of
@@ -330,19 +350,21 @@ class GraphContent:
         sync, replay = self.following.record_frames(self.graph.values, sample)
         return ([self.recording()] if sync else []) + ([self.replay()] if replay else [])
 
-    def refreshed(self, sample: int) -> list[Traits]:
-        """The messages of ``GraphWidget.refresh()`` (a followed graph rebuilt first): a followed
-        graph's whole recording of ``sample`` and its replay; a plain graph's numbers and
-        step-through from the Values as they are, with its replay."""
+    def refreshed(self, sample: int, max_nodes: int) -> Iterator[Traits]:
+        """The messages of ``GraphWidget.refresh()``: a followed graph rebuilt at the current
+        weights, then its whole recording of ``sample`` and its replay; a plain graph's numbers
+        and step-through from the Values as they are, with its replay."""
         if self.following is not None:
+            yield from self._timed_rebuild(sample, max_nodes)
             self.following.record_all(self.graph.values, sample)
-            return [self.recording(), self.replay()]
+            yield from [self.recording(), self.replay()]
+            return
         # the Values changed outside the step-through (e.g. a backward()): its place in the
         # pass no longer says which grads are computed; the Values do
         if self.stepper.seeded:
             self.stepper.restart(REFRESHED)
         # the data may have changed: so have the recorded steps
-        return [{**self.numbers_and_steps(), **self.replay()}]
+        yield {**self.numbers_and_steps(), **self.replay()}
 
     def wake(self) -> None:
         """Wake a followed graph's refresh thread (it may have missed steps while unseen)."""

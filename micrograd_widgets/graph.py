@@ -10,11 +10,15 @@ Python is the source of truth; the browser view only draws what it is sent:
 * ``step_state``: where the step-through is, the arithmetic of the last step, each grad's state
   (not computed yet, partial, final) and how each reused node's grad summed (``+=``).
 * ``replay``: the whole backward pass recorded step by step, so the view steps through it
-  without a kernel (sent whenever training is not running).
+  without a kernel (sent whenever training is not running): ``{"version": topology version,
+  "steps": [[active unit, [input units], [lines], [[unit, grad after], ...]], ...], "spans": per
+  unit [first, last] step of its consumers}``.
 * A graph following a trainer (:meth:`GraphWidget.follow`) adds ``link`` (the trainer's
-  ``link_id``: views of one trainer share the inspected sample and one timeline in the page),
-  ``sample``, ``followed`` (which sample, at which step, its loss) and the recorded run
-  (``recording``, ``recording_steps``).
+  ``link_id``: views of one trainer share the inspected sample and one timeline in the page,
+  js/shared/link.ts; "" following none), ``sample`` (its index; -1 following none),
+  ``followed`` (the sample, its inputs and label, the step, its loss) and the recorded run:
+  ``recording``, float32 rows [data per unit, grad per unit], one per recorded step (NaN for a
+  unit without one value), whose steps are ``recording_steps``.
 
 What is drawn is worked out in :mod:`micrograd_widgets._graph_summary` (module scopes, folding,
 the ``max_nodes`` cut) and the step-through in :mod:`micrograd_widgets.stepper`; the traits from
@@ -29,8 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +51,14 @@ from .train import Trainer
 
 __all__ = ["GraphWidget", "SvgExport"]
 
-#: the drawing area's maximum height, in pixels (it scrolls beyond that)
+#: the bounds of the drawing area's maximum height, in pixels (it scrolls / pans beyond that)
 MIN_HEIGHT, MAX_HEIGHT = 100, 5000
 
 
 class _Whole(traitlets.Int):
     """An Int trait that refuses floats, bools and numbers out of range with a clear ValueError."""
 
-    def __init__(self, default: int, low: int, high: int, meaning: str) -> None:
+    def __init__(self, default: int, low: int, high: int | None, meaning: str) -> None:
         super().__init__(default)
         self.low, self.high, self.meaning = low, high, meaning
 
@@ -73,24 +76,21 @@ class _SampleIndex(traitlets.Int):
 class GraphWidget(BaseWidget):
     """The computation graph behind ``root``, live in the notebook.
 
-    ``GraphWidget(L)`` draws every Value (label, data, grad; coloured by grad) and every op.
-    An unlabelled node is called by its op and count (``tanh·3``: the third tanh from the
-    inputs), the same in the drawing, the step-through and the details. It opens on its output,
-    shrunk to the cell's width no further than readable text (scroll for the rest; Fit does the
-    same). ``refresh()`` redraws the numbers after Python changed them (e.g. another
-    ``backward()``), keeping the layout. ``step()`` / ``run()`` / ``reset_grads()`` walk
-    backpropagation one node at a time (also as buttons): each op node carries its step number
-    (the backward order), a grad not computed yet shows as "grad —" (hatched, unlike a grad of
-    0), a reused node lists each ``+=`` contribution as it lands, and the edge being applied
-    shows ``upstream × local = contribution``. ``check_gradient(name)`` (or the details panel's
+    ``GraphWidget(L)`` draws every Value (label, data, grad; coloured by grad) and every op; an
+    unlabelled node is called by its op and count (``tanh·3``: the third tanh from the inputs)
+    in the drawing, the step-through and the details. It opens on its output, shrunk to the
+    cell's width no further than readable text (scroll for the rest; Fit does the same).
+    ``refresh()`` redraws the numbers after Python changed them (e.g. another ``backward()``),
+    keeping the layout. ``step()`` / ``run()`` / ``reset_grads()`` walk backpropagation one node
+    at a time (also as buttons): each op node carries its step number (the backward order), a
+    grad not computed yet shows as "grad —" (hatched, unlike a grad of 0), a reused node lists
+    each ``+=`` contribution as it lands, and the edge being applied shows ``upstream × local =
+    contribution``; without a kernel (a saved notebook, a kernel shut down) Step / Run / Reset
+    replay the recorded pass in the page. ``check_gradient(name)`` (or the details panel's
     *Check numerically*) puts a leaf's central finite difference beside its autograd grad.
-    Without a kernel (a saved notebook, a kernel shut down) Step / Run / Reset replay the
-    recorded pass in the page. ``model=`` groups nodes by module (neuron, layer); ``max_nodes``
-    bounds what is drawn. ``save_svg(path)`` exports the current drawing.
-
-    ``GraphWidget.follow(trainer, sample=k)`` makes a graph of one training sample's loss that
-    is redrawn as the trainer steps, switches sample when ``g.sample`` is set or a linked view
-    inspects a point, and follows the trainer's one timeline (see :meth:`follow`).
+    ``model=`` groups nodes by module (neuron, layer); ``max_nodes`` bounds what is drawn;
+    ``save_svg(path)`` exports the drawing. :meth:`follow` makes a graph of one training
+    sample's loss, redrawn as the trainer steps, on the trainer's one timeline.
     """
 
     _esm = asset("graph.js")
@@ -103,26 +103,19 @@ class GraphWidget(BaseWidget):
     selected = traitlets.Int(-1).tag(sync=True)
     rankdir = traitlets.Enum(RANKDIRS, default_value="LR").tag(sync=True)
     font_size = _Whole(13, 6, 48, "the text size in pixels").tag(sync=True)
-    #: maximum height of the drawing area in pixels (it scrolls / pans beyond that)
     height = _Whole(520, MIN_HEIGHT, MAX_HEIGHT, "the drawing's maximum height in pixels").tag(
         sync=True
     )
-    #: the followed trainer's ``link_id`` (views of one trainer share a timeline and the
-    #: inspected sample in the page, js/shared/link.ts); "" when following nothing
+    #: the most nodes drawn for a new root (groups opened by hand may draw more); not synced
+    max_nodes = _Whole(300, 10, None, "how many nodes to draw")
+    # link, sample, followed, recording(_steps), replay: see the module docstring
     link = traitlets.Unicode("").tag(sync=True)
-    #: the followed training sample's index (-1: this graph follows no trainer)
     sample = _SampleIndex(-1).tag(sync=True)
-    #: what the followed graph shows: sample, its inputs and label, the step, the loss
     followed = traitlets.Dict().tag(sync=True)
     #: the last numeric check: unit, autograd, numeric, h, relative_error, note
     check = traitlets.Dict().tag(sync=True)
-    #: a followed graph's recorded run: float32 rows [data per unit, grad per unit], one per
-    #: recorded step (NaN for a unit without one value); the steps in ``recording_steps``
     recording = traitlets.Bytes(b"").tag(sync=True)
     recording_steps = traitlets.List(traitlets.Int()).tag(sync=True)
-    #: the backward pass recorded step by step, so the view steps through it without a kernel:
-    #: {"version": topology version, "steps": [[active unit, [input units], [lines], [[unit,
-    #: grad after], ...]], ...], "spans": per unit [first, last] step of its consumers}
     replay = traitlets.Dict().tag(sync=True)
 
     def __init__(
@@ -137,22 +130,20 @@ class GraphWidget(BaseWidget):
         **kwargs: Any,
     ) -> None:
         check_options(rankdir, kwargs, self.trait_names())
-        self.max_nodes = max_nodes
-        # the graph's Values change from the refresh thread (following) and the kernel's
-        self._graph_lock = threading.RLock()
-        super().__init__(rankdir=rankdir, font_size=font_size, height=height, **kwargs)
+        self._graph_lock = threading.RLock()  # see "one writer at a time" below
+        super().__init__(
+            max_nodes=max_nodes, rankdir=rankdir, font_size=font_size, height=height, **kwargs
+        )
         self._svg_requests = SvgRequests()
         #: the file the last save_svg() wrote (None until a view has answered)
         self.last_saved_svg: Path | None = None
-        #: the graph, what is drawn of it, its step-through, a followed sample: as trait values
         self._content = GraphContent(root, model, self.max_nodes)
         self._apply(self._content.layout)
 
-    # ---- one writer at a time ----------------------------------------------------------------
-    # A followed graph's traits change from its refresh thread and from the kernel's thread.
-    # ipywidgets' hold_sync() is not thread-safe: a trait set on one thread while the other
-    # holds sync is queued and sent only at some later hold_sync (seen: a stale recording in the
-    # view). So every trait change and every held block takes the graph lock.
+    # ---- one writer at a time: a followed graph's traits change from its refresh thread and the
+    # kernel's. ipywidgets' hold_sync() is not thread-safe: a trait set on one thread while the
+    # other holds sync is sent only at some later hold_sync (seen: a stale recording in the view),
+    # so every trait change and every held block takes the graph lock.
 
     @contextlib.contextmanager
     def hold_sync(self) -> Iterator[None]:
@@ -164,9 +155,9 @@ class GraphWidget(BaseWidget):
         with getattr(self, "_graph_lock", None) or contextlib.nullcontext():
             super().notify_change(change)
 
-    def _apply(self, change: Callable[..., Traits | list[Traits]], *args: Any) -> None:
+    def _apply(self, change: Callable[..., Traits | Iterable[Traits]], *args: Any) -> None:
         """Call ``change`` (a GraphContent method) under the graph lock and set the traits it
-        returns ({name: value}, or a list of them): one message per dict."""
+        returns ({name: value}, or a list or iterator of them): one message per dict."""
         with self._graph_lock:
             result = change(*args)
             for traits in [result] if isinstance(result, dict) else result:
@@ -187,24 +178,22 @@ class GraphWidget(BaseWidget):
         max_recorded: int = 120,
         **options: Any,
     ) -> GraphWidget:
-        """A new GraphWidget showing the loss graph of training sample ``sample`` of ``trainer``.
-
-        The graph is the model's forward pass on that one sample plus its data loss (binary: its
-        svm / log / mse term; k classes: its cross-entropy), at the current weights, with the
-        parameters as leaves named by their dotted names; its grads are those of that sample's
-        loss. It is rebuilt after every training step, at most ``max_fps`` times a second, on a
-        thread of its own (training only wakes it; weights are read under ``trainer.lock``).
+        """A new GraphWidget showing the loss graph of training sample ``sample`` of ``trainer``:
+        the model's forward pass on that one sample plus its data loss (binary: its svm / log /
+        mse term; k classes: its cross-entropy) at the current weights, the parameters as leaves
+        named by their dotted names, the grads those of that sample's loss. It is rebuilt after
+        every training step, at most ``max_fps`` times a second, on a thread of its own (training
+        only wakes it; weights are read under ``trainer.lock``).
 
         The run is recorded for the one timeline of the trainer's views: the weights every
         ``record_every``-th step, up to ``max_recorded`` frames (then every other one is dropped
         and the interval doubles, as the boundary's recording does); the view gets the graph's
         numbers at each (float32 data and grad per drawn unit: 8 bytes × units × frames, about
         40 KB for the seed net's folded graph). Scrubbing a linked view's timeline shows the
-        recorded step at or before it, also in a saved notebook without a kernel.
-        Set ``g.sample`` to follow another sample, or pick one in a linked view (the
-        DecisionBoundary's Inspect). Step-through works while training is paused. ``options``
-        are GraphWidget's (``max_nodes``, ``rankdir``, ``font_size``, ``height``).
-        """
+        recorded step at or before it, also in a saved notebook without a kernel. Set
+        ``g.sample`` to follow another sample, or pick one in a linked view (the boundary's
+        Inspect). Step-through works while training is paused. ``options``: ``max_nodes``,
+        ``rankdir``, ``font_size``, ``height``."""
         following = Following(trainer, sample, max_fps, record_every, max_recorded)
         root, info = following.first_graph()
         widget = cls(root, model=following.source.shadow, **options)
@@ -230,49 +219,17 @@ class GraphWidget(BaseWidget):
     @traitlets.observe("sample")
     def _sample_changed(self, change: dict) -> None:
         if self._content.following is not None and change["old"] != -1:
-            self._refresh_followed()
-            self._apply(self._content.new_sample)
+            self._apply(self._content.new_sample, self.sample, self.max_nodes)
 
     def _background_pass(self) -> None:
-        """One pass of the refresh thread: the live graph if a step (or a reset, or new data)
-        landed, then some recorded frames' numbers, then the recording to the view when due."""
+        """One pass of the refresh thread (:meth:`GraphContent.followed_pass`), if seen."""
         if self.ever_viewed and not self.live_views:
             return  # nobody sees it: skip the work
         try:
-            with self._graph_lock:
-                if self._content.following.take_changes():
-                    self._refresh_followed()
-                self._apply(self._content.recorded_frames, self.sample)
+            with self._graph_lock:  # the sample read and its pass in one hold
+                self._apply(self._content.followed_pass, self.sample, self.max_nodes)
         except Exception as exc:  # shown in the banner; the next step tries again
             self._show_error("refresh of the followed sample", exc)
-
-    def _refresh_followed(self) -> None:
-        """Rebuild the followed sample's graph at the current weights and send it."""
-        start = time.perf_counter()
-        self._apply(self._content.rebuilt, self.sample, self.max_nodes)
-        self._content.following.refresh_ms.append((time.perf_counter() - start) * 1000)
-
-    def check_gradient(self, node: str | Value) -> dict[str, Any]:
-        """The numeric check of a leaf (an input or a parameter, by name or Value): autograd's
-        d(root)/d(leaf) of a fresh backward pass beside the central finite difference, and their
-        relative error (see :func:`~micrograd_widgets.stepper.finite_difference` for how h is
-        chosen). Also shown in the view's detail panel."""
-        self._apply(self._content.check, node)
-        return dict(self.check)
-
-    @traitlets.validate("selected")
-    def _valid_selected(self, proposal: dict) -> int:
-        n = self._content.unit_count if hasattr(self, "_content") else 0
-        return check_whole("selected", proposal["value"], -1, n - 1, "a node index, -1 for none")
-
-    @property
-    def max_nodes(self) -> int:
-        """The most nodes drawn for a new root (groups opened by hand may draw more)."""
-        return self._max_nodes
-
-    @max_nodes.setter
-    def max_nodes(self, value: int) -> None:
-        self._max_nodes = check_whole("max_nodes", value, 10, None, "how many nodes to draw")
 
     # ---- public API ----------------------------------------------------------------------
 
@@ -292,14 +249,11 @@ class GraphWidget(BaseWidget):
         """Redraw data, grads and colours from the Values (the layout stays). A followed graph
         is rebuilt at the trainer's current weights now, and its recording brought up to date
         (it otherwise catches up on its own thread, a moment after the steps)."""
-        with self._graph_lock:
-            if self._content.following is not None:
-                self._refresh_followed()
-            self._apply(self._content.refreshed, self.sample)
+        with self._graph_lock:  # the sample read and its refresh in one hold
+            self._apply(self._content.refreshed, self.sample, self.max_nodes)
 
     def step(self, n: int = 1) -> list[str]:
-        """Apply the next ``n`` chain-rule steps of backpropagation (``n`` >= 1); return their
-        arithmetic."""
+        """Apply the next ``n`` (>= 1) chain-rule steps of backprop; return their arithmetic."""
         with self._graph_lock:
             self._apply(self._content.step, n)
             return self._content.stepper.lines
@@ -322,6 +276,19 @@ class GraphWidget(BaseWidget):
         """The Value shown in the detail panel (None for none, or for a group)."""
         return self._content.value_at(self.selected)
 
+    @traitlets.validate("selected")
+    def _valid_selected(self, proposal: dict) -> int:
+        n = self._content.unit_count if hasattr(self, "_content") else 0
+        return check_whole("selected", proposal["value"], -1, n - 1, "a node index, -1 for none")
+
+    def check_gradient(self, node: str | Value) -> dict[str, Any]:
+        """The numeric check of a leaf (an input or a parameter, by name or Value): autograd's
+        d(root)/d(leaf) of a fresh backward pass beside the central finite difference, and their
+        relative error (see :func:`~micrograd_widgets.stepper.finite_difference` for how h is
+        chosen). Also shown in the view's detail panel."""
+        self._apply(self._content.check, node)
+        return dict(self.check)
+
     def expand(self, scope: str) -> None:
         """Open the group of module ``scope`` (e.g. ``"layers.0.neurons.3"``); re-lays out."""
         self._apply(self._content.expand, scope)
@@ -337,13 +304,9 @@ class GraphWidget(BaseWidget):
 
     def save_svg(self, path: str | Path) -> SvgExport:
         """Save the drawing as a standalone SVG file at ``path``; returns an :class:`SvgExport`.
-
-        The browser view holds the drawing, and a Python call cannot wait for its reply inside
-        the same cell: this asks the displayed view for its SVG and returns at once; the file is
-        written when the reply arrives (right after the cell finishes), and the returned
-        object's ``written`` then turns True. The toolbar's "Save SVG" button downloads the same
-        file from the browser.
-        """
+        A cell cannot wait for its view's reply: this asks the displayed view and returns at
+        once; the file is written when the reply arrives, right after the cell (see SvgExport).
+        The toolbar's "Save SVG" button downloads the same file from the browser."""
         request, export = self._svg_requests.ask(path)
         self.send({"type": "export_svg", "request": request})
         return export

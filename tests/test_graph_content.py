@@ -109,7 +109,7 @@ def test_a_refresh_after_the_callers_backward_counts_its_grads_as_computed():
     content = GraphContent(root, None, 300)
     content.step(2)
     root.backward()  # outside the step-through
-    (traits,) = content.refreshed(-1)
+    (traits,) = content.refreshed(-1, 300)
     assert traits["step_state"]["status"] == "fffff" and not traits["step_state"]["seeded"]
     assert traits["step_state"]["lines"] == [REFRESHED]
     assert "replay" in traits
@@ -165,9 +165,48 @@ def test_a_followed_sample_is_laid_out_by_neuron_and_rebuilt_after_training_step
     rebuilt = content.rebuilt(3, 300)
     assert "topology" not in rebuilt  # the same structure: the layout stays
     assert rebuilt["followed"]["step"] == 3 and rebuilt["followed"]["loss"] == root.data != before
-    assert content.refresh_times_ms == []  # the widget times its refreshes
-    recording, replay = content.refreshed(3)  # every recorded frame's numbers, then the replay
+    # refresh(): rebuilt (timed until the widget has sent it), every recorded frame's numbers,
+    # then the replay
+    messages = content.refreshed(3, 300)
+    assert next(messages)["followed"]["step"] == 3 and content.refresh_times_ms == []
+    recording, replay = messages
+    assert len(content.refresh_times_ms) == 1
     assert recording["recording_steps"] == [0] and not following.replay_stale
     assert replay["replay"]["version"] == content.version
     content.stop_following()
+    assert trainer._observers == []
+
+
+def test_a_followed_pass_rebuilds_only_after_a_step_and_a_new_sample_starts_over():
+    trainer = Trainer(MLP(2, [4, 1], seed=0), datasets.moons(16, seed=0))
+    following = Following(trainer, 3, 10.0, 1, 10)
+    root, info = following.first_graph()
+    content = GraphContent(root, following.source.shadow, 300)
+    content.start_following(following, info)
+
+    class Owner:
+        def background_pass(self) -> None:
+            pass  # the test runs the passes itself
+
+    owner = Owner()
+    following.start(owner.background_pass, name="mgw-test-content")
+    try:
+        trainer.run(2)
+        first = list(content.followed_pass(3, 300))
+        assert first[0]["followed"]["step"] == 2 and first[0]["followed"]["sample"] == 3
+        # then the recorded frames' numbers (due) and, training not running, the replay
+        assert [set(traits) for traits in first[1:]] == [
+            {"recording", "recording_steps"},
+            {"replay"},
+        ]
+        assert len(content.refresh_times_ms) == 1
+        # no step since: nothing to rebuild, nothing timed
+        assert all("followed" not in traits for traits in content.followed_pass(3, 300))
+        assert len(content.refresh_times_ms) == 1
+        rebuilt, recording = content.new_sample(5, 300)
+        assert rebuilt["followed"]["sample"] == 5 and rebuilt["followed"]["step"] == 2
+        assert set(recording) == {"recording", "recording_steps"}
+        assert len(content.refresh_times_ms) == 2 and following.wake.is_set()
+    finally:
+        content.stop_following()
     assert trainer._observers == []
