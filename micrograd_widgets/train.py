@@ -190,9 +190,8 @@ class Trainer:
         self.last_update = np.zeros(len(self.parameters))  # the change the last step applied
         self._observers = Observers()
         self._background = BackgroundRun()
-        if engine != "scalar":
-            with self.lock:
-                self._engines.ensure(self)  # a fallback warns here, at construction
+        with self.lock:
+            self._engines.ensure(self)  # compiles now (a fallback warns here); scalar: nothing
         stop_older_trainers(self)
 
     # ---- data --------------------------------------------------------------------------------
@@ -245,8 +244,8 @@ class Trainer:
 
     @property
     def lr(self) -> LearningRate:
-        """The optimizer's learning rate: None (the seed's schedule), a constant, or a function
-        ``k -> rate``. Setting it (checked) changes the rate from the next step."""
+        """The optimizer's learning rate (None, a number or ``k -> rate``: as the ``lr``
+        argument). Setting it (checked) changes the rate from the next step."""
         return self.optimizer.lr
 
     @lr.setter
@@ -296,8 +295,7 @@ class Trainer:
     def engine(self, value: EngineRequest) -> None:
         with self.lock:
             self._engines.ask(value)
-            if value != "scalar":
-                self._engines.ensure(self)
+            self._engines.ensure(self)
 
     @property
     def exact(self) -> bool:
