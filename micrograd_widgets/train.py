@@ -124,7 +124,7 @@ class Trainer:
         optimizer: "sgd" (the seed's ``p.data -= lr * p.grad``), "momentum" (SGD, momentum
             0.9), "adam", "adamw", or an :class:`~micrograd_widgets.optim.Optimizer` built over
             ``model.parameters()`` (then leave ``lr`` out: it has its own); switched between
-            steps by :meth:`set_optimizer`.
+            steps: :attr:`optimizer`, :meth:`set_optimizer`.
         lr: None for the optimizer's default -- for SGD and momentum the seed's schedule
             ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), for Adam and AdamW PyTorch's 1e-3
             --, a number for a constant rate, or a function ``k -> rate``. See :attr:`lr`.
@@ -135,7 +135,7 @@ class Trainer:
         engine: "auto" (the compiled step, or the scalar engine with a warning saying why when
             the model or loss cannot be compiled), "compiled" (raise
             :class:`~micrograd_widgets.compiled.CompileError` instead of falling back) or
-            "scalar" (a graph of Values every step, as the seed). The same numbers either way.
+            "scalar" (a graph of Values every step, as the seed): the same numbers, bit for bit.
         exact, speed: see :attr:`exact` and :attr:`speed` (both settable at any time).
 
     Background training also stops when another trainer is made for the same model, or when
@@ -276,8 +276,8 @@ class Trainer:
 
     @property
     def speed(self) -> float | None:
-        """Steps per second for :meth:`start` and :meth:`run` (e.g. 1, 10, 30); None (or set
-        "max"): as fast as possible."""
+        """Steps per second for :meth:`start` and :meth:`run` (e.g. 1, 10, 30), or None: as fast
+        as possible (given as None or "max")."""
         return self._pace.speed
 
     @speed.setter
