@@ -1,6 +1,7 @@
 """Which optimizer a Trainer applies, apart from it: built from a name or checked, switched between
 steps, and over each distinct parameter once -- with weight tying one Value sits twice in
-``model.parameters()``, and updating it twice per step would apply its gradient twice.
+``model.parameters()``, and updating it twice per step would apply its gradient twice. It keeps
+the initial weights too: :meth:`OptimizerChoice.restart` (a reset) starts from them again.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ if TYPE_CHECKING:
 
 class OptimizerChoice:
     """The trainer's current :class:`~micrograd_widgets.optim.Optimizer` (:attr:`current`) over
-    the distinct entries of ``parameters``, and the translation between the trainer's gradient
-    and change arrays (one number per entry of ``parameters``) and the optimizer's."""
+    the distinct entries of ``parameters``, the translation between the trainer's gradient
+    and change arrays (one number per entry of ``parameters``) and the optimizer's, and the
+    weights the parameters started from."""
 
     def __init__(
         self, parameters: list[Value], optimizer: str | Optimizer, lr: LearningRate
     ) -> None:
         self.parameters = parameters
+        self.initial = [p.data for p in parameters]  # for restart()
         first: dict[Value, int] = {}
         for i, p in enumerate(parameters):
             first.setdefault(p, i)
@@ -38,6 +41,14 @@ class OptimizerChoice:
         """A fresh optimizer (by name with ``options``, or one given) over the same parameters."""
         self.current = make_optimizer(optimizer, self.current.parameters, **options)
         return self.current
+
+    def restart(self) -> None:
+        """The initial weights again, every gradient 0, and the optimizer's state reset (step
+        count 0, no momentum or running averages)."""
+        for p, value in zip(self.parameters, self.initial):
+            p.data = value
+            p.grad = 0.0
+        self.current.reset()
 
     def step(self, batch: BatchResult, grads: np.ndarray) -> np.ndarray:
         """The optimizer's step from the batch's gradients (one per parameter entry); returns

@@ -1,6 +1,6 @@
-"""What a Trainer checks when it is made, apart from it: the model, where the data comes from, the
-batch size and the divergence factor (each with an error saying what was expected), and the rule
-"one trainer per model" (:func:`stop_older_trainers`).
+"""What a Trainer checks when it is made, apart from it: the model, its loss, where the data comes
+from, the batch size and the divergence factor (each with an error saying what was expected), and
+the rule "one trainer per model" (:func:`stop_older_trainers`).
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import losses
 from ._background import LIVE_TRAINERS
-from ._training_data import is_count
+from ._training_data import builtin_loss_name, check_outputs_fit_loss, is_count
 from .datasets import Dataset
 from .nn import Module
 
@@ -25,6 +26,18 @@ def check_model(model: object) -> Module:
         kind = type(model).__name__
         raise TypeError(f"model must be a callable Module such as MLP, got {kind}")
     return model
+
+
+def resolve_loss(
+    loss: str | losses.DataLoss, outputs: int
+) -> tuple[losses.DataLoss, str, str | None]:
+    """The loss function, its name (a custom function's ``__name__``) and the built-in loss it
+    is (None for the user's own), checked against the model's ``outputs``."""
+    function = losses.resolve_loss(loss)
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
+    builtin = builtin_loss_name(function)
+    check_outputs_fit_loss(outputs, builtin)
+    return function, name, builtin
 
 
 def data_arrays(

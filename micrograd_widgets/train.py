@@ -70,15 +70,10 @@ from ._train_setup import (
     check_divergence_factor,
     check_model,
     data_arrays,
+    resolve_loss,
     stop_older_trainers,
 )
-from ._training_data import (
-    TrainingData,
-    builtin_loss_name,
-    check_outputs_fit_loss,
-    is_count,
-    model_outputs,
-)
+from ._training_data import TrainingData, is_count, model_outputs
 from .compiled import CompiledStep
 from .datasets import Dataset
 from .engine import Value, gc_paused
@@ -114,46 +109,38 @@ class TrainerEvent:
 class Trainer:
     """Train ``model`` on points ``X`` (n, nin) with labels ``y``: binary or k classes.
 
-    Binary (the seed): a model with one output, its sign the class, labels -1 / +1, and a loss
-    "svm", "log" or "mse". k classes: a model with k >= 2 outputs (``MLP(2, [16, 16, k])``),
-    labels 0..k-1 (for k = 2 also -1 / +1) and ``loss="cross_entropy"``; the predicted class is
-    the argmax of the k outputs. :attr:`classes` says which (2 for a binary trainer).
-
     Args:
         model: an :class:`~micrograd_widgets.nn.MLP` (or any Module mapping a row to one Value,
             or to a list of k Values for k classes).
         X: training points, or a :class:`~micrograd_widgets.datasets.Dataset` (then leave ``y``,
             ``X_test`` and ``y_test`` out: they come from it).
-        y: training labels: -1 or +1 (one output), 0..k-1 (k outputs).
+        y: training labels: -1 or +1 for one output (the seed: its sign is the class), 0..k-1
+            for k >= 2 outputs (for k = 2 also -1 / +1; the class is the argmax of the k
+            outputs). :attr:`classes` says how many (2 for one output).
         X_test, y_test: optional held-out points, evaluated (without training) every step.
-        loss: "svm" (the seed's max-margin loss), "log", "mse" (one output),
-            "cross_entropy" (k outputs), or ``f(outputs, y) -> Value``.
+        loss: "svm" (the seed's max-margin loss), "log", "mse" (one output), "cross_entropy"
+            (k outputs, e.g. ``MLP(2, [16, 16, k])``), or ``f(outputs, y) -> Value``.
         regularization: "l2" (the seed's), "l1" or None; ``alpha`` is its rate (seed: 1e-4).
         optimizer: "sgd" (the seed's ``p.data -= lr * p.grad``), "momentum" (SGD, momentum
             0.9), "adam", "adamw", or an :class:`~micrograd_widgets.optim.Optimizer` built over
-            ``model.parameters()`` (then leave ``lr`` out: it has its own). See
-            :attr:`optimizer` and :meth:`set_optimizer` (switches between steps).
-        lr: the learning rate: None for the optimizer's default -- for SGD and momentum the
-            seed's schedule ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), for Adam and AdamW
-            PyTorch's 1e-3 --, a number for a constant rate, or a function ``k -> rate``.
-            :attr:`lr` is the optimizer's, settable between steps.
+            ``model.parameters()`` (then leave ``lr`` out: it has its own); switched between
+            steps: :attr:`optimizer`, :meth:`set_optimizer`.
+        lr: None for the optimizer's default -- for SGD and momentum the seed's schedule
+            ``1.0 - 0.9·k/100`` (held at 0.1 after step 100), for Adam and AdamW PyTorch's 1e-3
+            --, a number for a constant rate, or a function ``k -> rate``. See :attr:`lr`.
         batch_size: None for full batch (the seed), or the size of a random mini-batch per step.
         seed: seeds the mini-batch sampler.
         divergence_factor: training stops as diverged when the loss is NaN or infinite, or grows
             to more than this many times the first step's loss.
-        engine: "auto" (default: the compiled step, or the scalar engine with a warning saying
-            why when the model or loss cannot be compiled), "compiled" (raise
+        engine: "auto" (the compiled step, or the scalar engine with a warning saying why when
+            the model or loss cannot be compiled), "compiled" (raise
             :class:`~micrograd_widgets.compiled.CompileError` instead of falling back) or
-            "scalar" (build the graph of Values every step, as the seed does). Either engine
-            gives the same numbers, bit for bit.
-        exact: False lets the compiled step use matrix multiplies: faster, gradients within
-            ~1e-12 relative instead of bit for bit.
-        speed: steps per second for :meth:`start` and :meth:`run` (e.g. 1, 10, 30), or None /
-            "max" for as fast as possible. Changeable at any time: ``trainer.speed = 5``.
+            "scalar" (a graph of Values every step, as the seed): the same numbers, bit for bit.
+        exact, speed: see :attr:`exact` and :attr:`speed` (both settable at any time).
 
-    Background training stops on its own when another trainer is made for the same model, or
-    when nobody can see or reach a trainer once shown in a widget; ``micrograd_widgets.stop_all()``
-    stops them all (the rules: :mod:`micrograd_widgets.train`).
+    Background training also stops when another trainer is made for the same model, or when
+    nobody can see or reach a trainer once shown in a widget (:mod:`micrograd_widgets.train`);
+    ``micrograd_widgets.stop_all()`` stops them all.
     """
 
     def __init__(
@@ -180,10 +167,7 @@ class Trainer:
         self.model = check_model(model)
         #: how many outputs the model has: 1 (binary, a score's sign) or k (k classes)
         self.outputs = model_outputs(model)
-        self.loss = losses.resolve_loss(loss)
-        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
-        self._builtin_loss = builtin_loss_name(self.loss)
-        check_outputs_fit_loss(self.outputs, self._builtin_loss)
+        self.loss, self.loss_name, self._builtin_loss = resolve_loss(loss, self.outputs)
         self._data = TrainingData(model, *data_arrays(X, y, X_test, y_test), self.outputs)
         self.regularization = losses.check_regularization(regularization)
         self.alpha = losses.check_rate(alpha)
@@ -204,12 +188,10 @@ class Trainer:
         self.parameter_names: list[str] = [name for name, _ in model.named_parameters()]
         self._optimizers = OptimizerChoice(self.parameters, optimizer, lr)
         self.last_update = np.zeros(len(self.parameters))  # the change the last step applied
-        self._initial = [p.data for p in self.parameters]  # for reset()
         self._observers = Observers()
         self._background = BackgroundRun()
-        if engine != "scalar":
-            with self.lock:
-                self._engines.ensure(self)  # a fallback warns here, at construction
+        with self.lock:
+            self._engines.ensure(self)  # compiles now (a fallback warns here); scalar: nothing
         stop_older_trainers(self)
 
     # ---- data --------------------------------------------------------------------------------
@@ -244,7 +226,6 @@ class Trainer:
 
     def add_point(self, x: float, y: float, label: float) -> int:
         """Add a training point (between steps if training runs); returns the new point count.
-
         ``label`` is one of :attr:`label_values` (-1 / +1 for one output, 0..k-1 for k)."""
         row = self._data.check_new_point(x, y, label)
         with self.lock:
@@ -263,8 +244,8 @@ class Trainer:
 
     @property
     def lr(self) -> LearningRate:
-        """The optimizer's learning rate: None (the seed's schedule), a constant, or a function
-        ``k -> rate``. Setting it (checked) changes the rate from the next step."""
+        """The optimizer's learning rate (None, a number or ``k -> rate``: as the ``lr``
+        argument). Setting it (checked) changes the rate from the next step."""
         return self.optimizer.lr
 
     @lr.setter
@@ -283,14 +264,11 @@ class Trainer:
         self.set_optimizer(value)
 
     def set_optimizer(self, optimizer: str | Optimizer, **options: Any) -> Optimizer:
-        """Switch to another optimizer between two steps; returns it.
-
-        ``optimizer``: "sgd", "momentum", "adam", "adamw" (``options`` go to its constructor,
-        e.g. ``lr=0.01``; left out, its defaults) or an Optimizer built over
-        ``model.parameters()``. It starts fresh: no momentum or running averages, and its own
-        step count from 0 (the seed's schedule and Adam's bias correction start again); the
-        weights and the history go on from where they are.
-        """
+        """Switch to ``optimizer`` between two steps; returns it. A name as in the constructor
+        (``options`` go to its constructor, e.g. ``lr=0.01``; left out, its defaults) or an
+        Optimizer over ``model.parameters()``. It starts fresh (no momentum or running averages,
+        its step count from 0: the seed's schedule and Adam's bias correction start again); the
+        weights and the history go on from where they are."""
         with self.lock:
             chosen = self._optimizers.switch(optimizer, **options)
         self._notify("status")
@@ -298,7 +276,8 @@ class Trainer:
 
     @property
     def speed(self) -> float | None:
-        """Steps per second for :meth:`start` and :meth:`run`; None: as fast as possible."""
+        """Steps per second for :meth:`start` and :meth:`run` (e.g. 1, 10, 30), or None: as fast
+        as possible (given as None or "max")."""
         return self._pace.speed
 
     @speed.setter
@@ -316,12 +295,12 @@ class Trainer:
     def engine(self, value: EngineRequest) -> None:
         with self.lock:
             self._engines.ask(value)
-            if value != "scalar":
-                self._engines.ensure(self)
+            self._engines.ensure(self)
 
     @property
     def exact(self) -> bool:
-        """False lets the compiled step use matrix multiplies (~1e-12, not bit for bit)."""
+        """False lets the compiled step use matrix multiplies: faster, gradients within ~1e-12
+        relative instead of bit for bit (the default True)."""
         return self._engines.exact
 
     @exact.setter
@@ -345,9 +324,7 @@ class Trainer:
 
     def observe(self, callback: Callable[[TrainerEvent], None]) -> Callable[[], None]:
         """Call ``callback(event)`` after every step and change; returns a function to unsubscribe.
-
-        Step events arrive on the training thread (or the caller's, for ``step``/``run``).
-        """
+        Step events arrive on the training thread (or the caller's, for ``step``/``run``)."""
         return self._observers.subscribe(callback)
 
     def _notify(self, kind: EventKind, record: dict[str, float] | None = None) -> None:
@@ -382,33 +359,26 @@ class Trainer:
     def evaluate(
         self, X: np.ndarray | None = None, y: np.ndarray | None = None
     ) -> dict[str, float]:
-        """Loss and accuracy at the *current* weights, on ``X``, ``y`` (default: the training
-        set), by a numpy forward pass (no graph): ``{"loss": ..., "accuracy": ...}``.
-
-        The history's metrics are each step's, measured before its update; these describe the
-        model as it is now (what a picture of its decision boundary shows). The loss is the data
-        loss plus the penalty, NaN for a custom loss (it has no numpy twin) or when the scores
-        are not finite.
-        """
+        """``{"loss": ..., "accuracy": ...}`` at the *current* weights on ``X``, ``y`` (default:
+        the training set), by a numpy forward pass (no graph): the model as it is now (as its
+        decision boundary shows), where the history has each step's, measured before its update.
+        The loss is the data loss plus the penalty; NaN for a custom loss (no numpy twin) or
+        when the scores are not finite."""
         with self.lock:
             return self._metrics().evaluate(X, y)
 
     def step(self) -> dict[str, float]:
-        """One training step (loss, ``backward()``, the optimizer's update); returns its
-        history record.
-
-        Raises :class:`TrainingDiverged` if the loss or a gradient is NaN or infinite, or the loss
-        grew past ``divergence_factor`` times the first step's (the parameters are then left as
-        they were before this step).
-        """
+        """One training step (loss, ``backward()``, the optimizer's update); returns its history
+        record. Raises :class:`TrainingDiverged` if the loss or a gradient is NaN or infinite, or
+        the loss grew past ``divergence_factor`` times the first step's (the parameters are then
+        left as they were before this step)."""
         record = self._step()
         assert record is not None  # only a background step (with `only_while`) is ever skipped
         return record
 
     def _step(self, only_while: threading.Event | None = None) -> dict[str, float] | None:
         """:meth:`step`; with ``only_while``, skipped (None) unless that event is set once the
-        lock is held -- so a step cannot land after :meth:`pause` cleared it and took the lock.
-        """
+        lock is held -- so a step cannot land after :meth:`pause` cleared it and took the lock."""
         # gc_paused: the step's graph is acyclic and freed (when _compute_and_update returns)
         # before the block ends, so the cyclic collector has nothing to find in it; skipping its
         # scans halves a step.
@@ -437,11 +407,9 @@ class Trainer:
         self, X: np.ndarray, y: np.ndarray
     ) -> tuple[float, str, tuple[float, float, float]]:
         """One batch on the engine, then the optimizer's update: the one place the two meet.
-
-        Returns the batch's loss, why the step diverged ("" if it did not; then, and only
-        then, the update was applied) and its metrics (training accuracy, test loss and
-        accuracy) measured at the same parameters as the loss, before the update.
-        """
+        Returns the batch's loss, why the step diverged ("" if it did not; then, and only then,
+        the update was applied) and its metrics (training accuracy, test loss and accuracy)
+        measured at the same parameters as the loss, before the update."""
         batch = compute_batch(self._engines, self, X, y)  # loss and scores; grads on demand
         problem = self._log.divergence(batch.loss, self.divergence_factor)
         if problem:
@@ -455,11 +423,9 @@ class Trainer:
         return batch.loss, "", metrics
 
     def run(self, steps: int) -> History:
-        """Train ``steps`` steps in the calling thread (blocks, like the seed's loop).
-
-        Stops early, with a warning, if training diverges. Observers (widgets) update as it goes.
-        Paced by :attr:`speed` (steps per second) when set.
-        """
+        """Train ``steps`` steps in the calling thread (blocks, like the seed's loop), paced by
+        :attr:`speed` when set; observers (widgets) update as it goes. Stops early, with a
+        warning, if training diverges."""
         if not is_count(steps, 0):
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
         if self.is_running:
@@ -492,29 +458,22 @@ class Trainer:
         self._background.resume(self)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S, *, reason: str = "") -> None:
-        """Stop the background thread and wait (up to ``timeout`` s) for it to end.
-
-        ``reason``, if given, becomes :attr:`message` (widgets show it), e.g. why the package
-        stopped a trainer nobody could see any more.
-        """
+        """Stop the background thread and wait (up to ``timeout`` s) for it to end. ``reason``,
+        if given, becomes :attr:`message` (widgets show it), e.g. why the package stopped a
+        trainer nobody could see any more."""
         self._background.stop(self, timeout, reason)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until background training ends (``start(steps)`` done, stopped or diverged).
-
-        Returns False if it is still running after ``timeout`` seconds. Do not call it while
-        paused with no one to resume: it would wait for the timeout.
-        """
+        """Block until background training ends (``start(steps)`` done, stopped or diverged);
+        False if it still runs after ``timeout`` seconds. Do not call it while paused with no one
+        to resume: it would wait for the timeout."""
         return self._background.wait(timeout)
 
     def reset(self) -> None:
         """Stop, restore the initial parameters, reset the optimizer and clear the history."""
         self.stop()
         with self.lock:
-            for p, value in zip(self.parameters, self._initial):
-                p.data = value
-                p.grad = 0.0
-            self.optimizer.reset()  # step count 0, no momentum / running averages
+            self._optimizers.restart()  # the initial weights, a fresh optimizer state
             self._log.clear()  # the history, and the divergence warning is said again
             self.steps_done = 0
             self.last_update = np.zeros(len(self.parameters))

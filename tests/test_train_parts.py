@@ -2,6 +2,7 @@
 (_train_record), its optimizer over distinct parameters (_train_optimizer), its measurements
 (_train_metrics) and its construction checks (_train_setup)."""
 
+import functools
 import logging
 import math
 import warnings
@@ -18,6 +19,7 @@ from micrograd_widgets._train_setup import (
     check_divergence_factor,
     check_model,
     data_arrays,
+    resolve_loss,
 )
 from micrograd_widgets._training_data import TrainingData
 
@@ -148,6 +150,24 @@ def test_an_optimizer_object_takes_no_lr_and_must_be_over_the_same_parameters():
         OptimizerChoice(MLP(2, [3, 1], seed=1).parameters(), sgd, None)
 
 
+def test_restart_puts_back_the_initial_weights_and_a_fresh_optimizer_state():
+    model = tied_model()
+    parameters = model.parameters()
+    initial = [p.data for p in parameters]
+    choice = OptimizerChoice(parameters, "momentum", 0.1)
+    for _ in range(2):
+        choice.current.step(grads=np.ones(len(choice.current.parameters)))
+    for p in parameters:
+        p.grad = 3.0
+    assert [p.data for p in parameters] != initial and choice.current.steps_done == 2
+    assert np.any(choice.current.state_arrays()["velocity"] != 0)
+    optimizer = choice.current
+    choice.restart()
+    assert [p.data for p in parameters] == initial and all(p.grad == 0.0 for p in parameters)
+    assert choice.current is optimizer and optimizer.steps_done == 0  # the same one, reset
+    assert not np.any(optimizer.state_arrays()["velocity"])
+
+
 def test_a_trainer_with_tied_weights_applies_each_gradient_once():
     data = datasets.moons(12, noise=0.1, seed=1)
     with pytest.warns(UserWarning, match="weight tying"):
@@ -235,6 +255,27 @@ def test_data_comes_from_a_dataset_or_from_arrays_never_both():
     assert data_arrays(data.X, data.y, None, None) == (data.X, data.y, None, None)
     with pytest.raises(ValueError, match="either a Dataset or X and y"):
         data_arrays(data, data.y, None, None)
+
+
+def test_the_loss_is_resolved_named_and_checked_against_the_outputs():
+    assert resolve_loss("svm", 1) == (losses.svm_loss, "svm", "svm")
+    assert resolve_loss(losses.log_loss, 1) == (losses.log_loss, "log_loss", "log")
+    multiclass = (losses.cross_entropy_loss, "cross_entropy", "cross_entropy")
+    assert resolve_loss("cross_entropy", 3) == multiclass
+
+    def mine(outputs, y):
+        return losses.svm_loss(outputs, y)
+
+    assert resolve_loss(mine, 1) == (mine, "mine", None)
+    assert resolve_loss(mine, 3)[2] is None  # the user's own: no outputs check
+    unnamed = functools.partial(losses.svm_loss)
+    assert resolve_loss(unnamed, 1) == (unnamed, "custom", None)
+    with pytest.raises(ValueError, match="binary loss"):
+        resolve_loss("mse", 3)
+    with pytest.raises(ValueError, match="needs one output per class"):
+        resolve_loss("cross_entropy", 1)
+    with pytest.raises(ValueError):
+        resolve_loss("hinge", 1)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.0, True, "8"])
