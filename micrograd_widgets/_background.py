@@ -20,6 +20,8 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._threads import make_way_for_the_kernel
+
 if TYPE_CHECKING:
     from .train import History, Trainer
 
@@ -150,6 +152,7 @@ def _training_loop(
     trainer_ref: weakref.ref[Trainer], stop: threading.Event, run: threading.Event
 ) -> None:
     """The background thread: holds the trainer only during a step, so it can be collected."""
+    make_way_for_the_kernel()
     while not stop.is_set():
         if not run.wait(timeout=0.2) or stop.is_set():
             continue

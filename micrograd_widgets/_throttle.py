@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from ._threads import make_way_for_the_kernel
+
 __all__ = ["IDLE_EXIT_S", "MAX_FPS", "FrameThrottle", "check_max_fps"]
 
 log = logging.getLogger("micrograd_widgets")
@@ -82,6 +84,7 @@ class FrameThrottle:
         self._emit()
 
     def _send_trailing_frames(self) -> None:
+        make_way_for_the_kernel()
         while True:
             with self._lock:
                 if not self._wait_for_due_frame():
