@@ -10,7 +10,6 @@ __all__ = [
     "INT_OPTIONS",
     "check_options",
     "click_label",
-    "click_xy",
     "lr_value",
     "removal_radius",
     "selected_index",
@@ -35,14 +34,6 @@ def check_options(neurons: object, **integers: object) -> None:
             raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
     if not isinstance(neurons, bool):
         raise ValueError(f"neurons must be True or False, got {neurons!r}")
-
-
-def click_xy(action: str, content: dict) -> tuple[float, float]:
-    """The plane coordinates of a click message, checked."""
-    x, y = content.get("x"), content.get("y")
-    if not all(isinstance(v, (int, float)) for v in (x, y)):
-        raise ValueError(f"{action} needs numeric x and y, got {content!r:.120}")
-    return float(x), float(y)
 
 
 def click_label(label: Any, classes: int, label_values: Any = None) -> Any:

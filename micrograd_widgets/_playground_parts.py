@@ -161,6 +161,11 @@ def _ref(widget: Any) -> str:
 
 
 def _boundary_options(boundary_type: type[Any]) -> dict[str, Any]:
-    """Options the boundary offers (per-neuron thumbnails once it has them)."""
-    parameters = inspect.signature(boundary_type).parameters
-    return {"neurons": True} if "neurons" in parameters else {}
+    """Options the boundary offers: per-neuron thumbnails, and no run controls of its own (the
+    Playground's toolbar runs the trainer, and its config must stay the one source of the lr)."""
+    options: dict[str, Any] = {}
+    if "neurons" in inspect.signature(boundary_type).parameters:
+        options["neurons"] = True
+    if hasattr(boundary_type, "run_controls"):
+        options["run_controls"] = False
+    return options

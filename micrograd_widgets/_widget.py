@@ -1,4 +1,5 @@
-"""What every widget shares: its bundled assets, an error banner, and one message router."""
+"""What every widget shares: its bundled assets, an error banner, one message router, and the
+checked coordinates of a click on a plane (the boundary's and the Playground's drawing pad)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,14 @@ def asset(name: str) -> Path | str:
         "export default { render({ el }) { const p = document.createElement('pre'); "
         f"p.textContent = {message!r}; el.append(p); }} }};"
     )
+
+
+def click_xy(action: str, content: dict) -> tuple[float, float]:
+    """The plane coordinates of a click message, checked."""
+    x, y = content.get("x"), content.get("y")
+    if not all(isinstance(v, (int, float)) for v in (x, y)):
+        raise ValueError(f"{action} needs numeric x and y, got {content!r:.120}")
+    return float(x), float(y)
 
 
 class BaseWidget(anywidget.AnyWidget):

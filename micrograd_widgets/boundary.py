@@ -66,13 +66,12 @@ from ._boundary_frames import BoundaryFrames, BoundaryRecording, plane_extent, p
 from ._boundary_input import (
     check_options,
     click_label,
-    click_xy,
     lr_value,
     removal_radius,
     selected_index,
 )
 from ._trainer_widget import TrainerWidget
-from ._widget import asset
+from ._widget import asset, click_xy
 from .train import Trainer, TrainerEvent
 
 __all__ = ["DecisionBoundary"]
@@ -92,6 +91,8 @@ class DecisionBoundary(TrainerWidget):
         record_every, max_recorded, recording_resolution: see the module docstring.
         neurons: also show every hidden neuron's output over the plane as thumbnails
             (``neuron_resolution``² cells each, recomputed at most every 0.5 s while training).
+        run_controls: False hides the row of Play/Pause/Step/Reset, learning rate and speed
+            (a :class:`~micrograd_widgets.playground.Playground` shows its own); settable.
     """
 
     _esm = asset("boundary.js")
@@ -128,6 +129,7 @@ class DecisionBoundary(TrainerWidget):
     #: float32 rows (steps done, scale, loss, accuracy of the last step), one per recorded frame
     recording_meta = traitlets.Bytes(b"").tag(sync=True)
     recording_resolution = traitlets.Int(40).tag(sync=True)
+    run_controls = traitlets.Bool(True).tag(sync=True)
     #: the step the recording starts at (steps before it have curves, no pictures)
     recording_start = traitlets.Int(0).tag(sync=True)
     #: the inspected training point's index (-1: none); the view sets it with Inspect + click

@@ -36,7 +36,6 @@ from typing import Any
 
 import traitlets
 
-from ._boundary_input import click_xy
 from ._playground_config import (
     CONTROLS,
     DEFAULTS,
@@ -55,7 +54,7 @@ from ._playground_config import (
 from ._playground_parts import PlaygroundParts, can_follow
 from ._playground_run import RunSettings, drawn_point, nearest_drawn
 from ._throttle import FrameThrottle
-from ._widget import BaseWidget, asset
+from ._widget import BaseWidget, asset, click_xy
 from .boundary import DecisionBoundary
 from .graph import GraphWidget
 from .heatmap import GradientHeatmap

@@ -23,11 +23,11 @@ from micrograd_widgets._boundary_frames import (
 from micrograd_widgets._boundary_input import (
     check_options,
     click_label,
-    click_xy,
     lr_value,
     removal_radius,
     selected_index,
 )
+from micrograd_widgets._widget import click_xy
 from micrograd_widgets.train import default_schedule
 
 

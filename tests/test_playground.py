@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from micrograd_widgets import Trainer
+from micrograd_widgets import DecisionBoundary, Trainer
 from micrograd_widgets import _playground_config as pc
 from micrograd_widgets.playground import ConfigError, Playground
 
@@ -149,6 +149,11 @@ def test_a_network_change_builds_a_new_trainer_a_rate_change_does_not(pg):
     assert [layer.nout for layer in pg.trainer.model.layers] == [3, 5, 2, 1]
     assert first.status in ("idle", "stopped")
     assert pg.boundary.trainer is pg.trainer and pg.heatmap.trainer is pg.trainer
+    # the Playground's toolbar runs the trainer: the boundary shows no run controls of its own
+    assert pg.boundary.run_controls is False
+    alone = DecisionBoundary(pg.trainer)
+    assert alone.run_controls is True
+    alone.close()
     assert pg.parts["boundary"] == f"anywidget:{pg.boundary.model_id}"
 
 

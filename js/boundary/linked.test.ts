@@ -47,6 +47,7 @@ const state = (overrides: Partial<BoundaryState> = {}): BoundaryState => ({
   first_layer: f32([1, 0, -2, 0, 1, -1]), // x = 2 (vertical, middle), y = 1
   recording_lines: null,
   neurons: false,
+  run_controls: true,
   neuron_frames: null,
   neuron_layers: [],
   neuron_scales: [],

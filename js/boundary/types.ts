@@ -43,6 +43,7 @@ export interface BoundaryState {
   first_layer: DataView | null; // float32 (w0, w1, b) per first-layer neuron
   recording_lines: DataView | null; // the same, per recorded frame
   neurons: boolean; // show the hidden neurons' thumbnails
+  run_controls: boolean; // the Play/Step/Reset, learning-rate and speed row (a Playground has its own)
   neuron_frames: DataView | null; // uint8 thumbnails, 128 = 0
   neuron_layers: number[]; // hidden layer widths
   neuron_scales: number[]; // each thumbnail's max |value|

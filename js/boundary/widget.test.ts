@@ -40,6 +40,7 @@ const state = (): BoundaryState => ({
   first_layer: null,
   recording_lines: null,
   neurons: false,
+  run_controls: true,
   neuron_frames: null,
   neuron_layers: [],
   neuron_scales: [],
@@ -87,6 +88,18 @@ describe("boundary view", () => {
     expect(root.dataset.framesDrawn).toBe("1");
     for (const b of el.querySelectorAll("button")) b.click();
     expect(model.sent.map((m) => m.type)).toEqual(["play", "step", "reset"]); // pause is disabled
+  });
+
+  it("hides its run controls when told to (inside a Playground) and shows them again", () => {
+    const { model, el, frames } = renderView(view, { ...state(), run_controls: false });
+    const play = buttonNamed(el, "▶ Play") as HTMLButtonElement;
+    const runRow = play.closest(".mgw-toolbar") as HTMLElement;
+    expect(runRow.hidden).toBe(true);
+    expect(runRow.contains(el.querySelector(".mgw-boundary-lr"))).toBe(true); // the rate box too
+    expect((buttonNamed(el, "Inspect") as HTMLElement).closest(".mgw-toolbar")?.hasAttribute("hidden")).toBe(false);
+    model.update({ run_controls: true });
+    frames.run();
+    expect(runRow.hidden).toBe(false);
   });
 
   it("Play, Step, Reset and a click on the plane return a scrubbed view to live", () => {

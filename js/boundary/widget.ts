@@ -609,6 +609,7 @@ const render: Render<BoundaryState> = ({ model, el }) => {
     const current = model.get("current") ?? {};
     const message = model.get("message");
     const kernelLost = shell.kernelLost();
+    toolbar.hidden = model.get("run_controls") === false;
     const index = shownIndex();
     const shot = index === null ? null : classes() ? recordedClasses[index] : recorded[index];
     drawPlot(index);
@@ -852,7 +853,7 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   onChange(["curves"], readCurves);
   onChange(["selected"], readSelected);
   onChange(
-    ["step", "metrics", "current", "next_lr", "status", "message", "lr", "lr_schedule", "extent", "recording_start", "speed", "confusion", "test_confusion"],
+    ["step", "metrics", "current", "next_lr", "status", "message", "lr", "lr_schedule", "extent", "recording_start", "speed", "confusion", "test_confusion", "run_controls"],
     redraw,
   );
   readCurves();

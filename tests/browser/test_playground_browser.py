@@ -85,6 +85,13 @@ def test_every_control_changes_what_it_says(notebook):
     wait_attr(nb, BOUNDARY, "el.dataset.framesDrawn >= 1")
     assert attr(nb, BOUNDARY, "data-points") == "48"
     nb.screenshot("initial")
+    # one set of run controls: the Playground's (the boundary's own row would set the trainer's
+    # rate behind the config's back); the boundary keeps its view tools
+    for name in ("▶ Play", "Step", "Reset"):
+        visible = nb.page.locator(PG).get_by_role("button", name=name, exact=True)
+        assert visible.count() == 1, name
+    assert not nb.page.locator(f"{BOUNDARY} .mgw-boundary-lr").is_visible()
+    assert nb.page.locator(BOUNDARY).get_by_role("button", name="Inspect").is_visible()
 
     # every control explains itself on hover
     for key in ("dataset", "noise", "hidden", "activation", "loss", "penalty", "optimizer", "lr"):
