@@ -28,6 +28,7 @@ from ._graph_summary import (
     same_structure,
     sample_loss_graph,
 )
+from ._threads import make_way_for_the_kernel
 from ._throttle import check_max_fps
 from .engine import Value, backward_through
 from .nn import Module
@@ -320,6 +321,7 @@ def _refresh_loop(
 ) -> None:
     """Call a followed graph's ``background_pass`` when woken, at most once per ``interval``
     seconds; end when stopped or when the widget is collected."""
+    make_way_for_the_kernel()
     while True:
         wake.wait()
         if stop.is_set():

@@ -1,4 +1,5 @@
-"""The package's own threads (background training, trailing frames) make way for the kernel.
+"""The package's own threads (training, trailing frames, a followed graph's refresh) make way
+for the kernel.
 
 A kernel answers a cell on its main thread; when every core is busy -- training flat out, frames
 being built, the browser drawing them -- that thread waits its turn like any other. Our worker
