@@ -177,7 +177,11 @@ def test_saved_page_draws_every_widget_offline_and_scrubs(open_offline, lesson_p
     weights = page.locator(".mgw-heatmap button", has_text="weights")
     matrix_before = canvas_stats(offline, ".mgw-heatmap-matrix")["hash"]
     weights.click()
-    assert weights.get_attribute("aria-pressed") == "true"
+    # the buttons are redrawn in the next animation frame, not in the click handler
+    page.wait_for_function(
+        "() => document.querySelector('.mgw-heatmap button[data-mode=weights]')"
+        ".getAttribute('aria-pressed') === 'true'"
+    )
     page.wait_for_function(
         "(h) => { const c = document.querySelector('.mgw-heatmap-matrix');"
         " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
