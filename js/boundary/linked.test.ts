@@ -4,6 +4,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { joinLink, type LinkMessage } from "../shared/link";
 import { renderView } from "../shared/testing";
+import { QUIET_STATE } from "./testing";
 import type { BoundaryState } from "./types";
 import view from "./widget";
 
@@ -14,45 +15,23 @@ let linkCount = 0;
 const last = <T>(list: T[]): T | undefined => list[list.length - 1];
 
 const state = (overrides: Partial<BoundaryState> = {}): BoundaryState => ({
-  resolution: 2,
+  ...QUIET_STATE,
   extent: [0, 4, 0, 4],
   frame: f32([1, -1, 1, -1]),
-  frame_scale: 1,
   points: f32([1, 3, 3, 1]), // on a 360-px plot: (90, 90) and (270, 270)
   labels: i8([1, -1]),
-  test_points: null,
-  test_labels: null,
   step: 9,
   metrics: {},
   current: {},
   next_lr: 0.1,
   curves: f32([0, 1, 0.5, NaN, NaN, 4, 0.5, 0.75, NaN, NaN, 8, 0.25, 1, NaN, NaN]),
-  status: "paused",
-  message: "",
-  lr: null,
   lr_schedule: "",
   recording: u8([255, 255, 255, 255, 1, 1, 1, 1, 128, 128, 128, 128]),
   recording_meta: f32([0, 1, 1, 0.5, 4, 1, 0.5, 0.75, 8, 1, 0.25, 1]),
-  recording_resolution: 2,
-  recording_start: 0,
   link: `test-link-${++linkCount}`,
-  selected: -1,
   point_scores: f32([0.75, -2]),
   point_losses: f32([0.25, 0]),
-  speed: null,
-  classes: 0,
-  class_frame: null,
-  confusion: [],
-  test_confusion: [],
   first_layer: f32([1, 0, -2, 0, 1, -1]), // x = 2 (vertical, middle), y = 1
-  recording_lines: null,
-  neurons: false,
-  run_controls: true,
-  neuron_frames: null,
-  neuron_layers: [],
-  neuron_scales: [],
-  neuron_resolution: 2,
-  error: "",
   ...overrides,
 });
 

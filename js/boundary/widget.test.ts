@@ -2,50 +2,29 @@
 // Python's numbers are shown as text, and what needs Python stops once the kernel is gone.
 import { describe, expect, it } from "vitest";
 import { renderView } from "../shared/testing";
+import { QUIET_STATE } from "./testing";
 import type { BoundaryState } from "./types";
 import view from "./widget";
 
 const state = (): BoundaryState => ({
-  resolution: 2,
+  ...QUIET_STATE,
   extent: [0, 4, 0, 2],
   frame: new DataView(new Float32Array([1, -1, 1, -1]).buffer),
-  frame_scale: 1,
   points: new DataView(new Float32Array([1, 1]).buffer),
   labels: new DataView(new Int8Array([1]).buffer),
-  test_points: null,
-  test_labels: null,
   step: 3,
   metrics: { loss: 0.5, accuracy: 0.75, lr: 0.9 },
   current: { loss: 0.25, accuracy: 1 },
   next_lr: 0.88,
   curves: null,
-  status: "paused",
-  message: "",
-  lr: null,
   lr_schedule: "1 − 0.9·k/100",
   // two recorded 2 × 2 frames: the first with NaN metrics (as an older widget recorded it)
   recording: new DataView(new Uint8Array([255, 1, 255, 1, 1, 255, 1, 255]).buffer),
   recording_meta: new DataView(new Float32Array([0, 1, Number.NaN, Number.NaN, 2, 1, 0.4, 0.9]).buffer),
-  recording_resolution: 2,
-  recording_start: 0,
   link: "",
-  selected: -1,
   point_scores: new DataView(new Float32Array([0.75]).buffer),
   point_losses: new DataView(new Float32Array([0.25]).buffer),
-  speed: null,
-  classes: 0,
-  class_frame: null,
-  confusion: [],
-  test_confusion: [],
   first_layer: null,
-  recording_lines: null,
-  neurons: false,
-  run_controls: true,
-  neuron_frames: null,
-  neuron_layers: [],
-  neuron_scales: [],
-  neuron_resolution: 2,
-  error: "",
 });
 
 const buttonNamed = (el: HTMLElement, text: string) =>
