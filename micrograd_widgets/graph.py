@@ -178,12 +178,13 @@ class GraphWidget(BaseWidget):
         max_recorded: int = 120,
         **options: Any,
     ) -> GraphWidget:
-        """A new GraphWidget showing the loss graph of training sample ``sample`` of ``trainer``:
-        the model's forward pass on that one sample plus its data loss (binary: its svm / log /
-        mse term; k classes: its cross-entropy) at the current weights, the parameters as leaves
-        named by their dotted names, the grads those of that sample's loss. It is rebuilt after
-        every training step, at most ``max_fps`` times a second, on a thread of its own (training
-        only wakes it; weights are read under ``trainer.lock``).
+        """A new GraphWidget showing the loss graph of training sample ``sample`` of ``trainer``.
+
+        The graph is the model's forward pass on that one sample plus its data loss (binary: its
+        svm / log / mse term; k classes: its cross-entropy) at the current weights, the
+        parameters as leaves named by their dotted names, the grads those of that sample's loss.
+        It is rebuilt after every training step, at most ``max_fps`` times a second, on a thread
+        of its own (training only wakes it; weights are read under ``trainer.lock``).
 
         The run is recorded for the one timeline of the trainer's views: the weights every
         ``record_every``-th step, up to ``max_recorded`` frames (then every other one is dropped
@@ -193,7 +194,8 @@ class GraphWidget(BaseWidget):
         recorded step at or before it, also in a saved notebook without a kernel. Set
         ``g.sample`` to follow another sample, or pick one in a linked view (the boundary's
         Inspect). Step-through works while training is paused. ``options``: ``max_nodes``,
-        ``rankdir``, ``font_size``, ``height``."""
+        ``rankdir``, ``font_size``, ``height``.
+        """
         following = Following(trainer, sample, max_fps, record_every, max_recorded)
         root, info = following.first_graph()
         widget = cls(root, model=following.source.shadow, **options)
@@ -304,9 +306,11 @@ class GraphWidget(BaseWidget):
 
     def save_svg(self, path: str | Path) -> SvgExport:
         """Save the drawing as a standalone SVG file at ``path``; returns an :class:`SvgExport`.
+
         A cell cannot wait for its view's reply: this asks the displayed view and returns at
         once; the file is written when the reply arrives, right after the cell (see SvgExport).
-        The toolbar's "Save SVG" button downloads the same file from the browser."""
+        The toolbar's "Save SVG" button downloads the same file from the browser.
+        """
         request, export = self._svg_requests.ask(path)
         self.send({"type": "export_svg", "request": request})
         return export

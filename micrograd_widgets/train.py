@@ -226,7 +226,9 @@ class Trainer:
 
     def add_point(self, x: float, y: float, label: float) -> int:
         """Add a training point (between steps if training runs); returns the new point count.
-        ``label`` is one of :attr:`label_values` (-1 / +1 for one output, 0..k-1 for k)."""
+
+        ``label`` is one of :attr:`label_values` (-1 / +1 for one output, 0..k-1 for k).
+        """
         row = self._data.check_new_point(x, y, label)
         with self.lock:
             count = self._data.add(row, float(label))
@@ -264,11 +266,13 @@ class Trainer:
         self.set_optimizer(value)
 
     def set_optimizer(self, optimizer: str | Optimizer, **options: Any) -> Optimizer:
-        """Switch to ``optimizer`` between two steps; returns it. A name as in the constructor
-        (``options`` go to its constructor, e.g. ``lr=0.01``; left out, its defaults) or an
-        Optimizer over ``model.parameters()``. It starts fresh (no momentum or running averages,
-        its step count from 0: the seed's schedule and Adam's bias correction start again); the
-        weights and the history go on from where they are."""
+        """Switch to ``optimizer`` between two steps; returns it.
+
+        A name as in the constructor (``options`` go to its constructor, e.g. ``lr=0.01``; left
+        out, its defaults) or an Optimizer over ``model.parameters()``. It starts fresh (no
+        momentum or running averages, its step count from 0: the seed's schedule and Adam's bias
+        correction start again); the weights and the history go on from where they are.
+        """
         with self.lock:
             chosen = self._optimizers.switch(optimizer, **options)
         self._notify("status")
@@ -324,7 +328,9 @@ class Trainer:
 
     def observe(self, callback: Callable[[TrainerEvent], None]) -> Callable[[], None]:
         """Call ``callback(event)`` after every step and change; returns a function to unsubscribe.
-        Step events arrive on the training thread (or the caller's, for ``step``/``run``)."""
+
+        Step events arrive on the training thread (or the caller's, for ``step``/``run``).
+        """
         return self._observers.subscribe(callback)
 
     def _notify(self, kind: EventKind, record: dict[str, float] | None = None) -> None:
@@ -359,19 +365,23 @@ class Trainer:
     def evaluate(
         self, X: np.ndarray | None = None, y: np.ndarray | None = None
     ) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ...}`` at the *current* weights on ``X``, ``y`` (default:
-        the training set), by a numpy forward pass (no graph): the model as it is now (as its
-        decision boundary shows), where the history has each step's, measured before its update.
-        The loss is the data loss plus the penalty; NaN for a custom loss (no numpy twin) or
-        when the scores are not finite."""
+        """``{"loss": ..., "accuracy": ...}`` at the *current* weights on ``X``, ``y``.
+
+        ``X``, ``y`` default to the training set; a numpy forward pass (no graph): the model as it
+        is now (as its decision boundary shows), where the history has each step's, measured
+        before its update. The loss is the data loss plus the penalty; NaN for a custom loss (no
+        numpy twin) or when the scores are not finite.
+        """
         with self.lock:
             return self._metrics().evaluate(X, y)
 
     def step(self) -> dict[str, float]:
-        """One training step (loss, ``backward()``, the optimizer's update); returns its history
-        record. Raises :class:`TrainingDiverged` if the loss or a gradient is NaN or infinite, or
-        the loss grew past ``divergence_factor`` times the first step's (the parameters are then
-        left as they were before this step)."""
+        """One training step (loss, ``backward()``, the optimizer's update); returns its record.
+
+        The record is the step's history entry. Raises :class:`TrainingDiverged` if the loss or a
+        gradient is NaN or infinite, or the loss grew past ``divergence_factor`` times the first
+        step's (the parameters are then left as they were before this step).
+        """
         record = self._step()
         assert record is not None  # only a background step (with `only_while`) is ever skipped
         return record
@@ -407,9 +417,11 @@ class Trainer:
         self, X: np.ndarray, y: np.ndarray
     ) -> tuple[float, str, tuple[float, float, float]]:
         """One batch on the engine, then the optimizer's update: the one place the two meet.
+
         Returns the batch's loss, why the step diverged ("" if it did not; then, and only then,
         the update was applied) and its metrics (training accuracy, test loss and accuracy)
-        measured at the same parameters as the loss, before the update."""
+        measured at the same parameters as the loss, before the update.
+        """
         batch = compute_batch(self._engines, self, X, y)  # loss and scores; grads on demand
         problem = self._log.divergence(batch.loss, self.divergence_factor)
         if problem:
@@ -423,9 +435,11 @@ class Trainer:
         return batch.loss, "", metrics
 
     def run(self, steps: int) -> History:
-        """Train ``steps`` steps in the calling thread (blocks, like the seed's loop), paced by
-        :attr:`speed` when set; observers (widgets) update as it goes. Stops early, with a
-        warning, if training diverges."""
+        """Train ``steps`` steps in the calling thread (blocks, like the seed's loop).
+
+        Paced by :attr:`speed` when set; observers (widgets) update as it goes. Stops early, with
+        a warning, if training diverges.
+        """
         if not is_count(steps, 0):
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
         if self.is_running:
@@ -458,15 +472,19 @@ class Trainer:
         self._background.resume(self)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S, *, reason: str = "") -> None:
-        """Stop the background thread and wait (up to ``timeout`` s) for it to end. ``reason``,
-        if given, becomes :attr:`message` (widgets show it), e.g. why the package stopped a
-        trainer nobody could see any more."""
+        """Stop the background thread and wait (up to ``timeout`` s) for it to end.
+
+        ``reason``, if given, becomes :attr:`message` (widgets show it), e.g. why the package
+        stopped a trainer nobody could see any more.
+        """
         self._background.stop(self, timeout, reason)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until background training ends (``start(steps)`` done, stopped or diverged);
-        False if it still runs after ``timeout`` seconds. Do not call it while paused with no one
-        to resume: it would wait for the timeout."""
+        """Block until background training ends (``start(steps)`` done, stopped or diverged).
+
+        Returns False if it still runs after ``timeout`` seconds. Do not call it while paused
+        with no one to resume: it would wait for the timeout.
+        """
         return self._background.wait(timeout)
 
     def reset(self) -> None:
