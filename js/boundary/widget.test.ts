@@ -1,7 +1,7 @@
 // The boundary view in jsdom (no canvas drawing there): controls and clicks become messages,
 // Python's numbers are shown as text, and what needs Python stops once the kernel is gone.
 import { describe, expect, it } from "vitest";
-import { renderView } from "../shared/testing";
+import { fakeAnimationFrames, fakeModel, renderView, stubCanvas } from "../shared/testing";
 import { QUIET_STATE } from "./testing";
 import type { BoundaryState } from "./types";
 import view from "./widget";
@@ -79,6 +79,17 @@ describe("boundary view", () => {
     model.update({ run_controls: true });
     frames.run();
     expect(runRow.hidden).toBe(false);
+  });
+
+  it("inside a Playground its run controls are hidden before the first frame is drawn", () => {
+    const frames = fakeAnimationFrames();
+    stubCanvas();
+    const el = document.createElement("div");
+    document.body.append(el);
+    const cleanup = view.render({ model: fakeModel({ ...state(), run_controls: false }), el }) as () => void;
+    expect(frames.pending).toBeGreaterThan(0); // nothing drawn yet
+    expect((buttonNamed(el, "▶ Play").closest(".mgw-toolbar") as HTMLElement).hidden).toBe(true);
+    cleanup();
   });
 
   it("Play, Step, Reset and a click on the plane return a scrubbed view to live", () => {

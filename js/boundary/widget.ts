@@ -187,7 +187,8 @@ const render: Render<BoundaryState> = ({ model, el }) => {
   const classLabel = h("label", { class: "mgw-boundary-class-label", hidden: true }, ["add class ", classPicker]);
   const stepLabel = h("span", { class: "mgw-boundary-step mgw-mono" });
   const statusLabel = h("span", { class: "mgw-muted mgw-boundary-status" });
-  const toolbar = h("div", { class: "mgw-toolbar" }, [
+  // hidden from the start inside a Playground (no one-frame flash of a second toolbar)
+  const toolbar = h("div", { class: "mgw-toolbar", hidden: model.get("run_controls") === false }, [
     play,
     pause,
     stepButton,
