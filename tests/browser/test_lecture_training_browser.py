@@ -320,12 +320,19 @@ def test_the_learning_rate_box_the_panel_and_the_picture_agree(notebook, tmp_pat
 
     # while the kernel is busy the box says it is waiting: the kernel waits on a file the test
     # makes, so "busy" lasts exactly as long as the test needs (a fixed sleep raced the test)
-    release = tmp_path / "release-the-kernel"
+    release, started = tmp_path / "release-the-kernel", tmp_path / "kernel-blocked"
     nb.page.evaluate(
-        "(path) => window.__mgwPanel.sessionContext.session.kernel.requestExecute({code:"
-        " `import os, time\\nwhile not os.path.exists(${JSON.stringify(path)}): time.sleep(0.05)`})",
-        str(release),
+        "([path, mark]) => window.__mgwPanel.sessionContext.session.kernel.requestExecute({code:"
+        " `import os, time\\nopen(${JSON.stringify(mark)}, 'w').close()\\n"
+        "while not os.path.exists(${JSON.stringify(path)}): time.sleep(0.05)`})",
+        [str(release), str(started)],
     )
+    # the rate is typed only once the kernel's thread is inside the blocking cell (the file says
+    # so): a set_lr sent earlier could be answered before the block, and pending never be seen
+    deadline = time.monotonic() + 60
+    while not started.exists():
+        assert time.monotonic() < deadline, "the kernel never started the blocking cell"
+        time.sleep(0.05)
     set_rate(nb, "0.2")
     # both read in one go: the box is marked pending in the same redraw that says so
     wait_attr(
