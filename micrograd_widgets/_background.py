@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from ._threads import make_way_for_the_kernel
 
 if TYPE_CHECKING:
-    from .train import History, Trainer
+    from ._run_controls import RunControls
+    from ._train_record import History
 
 log = logging.getLogger("micrograd_widgets")
 
@@ -81,7 +82,7 @@ class BackgroundRun:
     def is_running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
-    def start(self, trainer: Trainer, steps: int | None) -> None:
+    def start(self, trainer: RunControls, steps: int | None) -> None:
         self.target_steps = None if steps is None else trainer.steps_done + int(steps)
         if self.is_running:
             self.resume(trainer)
@@ -90,7 +91,7 @@ class BackgroundRun:
         stop, run = self.stop_event, self.run_event
         run.set()
 
-        def wake_to_exit(_collected: weakref.ref[Trainer]) -> None:
+        def wake_to_exit(_collected: weakref.ref[RunControls]) -> None:
             stop.set()  # the trainer is gone: wake a waiting (paused) thread, so it ends
             run.set()
 
@@ -105,7 +106,7 @@ class BackgroundRun:
         trainer._set_status("running", "")
         self.thread.start()
 
-    def pause(self, trainer: Trainer) -> None:
+    def pause(self, trainer: RunControls) -> None:
         if not self.is_running:
             return
         self.run_event.clear()
@@ -114,14 +115,14 @@ class BackgroundRun:
                 pass
         trainer._set_status("paused")
 
-    def resume(self, trainer: Trainer) -> None:
+    def resume(self, trainer: RunControls) -> None:
         if not self.is_running:
             self.start(trainer, None)
             return
         self.run_event.set()
         trainer._set_status("running")
 
-    def stop(self, trainer: Trainer, timeout: float, reason: str) -> None:
+    def stop(self, trainer: RunControls, timeout: float, reason: str) -> None:
         thread = self.thread
         self.signal_stop()
         if thread is not None and thread is not threading.current_thread():
@@ -149,7 +150,7 @@ class BackgroundRun:
 
 
 def _training_loop(
-    trainer_ref: weakref.ref[Trainer], stop: threading.Event, run: threading.Event
+    trainer_ref: weakref.ref[RunControls], stop: threading.Event, run: threading.Event
 ) -> None:
     """The background thread: holds the trainer only during a step, so it can be collected."""
     make_way_for_the_kernel()
@@ -190,7 +191,7 @@ def _training_loop(
 # ---- in the cell ---------------------------------------------------------------------------------
 
 
-def run_in_cell(trainer: Trainer, steps: int) -> History:
+def run_in_cell(trainer: RunControls, steps: int) -> History:
     """:meth:`Trainer.run`'s loop: paced steps in the calling thread; an interrupt stops it
     between two steps, with one line saying where."""
     trainer._set_status("running", "")
@@ -221,7 +222,7 @@ def run_in_cell(trainer: Trainer, steps: int) -> History:
     return trainer.history
 
 
-def _interrupt_message(trainer: Trainer, interrupted: _Interrupted) -> str:
+def _interrupt_message(trainer: RunControls, interrupted: _Interrupted) -> str:
     k = trainer.steps_done
     if interrupted.cut_short:
         return (
@@ -272,7 +273,7 @@ def _interrupts_between_steps(interrupted: _Interrupted) -> Iterator[None]:
 
 # ---- clean shutdown: interpreter exit and kernel interrupts -----------------------------------
 
-LIVE_TRAINERS: weakref.WeakSet[Trainer] = weakref.WeakSet()
+LIVE_TRAINERS: weakref.WeakSet[RunControls] = weakref.WeakSet()
 _hooks_installed = False
 
 

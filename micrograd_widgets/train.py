@@ -33,7 +33,9 @@ Lifetime of background training (re-running cells makes new trainers while old o
   message saying why. A trainer never shown in a widget is freed with its last reference;
 * ``micrograd_widgets.stop_all()`` stops every background trainer.
 
-The Trainer is composed of parts that live apart from it: the checks it is made with
+The Trainer is a :class:`~._run_controls.RunControls` (its status, observers, speed and the
+run / start / pause / resume / stop / wait controls: ``_run_controls``) that adds what a step
+computes, and it is composed of parts that live apart from it: the checks it is made with
 (``_train_setup``), the data (``_training_data``), the measurements (``_train_metrics``), the
 engine (``_engine_choice``), the optimizer (``_train_optimizer``), the record of its steps and its
 observers (``_train_record``), the background thread (``_background``).
@@ -44,27 +46,17 @@ from __future__ import annotations
 import math
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from . import losses
-from ._background import (
-    PACE_SLICE_S,
-    STOP_TIMEOUT_S,
-    BackgroundRun,
-    Pace,
-    TrainingDiverged,
-    check_speed,
-    run_in_cell,
-    stop_all,
-)
+from ._background import PACE_SLICE_S, STOP_TIMEOUT_S, TrainingDiverged, stop_all
 from ._engine_choice import EngineChoice, EngineInUse, EngineRequest, ScalarTape, compute_batch
+from ._run_controls import RunControls, TrainerEvent
 from ._train_metrics import Metrics
 from ._train_optimizer import OptimizerChoice
-from ._train_record import History, Observers, StepLog
+from ._train_record import History, StepLog
 from ._train_setup import (
     check_batch_size,
     check_divergence_factor,
@@ -73,7 +65,7 @@ from ._train_setup import (
     resolve_loss,
     stop_older_trainers,
 )
-from ._training_data import TrainingData, is_count, model_outputs
+from ._training_data import TrainingData, model_outputs
 from .compiled import CompiledStep
 from .datasets import Dataset
 from .engine import Value, gc_paused
@@ -93,20 +85,8 @@ __all__ = [
 # re-exported: where they were before the split (widgets and tests import them from here)
 __all__ += ["PACE_SLICE_S", "STOP_TIMEOUT_S", "ScalarTape"]
 
-Status = Literal["idle", "running", "paused", "stopped", "diverged", "error"]
-EventKind = Literal["step", "status", "data", "reset"]
 
-
-@dataclass(frozen=True)
-class TrainerEvent:
-    """What observers receive: ``kind`` is "step", "status", "data" or "reset"."""
-
-    kind: EventKind
-    trainer: Trainer
-    record: dict[str, float] | None = None
-
-
-class Trainer:
+class Trainer(RunControls):
     """Train ``model`` on points ``X`` (n, nin) with labels ``y``: binary or k classes.
 
     Args:
@@ -174,22 +154,16 @@ class Trainer:
         self.batch_size = check_batch_size(batch_size)
         self._rng = np.random.default_rng(seed)
         self.divergence_factor = check_divergence_factor(divergence_factor)
-        self._pace = Pace(speed)
+        super().__init__(speed)  # lock, status, observers, pace and background thread
 
-        self.lock = threading.RLock()
         # views of this trainer find each other in the page by this id (js/shared/link.ts)
         self.link_id = f"mgw-trainer-{uuid.uuid4().hex[:12]}"
         self._log = StepLog()
         self.history: History = self._log.history
-        self.steps_done = 0
-        self.status: Status = "idle"
-        self.message = ""  # why training stopped on its own (divergence, an error)
         self.parameters: list[Value] = model.parameters()
         self.parameter_names: list[str] = [name for name, _ in model.named_parameters()]
         self._optimizers = OptimizerChoice(self.parameters, optimizer, lr)
         self.last_update = np.zeros(len(self.parameters))  # the change the last step applied
-        self._observers = Observers()
-        self._background = BackgroundRun()
         with self.lock:
             self._engines.ensure(self)  # compiles now (a fallback warns here); scalar: nothing
         stop_older_trainers(self)
@@ -279,16 +253,6 @@ class Trainer:
         return chosen
 
     @property
-    def speed(self) -> float | None:
-        """Steps per second for :meth:`start` and :meth:`run` (e.g. 1, 10, 30), or None: as fast
-        as possible (given as None or "max")."""
-        return self._pace.speed
-
-    @speed.setter
-    def speed(self, value: float | str | None) -> None:
-        self._pace.speed = check_speed(value)
-
-    @property
     def engine(self) -> EngineInUse:
         """``"compiled"`` or ``"scalar"``: what the next step runs on (``.reason``: why "auto"
         fell back). Retraces first if the model, loss or penalty changed since the last step."""
@@ -324,29 +288,7 @@ class Trainer:
         """The rate used at step ``k`` (default: the next step), as the optimizer computes it."""
         return self.optimizer.learning_rate(self.optimizer.steps_done if k is None else k)
 
-    # ---- observers -----------------------------------------------------------------------------
-
-    def observe(self, callback: Callable[[TrainerEvent], None]) -> Callable[[], None]:
-        """Call ``callback(event)`` after every step and change; returns a function to unsubscribe.
-
-        Step events arrive on the training thread (or the caller's, for ``step``/``run``).
-        """
-        return self._observers.subscribe(callback)
-
-    def _notify(self, kind: EventKind, record: dict[str, float] | None = None) -> None:
-        self._observers.notify(TrainerEvent(kind, self, record))
-
-    def _set_status(self, status: Status, message: str | None = None) -> None:
-        self.status = status
-        if message is not None:
-            self.message = message
-        self._notify("status")
-
     # ---- one step ------------------------------------------------------------------------------
-
-    @property
-    def diverged(self) -> bool:
-        return self.status == "diverged"
 
     def _metrics(self) -> Metrics:
         """Measurements at the current weights, with the loss and penalty as they are now."""
@@ -374,17 +316,6 @@ class Trainer:
         """
         with self.lock:
             return self._metrics().evaluate(X, y)
-
-    def step(self) -> dict[str, float]:
-        """One training step (loss, ``backward()``, the optimizer's update); returns its record.
-
-        The record is the step's history entry. Raises :class:`TrainingDiverged` if the loss or a
-        gradient is NaN or infinite, or the loss grew past ``divergence_factor`` times the first
-        step's (the parameters are then left as they were before this step).
-        """
-        record = self._step()
-        assert record is not None  # only a background step (with `only_while`) is ever skipped
-        return record
 
     def _step(self, only_while: threading.Event | None = None) -> dict[str, float] | None:
         """:meth:`step`; with ``only_while``, skipped (None) unless that event is set once the
@@ -433,59 +364,6 @@ class Trainer:
         # the same update for both engines (a compiled batch applies it to its weight array)
         self.last_update = self._optimizers.step(batch, grads)  # one entry per parameter
         return batch.loss, "", metrics
-
-    def run(self, steps: int) -> History:
-        """Train ``steps`` steps in the calling thread (blocks, like the seed's loop).
-
-        Paced by :attr:`speed` when set; observers (widgets) update as it goes. Stops early, with
-        a warning, if training diverges.
-        """
-        if not is_count(steps, 0):
-            raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-        if self.is_running:
-            raise RuntimeError("this trainer is training in the background; call stop() first")
-        if self.status == "diverged":
-            raise TrainingDiverged(self.message + " (call reset() to start again)")
-        return run_in_cell(self, steps)
-
-    # ---- background training --------------------------------------------------------------
-
-    @property
-    def is_running(self) -> bool:
-        """True while the background thread exists (running or paused)."""
-        return self._background.is_running
-
-    def start(self, steps: int | None = None) -> None:
-        """Train on a background thread (forever, or ``steps`` more steps); returns at once."""
-        if steps is not None and not is_count(steps, 1):
-            raise ValueError(f"steps must be None (until stopped) or a positive int, got {steps!r}")
-        if self.status == "diverged":
-            raise TrainingDiverged(self.message + " (call reset() to start again)")
-        self._background.start(self, steps)
-
-    def pause(self) -> None:
-        """Pause after the current step (waits for it, so no step lands after this returns)."""
-        self._background.pause(self)
-
-    def resume(self) -> None:
-        """Continue a paused background run."""
-        self._background.resume(self)
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S, *, reason: str = "") -> None:
-        """Stop the background thread and wait (up to ``timeout`` s) for it to end.
-
-        ``reason``, if given, becomes :attr:`message` (widgets show it), e.g. why the package
-        stopped a trainer nobody could see any more.
-        """
-        self._background.stop(self, timeout, reason)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until background training ends (``start(steps)`` done, stopped or diverged).
-
-        Returns False if it still runs after ``timeout`` seconds. Do not call it while paused
-        with no one to resume: it would wait for the timeout.
-        """
-        return self._background.wait(timeout)
 
     def reset(self) -> None:
         """Stop, restore the initial parameters, reset the optimizer and clear the history."""

@@ -114,6 +114,17 @@ def test_imports_point_one_way_engine_to_widgets():
             assert layer_of[name] < layer_of[path.stem], f"{path.name} imports {name}"
 
 
+def test_no_class_is_over_300_lines():
+    """A room a newcomer can read: every class, docstrings included, fits in ~300 lines (issue 9);
+    a class that grows past it splits its logic into a part it is composed of."""
+    too_long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 300:
+                too_long.append(f"{path.name}:{node.name} {node.end_lineno - node.lineno + 1}")
+    assert not too_long, f"classes over 300 lines: {too_long}"
+
+
 @pytest.mark.parametrize("index", range(3))
 def test_the_text_repr_says_it_is_a_live_widget_and_how_to_keep_it(index):
     """text/plain is what GitHub, or JupyterLab without saved widget state, shows instead."""
