@@ -297,10 +297,26 @@ def set_rate(nb, text: str) -> None:
     box_.press("Tab")  # commits the value: a change event
 
 
+# Recorded in the page from just before the rate is typed: the box's events and attribute
+# changes, with times, so a failure shows whether the change handler ran at all.
+WATCH_THE_BOX = """(sel) => {
+    const box = document.querySelector(sel).querySelector('.mgw-boundary-lr');
+    const log = (window.__mgwBoxLog = []);
+    const t0 = performance.now();
+    const note = (what) => log.push(`${Math.round(performance.now() - t0)}ms ${what}`);
+    for (const kind of ['focus', 'input', 'change', 'blur']) {
+        box.addEventListener(kind, () => note(`${kind} value=${box.value}`), true);
+    }
+    new MutationObserver((changes) => {
+        for (const c of changes) note(`${c.attributeName}=${box.getAttribute(c.attributeName)}`);
+    }).observe(box, {attributes: true, attributeFilter: ['data-pending', 'class', 'title']});
+    note(`watching; connected=${box.isConnected}; boxes=${document.querySelectorAll('.mgw-boundary-lr').length}`);
+}"""
+
+
 def pending_diagnosis(nb) -> dict:
-    """What the page shows when the pending box was not seen (a flake seen ~1 run in 5, cause
-    unknown): whether the change handler ran (it sets the box's title and data-pending at once,
-    before any redraw), the drawn state, the focus, and whether animation frames still run."""
+    """What the page shows when the pending box was not seen, read while Python still cannot
+    answer: the box's event log, the drawn state, the focus, whether animation frames run."""
     return nb.page.evaluate(
         """async (sel) => {
             const root = document.querySelector(sel);
@@ -309,10 +325,10 @@ def pending_diagnosis(nb) -> dict:
                 new Promise((r) => requestAnimationFrame(() => r('ran'))),
                 new Promise((r) => setTimeout(() => r('none within 2 s'), 2000)),
             ]);
-            return {value: box.value, title: box.title, changeSeen: 'pending' in box.dataset,
+            return {log: window.__mgwBoxLog, value: box.value, title: box.title,
                     drawnPending: root.dataset.lrPending, drawnClass: box.className,
-                    framesDrawn: root.dataset.framesDrawn, focus: document.activeElement?.className,
-                    visibility: document.visibilityState, animationFrame: frame};
+                    focus: document.activeElement?.className, animationFrame: frame,
+                    visibility: document.visibilityState};
         }""",
         BOUNDARY,
     )
@@ -339,21 +355,25 @@ def test_the_learning_rate_box_the_panel_and_the_picture_agree(notebook, tmp_pat
     assert nb.page.locator(".mgw-boundary-lr").input_value() == "0.05"  # what Python holds
     nb.screenshot("lr-refused")
 
-    # while the kernel is busy the box says it is waiting: the kernel waits on a file the test
-    # makes, so "busy" lasts exactly as long as the test needs (a fixed sleep raced the test)
-    release, started = tmp_path / "release-the-kernel", tmp_path / "kernel-blocked"
+    # while Python cannot answer, the box says it is waiting. A running cell is not enough for
+    # that: ipykernel 7 handles widget messages while a cell runs (seen: the rate was applied
+    # ~30 ms after it was typed, inside a blocking cell). So the cell holds the trainer's lock,
+    # as a training step does: the handler sets the rate, but its answer (after the frame,
+    # which reads the weights under the lock) waits for the lock. The cell waits on a file the
+    # test makes, so this lasts exactly as long as the test needs.
+    release, started = tmp_path / "release-the-trainer", tmp_path / "trainer-held"
     nb.page.evaluate(
         "([path, mark]) => window.__mgwPanel.sessionContext.session.kernel.requestExecute({code:"
-        " `import os, time\\nopen(${JSON.stringify(mark)}, 'w').close()\\n"
-        "while not os.path.exists(${JSON.stringify(path)}): time.sleep(0.05)`})",
+        " `import os, time\\nwith t.lock:\\n    open(${JSON.stringify(mark)}, 'w').close()\\n"
+        "    while not os.path.exists(${JSON.stringify(path)}): time.sleep(0.05)`})",
         [str(release), str(started)],
     )
-    # the rate is typed only once the kernel's thread is inside the blocking cell (the file says
-    # so): a set_lr sent earlier could be answered before the block, and pending never be seen
+    # the rate is typed only once the cell holds the lock (the file says so)
     deadline = time.monotonic() + 60
     while not started.exists():
-        assert time.monotonic() < deadline, "the kernel never started the blocking cell"
+        assert time.monotonic() < deadline, "the blocking cell never took the trainer's lock"
         time.sleep(0.05)
+    nb.page.evaluate(WATCH_THE_BOX, BOUNDARY)
     set_rate(nb, "0.2")
     # both read in one go: the box is marked pending in the same redraw that says so
     try:
@@ -365,8 +385,11 @@ def test_the_learning_rate_box_the_panel_and_the_picture_agree(notebook, tmp_pat
             timeout_s=30,
         )
     except Exception:
-        release.touch()  # free the kernel whatever happens, then say what the page shows
-        raise AssertionError(f"the box never showed pending: {pending_diagnosis(nb)}") from None
+        shown = pending_diagnosis(nb)  # (before the lock is freed: the answer changes the box)
+        release.touch()
+        raise AssertionError(f"the box never showed pending: {shown}") from None
+    time.sleep(0.5)  # and it stays so for as long as Python cannot answer
+    assert attr(nb, BOUNDARY, "data-lr-pending") == "true"
     release.touch()
     wait_attr(nb, BOUNDARY, "el.dataset.lrPending === 'false'", timeout_s=30)
     assert nb.page.locator(".mgw-boundary-lr").input_value() == "0.2"
