@@ -18,6 +18,7 @@ node by a :class:`~._graph.NodeProgram`, still exactly, just with more numpy cal
 from __future__ import annotations
 
 import copy
+import math
 import operator
 import threading
 from collections.abc import Sequence
@@ -506,6 +507,10 @@ class DenseProgram:
         self.exact = exact
         self.nodes_per_sample = tape.op_count
         self.scratch = Scratch()
+        # every bias that is a neuron's first term (where einsum may make the products)
+        self.first_biases = np.concatenate(
+            [b.param_index[:, 0] for b in self.blocks if b.bias_first] + [np.zeros(0, np.intp)]
+        )
 
     def numpy_calls(self) -> int:
         calls = 3  # the input rows
@@ -523,6 +528,13 @@ class DenseProgram:
         base = np.empty((X.shape[1] + 1, batch))
         base[0] = 1.0
         base[1:] = X.T
+        # einsum writes a -0.0 product as 0.0. After a bias that is not -0.0 no partial sum is
+        # -0.0 (x + -x is +0.0), so no sum can tell the two apart; after a -0.0 bias it can.
+        # (1/b is -inf for b = -0.0, and for a tiny negative b: then only speed is lost.)
+        first = self.first_biases
+        einsum = K.EINSUM_PRODUCTS_EXACT and not (
+            len(first) and np.minimum.reduce(1.0 / theta[first]) == -math.inf
+        )
         state = []
         with self.scratch.lock:
             for i, block in enumerate(self.blocks):
@@ -531,9 +543,8 @@ class DenseProgram:
                 if self.exact:
                     # every w*x product, then each neuron's chain b + w0*x0 + w1*x1 + ... in order
                     P = self.scratch.get("P", i, (block.terms, block.width, batch))
-                    if block.bias_first and P.size >= EINSUM_FROM and K.EINSUM_PRODUCTS_EXACT:
-                        # einsum (twice as fast here) writes a -0.0 product as 0.0; after the
-                        # first term no sum can tell the two apart, and the first is the bias
+                    if einsum and block.bias_first and P.size >= EINSUM_FROM:
+                        # (einsum: twice as fast here)
                         np.copyto(P[0], W[:, :1])
                         np.einsum("kj,js->jks", W[:, 1:], S[1:], out=P[1:])
                     else:
