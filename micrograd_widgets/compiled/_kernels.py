@@ -110,14 +110,14 @@ def sum_rows(stack: np.ndarray, start: float | np.ndarray | None = None) -> np.n
 
 
 def sum_sequence(values: np.ndarray, start: float | None = None) -> float:
-    """``((start + values[0]) + values[1]) + ...`` for a 1-D array: cumsum is sequential."""
+    """``((start + values[0]) + values[1]) + ...`` for a 1-D array: accumulate is sequential."""
     if start is not None:
         first = float(values[0])
         begun = start + first
         if not (begun == first and math.copysign(1.0, begun) == math.copysign(1.0, first)):
             values = values.copy()  # (only when start + values[0] is not values[0] itself)
             values[0] = begun
-    return float(np.cumsum(values)[-1])
+    return float(np.add.accumulate(values)[-1])  # (cumsum, without its Python wrapper)
 
 
 # ---- elementwise helpers -----------------------------------------------------------------------
