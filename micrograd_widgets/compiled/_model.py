@@ -390,6 +390,7 @@ class DenseBlock:
         self.rows_in_order = rows == list(range(self.terms))
         self.mul_terms = np.array([t for t, j in enumerate(plan.layout) if j >= 0], dtype=np.intp)
         self.bias_first = plan.layout[0] == -1
+        self.slope_rows: slice | None = None  # where its slopes are in DenseState.slopes
 
     def describe(self) -> str:
         inputs = "inputs" if self.producer is None else "outputs of the layer below"
@@ -400,20 +401,21 @@ class DenseBlock:
         )
 
 
-def _activate(activation: str | None, z: np.ndarray, out: np.ndarray, exact: bool) -> object:
-    """Write activation(z) into ``out``; return the local derivative (None for no activation)."""
+def _activate(
+    activation: str | None, z: np.ndarray, out: np.ndarray, slope: np.ndarray, exact: bool
+) -> None:
+    """Write activation(z) into ``out`` and its local derivative into ``slope`` (no activation:
+    nothing into ``slope``)."""
     if activation is None:
         out[...] = z
-        return None
-    if activation == "ReLU":
+    elif activation == "ReLU":
         # relu: 0.0 if z <= 0.0 else z. maximum keeps NaN; + 0.0 turns a -0.0 into 0.0
         np.maximum(z, 0.0, out=out)
         out += 0.0
-        return np.greater(z, 0.0).astype(np.float64)
-    unary = K.UNARY if exact else K.FAST_UNARY
-    value, slope = unary[activation](z)
-    out[...] = value
-    return slope
+        np.greater(z, 0.0, out=slope)  # (True/False written as 1.0/0.0)
+    else:
+        unary = K.UNARY if exact else K.FAST_UNARY
+        out[...], slope[...] = unary[activation](z)
 
 
 class Scratch:
@@ -470,9 +472,40 @@ def _finite(x: np.ndarray) -> bool:
     return math.isfinite(np.add.reduce(x, axis=None))
 
 
+@dataclass
+class DenseState:
+    """What one forward pass leaves for the backward: every layer's inputs (the rows of
+    ``[1; x]``, then of ``[1; outputs]`` of each layer), stacked in one array, and every
+    activation's local derivative, stacked too -- so backward takes what it needs of a sample
+    with one call each."""
+
+    rows: np.ndarray  # (sum of the layers' input rows + the last layer's, batch)
+    slopes: np.ndarray  # (sum of the activated layers' widths, batch)
+    starts: list[int]  # block i reads rows[starts[i] : starts[i + 1]]
+    weights: list[np.ndarray]  # per block, (width, terms) in each neuron's chain order
+    theta: np.ndarray
+
+    def layer(
+        self,
+        blocks: list[DenseBlock],
+        i: int,
+        rows: np.ndarray | None = None,
+        slopes: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(S, W, slope) of block ``i``; ``rows``/``slopes``: these, e.g. some samples only."""
+        rows = self.rows if rows is None else rows
+        slopes = self.slopes if slopes is None else slopes
+        block = blocks[i]
+        S = rows[self.starts[i] : self.starts[i + 1]]
+        if not block.rows_in_order:
+            S = S[block.rows]
+        slope = None if block.slope_rows is None else slopes[block.slope_rows]
+        return S, self.weights[i], slope
+
+
 def _samples_that_add(
     blocks: list[DenseBlock],
-    state: list,
+    state: DenseState,
     dscores: np.ndarray,
     order: np.ndarray | None,
     grads: np.ndarray,
@@ -489,17 +522,15 @@ def _samples_that_add(
     count = int(np.count_nonzero(adds))
     if count > 0.8 * len(adds):  # too few to leave out to pay for the checks
         return None
-    if not (_finite(dscores) and _finite(grads)):
+    if not (_finite(dscores) and _finite(grads) and _finite(state.theta)):
         return None
     # a -0.0 start (or a tiny negative one: only the shortcut is lost) has 1/x = -inf
     if len(grads) and np.minimum.reduce(1.0 / grads, axis=None) == -math.inf:
         return None
-    for block, (S, W, slope) in zip(blocks, state):
-        if not (_finite(S) and _finite(W)):
-            return None
-        # (a relu's slope is 0.0 or 1.0; tanh's or sigmoid's is NaN where its input was)
-        if block.activation not in (None, "ReLU") and not _finite(slope):
-            return None
+    # every layer's inputs and outputs; and the slopes (a relu's is 0.0 or 1.0; tanh's or
+    # sigmoid's is NaN where its input was)
+    if not (_finite(state.rows) and _finite(state.slopes)):
+        return None
     visit = np.arange(len(adds)) if order is None else order
     return visit[adds[visit]]
 
@@ -519,6 +550,12 @@ class DenseProgram:
         self.first_biases = np.concatenate(
             [b.param_index[:, 0] for b in self.blocks if b.bias_first] + [np.zeros(0, np.intp)]
         )
+        self.slope_count = 0
+        for block in self.blocks:
+            if block.activation is not None:
+                block.slope_rows = slice(self.slope_count, self.slope_count + block.width)
+                self.slope_count += block.width
+        self._one_rows: dict[int, np.ndarray] = {}  # per number of features
 
     def numpy_calls(self) -> int:
         calls = 5  # the input rows, the biases' check
@@ -531,11 +568,18 @@ class DenseProgram:
             calls += forward + backward
         return calls
 
-    def forward(self, X: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, list]:
-        batch = len(X)
-        base = np.empty((X.shape[1] + 1, batch))
-        base[0] = 1.0
-        base[1:] = X.T
+    def forward(self, X: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, DenseState]:
+        batch, features = X.shape
+        starts = [0, features + 1]
+        for block in self.blocks:
+            starts.append(starts[-1] + block.width + 1)
+        rows = np.empty((starts[-1], batch))
+        ones = self._one_rows.get(features)
+        if ones is None:
+            ones = self._one_rows[features] = np.array(starts[:-1], dtype=np.intp)
+        rows[ones] = 1.0  # the row that multiplies each layer's biases
+        rows[1 : features + 1] = X.T
+        slopes = np.empty((self.slope_count, batch))
         # einsum writes a -0.0 product as 0.0. After a bias that is not -0.0 no partial sum is
         # -0.0 (x + -x is +0.0), so no sum can tell the two apart; after a -0.0 bias it can.
         # (1/b is -inf for b = -0.0, and for a tiny negative b: then only speed is lost.)
@@ -545,20 +589,23 @@ class DenseProgram:
             and K.EINSUM_PRODUCTS_EXACT
             and not (len(first) and np.minimum.reduce(1.0 / theta[first]) == -math.inf)
         )
-        state = []
+        weights = []
         with self.scratch.lock:
-            for block in self.blocks:
-                S = base if block.rows_in_order else base[block.rows]
+            for i, block in enumerate(self.blocks):
+                S = rows[starts[i] : starts[i + 1]]
+                if not block.rows_in_order:
+                    S = S[block.rows]
                 W = theta[block.param_index]
                 Z = self._chain_sums(block, S, W, einsum) if self.exact else W @ S
-                out = np.empty((block.width + 1, batch))
-                out[0] = 1.0
-                slope = _activate(block.activation, Z, out[1:], self.exact)
-                state.append((S, W, slope))
-                base = out
+                out = rows[starts[i + 1] + 1 : starts[i + 2]]
+                slope = None if block.slope_rows is None else slopes[block.slope_rows]
+                _activate(block.activation, Z, out, slope, self.exact)  # type: ignore[arg-type]
+                weights.append(W)
+        state = DenseState(rows, slopes, starts, weights, theta)
+        last = rows[starts[-2] + 1 :]
         if self.outputs == 1:
-            return base[1].copy(), state
-        return base[1:].T.copy(), state
+            return last[0].copy(), state
+        return last.T.copy(), state
 
     def _chain_sums(
         self, block: DenseBlock, S: np.ndarray, W: np.ndarray, einsum: bool
@@ -589,18 +636,17 @@ class DenseProgram:
         """
         kept = _samples_that_add(self.blocks, state, dscores, order, grads)
         visit = order if kept is None else kept  # (the others add only zeros to every sum)
+        rows, slopes = state.rows, state.slopes
         if visit is not None:  # every per-sample array in the order backward() adds them
-            state = [
-                (S[:, visit], W, None if slope is None else slope[:, visit])
-                for S, W, slope in state
-            ]
+            rows, slopes = rows[:, visit], slopes[:, visit]
             dscores = dscores[visit]
             output_order = None if output_order is None else output_order[visit]
         d_out = dscores[None, :] if dscores.ndim == 1 else np.ascontiguousarray(dscores.T)
         last = len(self.blocks) - 1
         with self.scratch.lock:
             for i in range(last, -1, -1):
-                block, (S, W, slope) = self.blocks[i], state[i]
+                block = self.blocks[i]
+                S, W, slope = state.layer(self.blocks, i, rows, slopes)
                 # grad of each neuron's sum: 0.0 + local * grad of its output
                 G = d_out if slope is None else 0.0 + slope * d_out
                 index = block.param_index
