@@ -262,6 +262,25 @@ def test_compile_step_forward_and_backward_match_one_scalar_backward():
     assert [bits(g) for g in grads] == [bits(p.grad) for p in params]
 
 
+def test_a_negative_zero_bias_keeps_its_sign_through_a_large_layer():
+    # a layer large enough for einsum (which writes a -0.0 product as 0.0): with b = -0.0 and
+    # every w*x = -0.0 the engine's chain stays -0.0 (-0.0 + -0.0), and so must the score
+    data = datasets.moons(600, noise=0.1, seed=3)
+    model = MLP(2, [16, 1], seed=2)
+    out_neuron = model.layers[1].neurons[0]
+    out_neuron.b.data = -0.0
+    for w in out_neuron.w:
+        w.data = -0.0  # times a relu output (+0.0 or more): -0.0
+    step = compile_step(model, model.parameters(), data.X)
+    out = step.forward(data.X, data.y)
+    scores = [model(row) for row in data.X.tolist()]
+    assert bits(scores[0].data) == bits(-0.0)
+    assert [bits(s) for s in out.scores] == [bits(s.data) for s in scores]
+    model.zero_grad()
+    losses.total_loss(scores, data.y, model.parameters()).backward()
+    assert [bits(g) for g in out.backward()] == [bits(p.grad) for p in model.parameters()]
+
+
 def test_exact_false_is_within_1e_12_relative():
     data = datasets.moons(128, noise=0.1, seed=0)
     fast, scalar = (

@@ -279,6 +279,26 @@ class NodeProgram:
             elif kind == "op":
                 varying[i] = varying[tape.a[i]] or (tape.b[i] >= 0 and varying[tape.b[i]])
         self.varying = varying
+        # the replay's instructions, worked out once (a step then only runs them)
+        self._leaves = [(i, kind, tape.arg[i]) for i, kind in enumerate(tape.kind) if kind != "op"]
+        self._ops = [
+            (i, tape.op[i], tape.a[i], tape.b[i], tape.arg[i], varying[i])
+            for i, kind in enumerate(tape.kind)
+            if kind == "op"
+        ]
+        # backward: per op node (last first), the children that take a gradient: (position,
+        # 0 for an op / 1 for an input slot / 2 for a parameter, slot or index, local a or b)
+        self._edges = []
+        for i in range(self.n - 1, -1, -1):
+            if tape.kind[i] != "op":
+                continue
+            edges = []
+            for child, side in ((tape.a[i], 0), (tape.b[i], 1)):
+                if child < 0 or tape.kind[child] in ("const", "label"):
+                    continue
+                target = {"op": 0, "input": 1}.get(tape.kind[child], 2)
+                edges.append((child, target, tape.arg[child], side))
+            self._edges.append((i, tuple(edges)))
 
     @property
     def numpy_calls(self) -> int:
@@ -299,25 +319,13 @@ class NodeProgram:
         theta: np.ndarray | None = None,
         label_positive: np.ndarray | None = None,
     ) -> Replay:
-        tape, unary = self.tape, self.unary
+        unary, binary = self.unary, K.BINARY
         value: list[object] = [None] * self.n
         local_a: list[object] = [None] * self.n
         local_b: list[object] = [None] * self.n
-        for i, kind in enumerate(tape.kind):
-            arg = tape.arg[i]
-            if kind == "op":
-                op = tape.op[i]
-                a = value[tape.a[i]]
-                b = value[tape.b[i]] if tape.b[i] >= 0 else None
-                if not self.varying[i]:  # constants only: let the engine compute it
-                    value[i], local_a[i], local_b[i] = _engine_op(op, a, b, arg)  # type: ignore[arg-type]
-                elif op == "**":
-                    value[i], local_a[i] = K.power(a, arg)  # type: ignore[arg-type]
-                elif b is None:
-                    value[i], local_a[i] = unary[op](a)
-                else:
-                    value[i], local_a[i], local_b[i] = K.BINARY[op](a, b)
-            elif kind == "input":
+        # leaves first: no op reads a later position, so this is the tape's order for the ops
+        for i, kind, arg in self._leaves:
+            if kind == "input":
                 value[i] = inputs[arg]  # type: ignore[index]
             elif kind == "param":
                 value[i] = float(theta[arg])  # type: ignore[index, call-overload]
@@ -326,6 +334,17 @@ class NodeProgram:
             else:  # label: the value the constant took for label +1, or for label -1
                 positive, negative = arg  # type: ignore[misc]
                 value[i] = np.where(label_positive, positive, negative)  # type: ignore[arg-type]
+        for i, op, a_, b_, arg, varying in self._ops:
+            a = value[a_]
+            b = value[b_] if b_ >= 0 else None
+            if not varying:  # constants only: let the engine compute it
+                value[i], local_a[i], local_b[i] = _engine_op(op, a, b, arg)  # type: ignore[arg-type]
+            elif op == "**":
+                value[i], local_a[i] = K.power(a, arg)  # type: ignore[arg-type]
+            elif b is None:
+                value[i], local_a[i] = unary[op](a)
+            else:
+                value[i], local_a[i], local_b[i] = binary[op](a, b)
         return Replay(value, local_a, local_b)
 
     def backward(
@@ -333,32 +352,25 @@ class NodeProgram:
     ) -> tuple[dict[int, list[object]], dict[int, list[object]]]:
         """Contributions ``local * out_grad`` to each input slot and each parameter, in the order
         ``backward()`` adds them (per sample)."""
-        tape = self.tape
         grad: list[object] = [None] * self.n
         grad[self.n - 1] = root_grad
         to_input: dict[int, list[object]] = {slot: [] for slot in self.inputs}
         to_param: dict[int, list[object]] = {index: [] for index in self.params}
-        kind = tape.kind
-        for i in range(self.n - 1, -1, -1):
-            if kind[i] != "op":
-                continue
+        locals_ = (replay.local_a, replay.local_b)
+        for i, edges in self._edges:
             g = grad[i]
-            for child, local in ((tape.a[i], replay.local_a[i]), (tape.b[i], replay.local_b[i])):
-                if child < 0:
-                    continue
-                child_kind = kind[child]
-                if child_kind in ("const", "label"):
-                    continue
+            for child, target, arg, side in edges:
+                local = locals_[side][i]
                 # local * out_grad; 1.0 * g is g itself, bit for bit (NaN too)
                 contribution = g if local is _ONE else local * g  # type: ignore[operator]
-                if child_kind == "op":
+                if target == 0:
                     previous = grad[child]
                     # every grad starts at 0.0, as _start_backward sets it (0.0 + -0.0 == 0.0)
                     grad[child] = (0.0 if previous is None else previous) + contribution
-                elif child_kind == "input":
-                    to_input[tape.arg[child]].append(contribution)  # type: ignore[index]
+                elif target == 1:
+                    to_input[arg].append(contribution)  # type: ignore[index]
                 else:
-                    to_param[tape.arg[child]].append(contribution)  # type: ignore[index]
+                    to_param[arg].append(contribution)  # type: ignore[index]
         return to_input, to_param
 
 

@@ -47,18 +47,21 @@ class ScalarErrorNeeded(Exception):
 
 
 def _reduce_is_sequential() -> bool:
-    """True if ``np.add.reduce(stack, axis=0)`` adds rows strictly one after another here.
+    """True if ``np.add.reduce(stack, axis=0, initial=-0.0)`` adds rows strictly one after
+    another here, starting from the first.
 
     Row 0 is 1.0 and every later row 2**-53: added in order, each 2**-53 rounds away and the
     result is exactly 1.0; summed in any other grouping (pairwise, blocked, reversed) some small
-    ones meet first and the result exceeds 1.0.
+    ones meet first and the result exceeds 1.0. A column of -0.0s must sum to -0.0, as the
+    engine's ``-0.0 + -0.0`` does.
     """
     tiny = 2.0**-53
     for rows, shape in ((2, (2,)), (9, (2,)), (130, (3,)), (300, (16, 17)), (17, (2, 300))):
         stack = np.full((rows, *shape), tiny)
         stack[0] = 1.0
-        result = np.add.reduce(stack, axis=0)
-        if not np.all(result == 1.0):
+        stack[:, 0] = -0.0  # and a sum of -0.0s is -0.0 (it must start from -0.0, not 0.0)
+        result = np.add.reduce(stack, axis=0, initial=-0.0)
+        if not (np.all(result[1:] == 1.0) and np.all(np.signbit(result[0]))):
             return False
     return True
 
@@ -99,20 +102,22 @@ def sum_rows(stack: np.ndarray, start: float | np.ndarray | None = None) -> np.n
     if len(stack) == 1:
         return stack[0].copy()
     if SEQUENTIAL_REDUCE and stack[0].size >= 2:
-        return np.add.reduce(stack, axis=0)
+        # numpy starts a reduce at add's identity, 0.0; but 0.0 + -0.0 is 0.0, so a chain of
+        # -0.0s (a -0.0 bias and -0.0 products) would come out 0.0. -0.0 + x is x for every x.
+        return np.add.reduce(stack, axis=0, initial=-0.0)
     # one element per row would make reduce a 1-D (pairwise) sum; accumulate is always in order
     return np.add.accumulate(stack, axis=0)[-1]
 
 
 def sum_sequence(values: np.ndarray, start: float | None = None) -> float:
-    """``((start + values[0]) + values[1]) + ...`` for a 1-D array: cumsum is sequential."""
+    """``((start + values[0]) + values[1]) + ...`` for a 1-D array: accumulate is sequential."""
     if start is not None:
         first = float(values[0])
         begun = start + first
         if not (begun == first and math.copysign(1.0, begun) == math.copysign(1.0, first)):
             values = values.copy()  # (only when start + values[0] is not values[0] itself)
             values[0] = begun
-    return float(np.cumsum(values)[-1])
+    return float(np.add.accumulate(values)[-1])  # (cumsum, without its Python wrapper)
 
 
 # ---- elementwise helpers -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ node by a :class:`~._graph.NodeProgram`, still exactly, just with more numpy cal
 from __future__ import annotations
 
 import copy
+import math
 import operator
 import threading
 from collections.abc import Sequence
@@ -389,6 +390,7 @@ class DenseBlock:
         self.rows_in_order = rows == list(range(self.terms))
         self.mul_terms = np.array([t for t, j in enumerate(plan.layout) if j >= 0], dtype=np.intp)
         self.bias_first = plan.layout[0] == -1
+        self.slope_rows: slice | None = None  # where its slopes are in DenseState.slopes
 
     def describe(self) -> str:
         inputs = "inputs" if self.producer is None else "outputs of the layer below"
@@ -399,72 +401,111 @@ class DenseBlock:
         )
 
 
-def _activate(activation: str | None, z: np.ndarray, out: np.ndarray, exact: bool) -> object:
-    """Write activation(z) into ``out``; return the local derivative (None for no activation)."""
+def _activate(
+    activation: str | None, z: np.ndarray, out: np.ndarray, slope: np.ndarray, exact: bool
+) -> None:
+    """Write activation(z) into ``out`` and its local derivative into ``slope`` (no activation:
+    nothing into ``slope``)."""
     if activation is None:
         out[...] = z
-        return None
-    if activation == "ReLU":
+    elif activation == "ReLU":
         # relu: 0.0 if z <= 0.0 else z. maximum keeps NaN; + 0.0 turns a -0.0 into 0.0
         np.maximum(z, 0.0, out=out)
         out += 0.0
-        return np.greater(z, 0.0).astype(np.float64)
-    unary = K.UNARY if exact else K.FAST_UNARY
-    value, slope = unary[activation](z)
-    out[...] = value
-    return slope
+        np.greater(z, 0.0, out=slope)  # (True/False written as 1.0/0.0)
+    else:
+        unary = K.UNARY if exact else K.FAST_UNARY
+        out[...], slope[...] = unary[activation](z)
 
 
 class Scratch:
-    """Work arrays kept from step to step, by name and shape.
+    """Work buffers kept from step to step, one per kind of temporary, shared by the layers.
 
     A step's big temporaries (every product of a layer, ~2.5 MB for the spiral's) would each be
-    fresh pages from the OS, page-faulted in on every step; reused, they stay mapped and warm.
-    Only temporaries live here -- nothing a later call still reads -- and a lock keeps two
-    threads from using them at once.
+    fresh pages from the OS, page-faulted in on every step -- and their shapes change from step
+    to step with the samples that are left out (see :func:`_samples_that_add`). Each kind is a
+    view of the start of one buffer that only ever grows, so the pages stay mapped and warm
+    (the spiral's step went from 44 page faults to none). Only temporaries live here -- nothing
+    a later call still reads -- and a lock keeps two threads from using them at once.
     """
 
     def __init__(self) -> None:
-        self.arrays: dict[tuple[str, int], np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
         self.lock = threading.Lock()
 
-    def get(self, name: str, block: int, shape: tuple[int, ...]) -> np.ndarray:
-        array = self.arrays.get((name, block))
-        if array is None or array.shape != shape:
-            array = self.arrays[(name, block)] = np.empty(shape)
-        return array
+    def view(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A C-contiguous array of ``shape`` at the start of buffer ``name``."""
+        size = math.prod(shape)
+        buffer = self.buffers.get(name)
+        if buffer is None or len(buffer) < size:
+            buffer = self.buffers[name] = np.empty(size)
+        return buffer[:size].reshape(shape)
 
 
 #: products from this many elements up go through einsum (below, its set-up costs more)
 EINSUM_FROM = 8192
 
 
-def _products_by_sample(G: np.ndarray, S: np.ndarray, scratch: Scratch, i: int) -> np.ndarray:
+def _products_by_sample(G: np.ndarray, S: np.ndarray, scratch: Scratch) -> np.ndarray:
     """``C[s, k, j] = G[k, s] * S[j, s]``, C-contiguous, samples first (to be summed in order).
 
     Two layouts of the same products, whichever numpy runs faster for the shape: with few
-    terms, multiply with the batch innermost and transpose; else einsum on batch-major copies.
-    (einsum writes ``0 + g*x``, turning a -0.0 product into 0.0; a gradient sum starts at 0.0,
-    where that cannot change anything.)
+    terms, multiply with the batch innermost and transpose; else einsum (on batch-major copies
+    for a large one). (einsum writes ``0 + g*x``, turning a -0.0 product into 0.0; a gradient
+    sum starts at 0.0, where that cannot change anything.)
     """
     width, terms, batch = len(G), len(S), G.shape[1]
-    C = scratch.get("C", i, (batch, width, terms))
+    C = scratch.view("C", (batch, width, terms))
     if terms <= 4 or not K.EINSUM_PRODUCTS_EXACT:
-        products = scratch.get("CF", i, (width, terms, batch))
+        products = scratch.view("CF", (width, terms, batch))
         np.multiply(G[:, None, :], S[None, :, :], out=products)
         np.copyto(C, products.transpose(2, 0, 1))
         return C
     if C.size < 100_000:
         return np.einsum("ks,js->skj", G, S, out=C)
-    GT, ST = scratch.get("GT", i, (batch, width)), scratch.get("ST", i, (batch, terms))
-    np.copyto(GT, G.T)
-    np.copyto(ST, S.T)
-    return np.einsum("sk,sj->skj", GT, ST, out=C)
+    return np.einsum("sk,sj->skj", G.T.copy(), S.T.copy(), out=C)
+
+
+def _finite(x: np.ndarray) -> bool:
+    """True if every element of ``x`` is finite, in one call: only then is their sum (a sum
+    that overflows says False, which only costs the caller its shortcut)."""
+    return math.isfinite(np.add.reduce(x, axis=None))
+
+
+@dataclass
+class DenseState:
+    """What one forward pass leaves for the backward: every layer's inputs (the rows of
+    ``[1; x]``, then of ``[1; outputs]`` of each layer), stacked in one array, and every
+    activation's local derivative, stacked too -- so backward takes what it needs of a sample
+    with one call each."""
+
+    rows: np.ndarray  # (sum of the layers' input rows + the last layer's, batch)
+    slopes: np.ndarray  # (sum of the activated layers' widths, batch)
+    starts: list[int]  # block i reads rows[starts[i] : starts[i + 1]]
+    weights: list[np.ndarray]  # per block, (width, terms) in each neuron's chain order
+    theta: np.ndarray
+
+    def layer(
+        self,
+        blocks: list[DenseBlock],
+        i: int,
+        rows: np.ndarray | None = None,
+        slopes: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(S, W, slope) of block ``i``; ``rows``/``slopes``: these, e.g. some samples only."""
+        rows = self.rows if rows is None else rows
+        slopes = self.slopes if slopes is None else slopes
+        block = blocks[i]
+        S = rows[self.starts[i] : self.starts[i + 1]]
+        if not block.rows_in_order:
+            S = S[block.rows]
+        slope = None if block.slope_rows is None else slopes[block.slope_rows]
+        return S, self.weights[i], slope
 
 
 def _samples_that_add(
     blocks: list[DenseBlock],
-    state: list,
+    state: DenseState,
     dscores: np.ndarray,
     order: np.ndarray | None,
     grads: np.ndarray,
@@ -481,16 +522,15 @@ def _samples_that_add(
     count = int(np.count_nonzero(adds))
     if count > 0.8 * len(adds):  # too few to leave out to pay for the checks
         return None
-    if not np.isfinite(dscores).all() or not np.isfinite(grads).all():
+    if not (_finite(dscores) and _finite(grads) and _finite(state.theta)):
         return None
-    if np.any((grads == 0.0) & np.signbit(grads)):
+    # a -0.0 start (or a tiny negative one: only the shortcut is lost) has 1/x = -inf
+    if len(grads) and np.minimum.reduce(1.0 / grads, axis=None) == -math.inf:
         return None
-    for block, (S, W, slope) in zip(blocks, state):
-        if not (np.isfinite(S).all() and np.isfinite(W).all()):
-            return None
-        # (a relu's slope is 0.0 or 1.0; tanh's or sigmoid's is NaN where its input was)
-        if block.activation not in (None, "ReLU") and not np.isfinite(slope).all():
-            return None
+    # every layer's inputs and outputs; and the slopes (a relu's is 0.0 or 1.0; tanh's or
+    # sigmoid's is NaN where its input was)
+    if not (_finite(state.rows) and _finite(state.slopes)):
+        return None
     visit = np.arange(len(adds)) if order is None else order
     return visit[adds[visit]]
 
@@ -506,9 +546,19 @@ class DenseProgram:
         self.exact = exact
         self.nodes_per_sample = tape.op_count
         self.scratch = Scratch()
+        # every bias that is a neuron's first term (where einsum may make the products)
+        self.first_biases = np.concatenate(
+            [b.param_index[:, 0] for b in self.blocks if b.bias_first] + [np.zeros(0, np.intp)]
+        )
+        self.slope_count = 0
+        for block in self.blocks:
+            if block.activation is not None:
+                block.slope_rows = slice(self.slope_count, self.slope_count + block.width)
+                self.slope_count += block.width
+        self._one_rows: dict[int, np.ndarray] = {}  # per number of features
 
     def numpy_calls(self) -> int:
-        calls = 3  # the input rows
+        calls = 8  # the stacked rows and slopes, the biases' check, the samples that add
         for block in self.blocks:
             act = {None: 1, "ReLU": 4, "tanh": 5, "sigmoid": 9}[block.activation]
             forward = 5 + act  # gather W, (rows), products, sum, buffer
@@ -518,37 +568,57 @@ class DenseProgram:
             calls += forward + backward
         return calls
 
-    def forward(self, X: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, list]:
-        batch = len(X)
-        base = np.empty((X.shape[1] + 1, batch))
-        base[0] = 1.0
-        base[1:] = X.T
-        state = []
+    def forward(self, X: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, DenseState]:
+        batch, features = X.shape
+        starts = [0, features + 1]
+        for block in self.blocks:
+            starts.append(starts[-1] + block.width + 1)
+        rows = np.empty((starts[-1], batch))
+        ones = self._one_rows.get(features)
+        if ones is None:
+            ones = self._one_rows[features] = np.array(starts[:-1], dtype=np.intp)
+        rows[ones] = 1.0  # the row that multiplies each layer's biases
+        rows[1 : features + 1] = X.T
+        slopes = np.empty((self.slope_count, batch))
+        # einsum writes a -0.0 product as 0.0. After a bias that is not -0.0 no partial sum is
+        # -0.0 (x + -x is +0.0), so no sum can tell the two apart; after a -0.0 bias it can.
+        # (1/b is -inf for b = -0.0, and for a tiny negative b: then only speed is lost.)
+        first = self.first_biases
+        einsum = (
+            self.exact
+            and K.EINSUM_PRODUCTS_EXACT
+            and not (len(first) and np.minimum.reduce(1.0 / theta[first]) == -math.inf)
+        )
+        weights = []
         with self.scratch.lock:
             for i, block in enumerate(self.blocks):
-                S = base if block.rows_in_order else base[block.rows]
+                S = rows[starts[i] : starts[i + 1]]
+                if not block.rows_in_order:
+                    S = S[block.rows]
                 W = theta[block.param_index]
-                if self.exact:
-                    # every w*x product, then each neuron's chain b + w0*x0 + w1*x1 + ... in order
-                    P = self.scratch.get("P", i, (block.terms, block.width, batch))
-                    if block.bias_first and P.size >= EINSUM_FROM and K.EINSUM_PRODUCTS_EXACT:
-                        # einsum (twice as fast here) writes a -0.0 product as 0.0; after the
-                        # first term no sum can tell the two apart, and the first is the bias
-                        np.copyto(P[0], W[:, :1])
-                        np.einsum("kj,js->jks", W[:, 1:], S[1:], out=P[1:])
-                    else:
-                        np.multiply(W.T[:, :, None], S[:, None, :], out=P)
-                    Z = K.sum_rows(P)
-                else:
-                    Z = W @ S
-                out = np.empty((block.width + 1, batch))
-                out[0] = 1.0
-                slope = _activate(block.activation, Z, out[1:], self.exact)
-                state.append((S, W, slope))
-                base = out
+                Z = self._chain_sums(block, S, W, einsum) if self.exact else W @ S
+                out = rows[starts[i + 1] + 1 : starts[i + 2]]
+                slope = None if block.slope_rows is None else slopes[block.slope_rows]
+                _activate(block.activation, Z, out, slope, self.exact)  # type: ignore[arg-type]
+                weights.append(W)
+        state = DenseState(rows, slopes, starts, weights, theta)
+        last = rows[starts[-2] + 1 :]
         if self.outputs == 1:
-            return base[1].copy(), state
-        return base[1:].T.copy(), state
+            return last[0].copy(), state
+        return last.T.copy(), state
+
+    def _chain_sums(
+        self, block: DenseBlock, S: np.ndarray, W: np.ndarray, einsum: bool
+    ) -> np.ndarray:
+        """Each neuron's ``b + w0*x0 + w1*x1 + ...`` for every sample: every product, then the
+        chain summed in order."""
+        P = self.scratch.view("P", (block.terms, block.width, S.shape[1]))
+        if einsum and block.bias_first and P.size >= EINSUM_FROM:  # (twice as fast here)
+            np.copyto(P[0], W[:, :1])
+            np.einsum("kj,js->jks", W[:, 1:], S[1:], out=P[1:])
+        else:
+            np.multiply(W.T[:, :, None], S[:, None, :], out=P)
+        return K.sum_rows(P)
 
     def backward(
         self,
@@ -565,56 +635,67 @@ class DenseProgram:
         above them, e.g. on the sample's class); None: the order the trace showed.
         """
         kept = _samples_that_add(self.blocks, state, dscores, order, grads)
-        if kept is not None:  # the others add only zeros to every sum: leave them out
-            state = [
-                (S[:, kept], W, None if slope is None else slope[:, kept]) for S, W, slope in state
-            ]
-            dscores, order = dscores[kept], None
-            output_order = None if output_order is None else output_order[kept]
+        visit = order if kept is None else kept  # (the others add only zeros to every sum)
+        rows, slopes = state.rows, state.slopes
+        if visit is not None:  # every per-sample array in the order backward() adds them
+            rows, slopes = rows[:, visit], slopes[:, visit]
+            dscores = dscores[visit]
+            output_order = None if output_order is None else output_order[visit]
         d_out = dscores[None, :] if dscores.ndim == 1 else np.ascontiguousarray(dscores.T)
-        batch = len(dscores)
         last = len(self.blocks) - 1
         with self.scratch.lock:
-            for i in range(len(self.blocks) - 1, -1, -1):
-                block, (S, W, slope) = self.blocks[i], state[i]
+            for i in range(last, -1, -1):
+                block = self.blocks[i]
+                S, W, slope = state.layer(self.blocks, i, rows, slopes)
                 # grad of each neuron's sum: 0.0 + local * grad of its output
                 G = d_out if slope is None else 0.0 + slope * d_out
                 index = block.param_index
                 if self.exact:
-                    # per sample, x * g for each weight (1.0 * g for the bias), summed over the
-                    # samples in backward's order, starting from what the parameter holds
-                    C = _products_by_sample(G, S, self.scratch, i)
-                    if order is not None:
-                        C = np.ascontiguousarray(C[order])
-                    if len(C):
-                        grads[index] = K.sum_rows(C, start=grads[index])
+                    grads[index] = self._parameter_sums(block, G, S, grads[index])
                 else:
-                    Gs, Ss = (G, S) if order is None else (G[:, order], S[:, order])
-                    grads[index] = grads[index] + Gs @ Ss.T
+                    grads[index] = grads[index] + G @ S.T
                 if block.producer is None:
                     break
                 Wm = W[:, block.mul_terms]
                 if self.exact:
-                    # each input's grad: 0.0 + w*g over this layer's neurons, in backward's order
-                    D = self.scratch.get("D", i, (block.width, block.sources, batch))
-                    if D.size >= EINSUM_FROM and K.EINSUM_PRODUCTS_EXACT:  # (sums from 0.0:
-                        # there a zero's sign cannot matter)
-                        np.einsum("ki,ks->kis", Wm, G, out=D)
-                    else:
-                        np.multiply(Wm[:, :, None], G[:, None, :], out=D)
-                    if i == last and output_order is not None:
-                        # sample s adds its output neurons' terms in output_order[s]
-                        pick = (
-                            output_order.T[:, None, :],
-                            np.arange(block.sources)[None, :, None],
-                            np.arange(batch)[None, None, :],
-                        )
-                        D = D[pick]
-                    elif block.consumer_order is not None:
-                        D = np.ascontiguousarray(D[block.consumer_order])
-                    d_out = K.sum_rows(D, start=0.0)
+                    d_out = self._input_sums(block, Wm, G, output_order if i == last else None)
                 else:
                     d_out = Wm.T @ G
+
+    def _parameter_sums(
+        self, block: DenseBlock, G: np.ndarray, S: np.ndarray, start: np.ndarray
+    ) -> np.ndarray:
+        """Per weight, ``start`` + sample 0's x*g + sample 1's + ... (1.0*g for the bias)."""
+        if G.shape[1] == 0:
+            return start
+        return K.sum_rows(_products_by_sample(G, S, self.scratch), start=start)
+
+    def _input_sums(
+        self,
+        block: DenseBlock,
+        Wm: np.ndarray,
+        G: np.ndarray,
+        output_order: np.ndarray | None,
+    ) -> np.ndarray:
+        """Per sample, each input's grad ``0.0 + w*g + ...`` over this layer's neurons, in the
+        order backward() visits them (``output_order``: per sample, for the outputs' layer)."""
+        if output_order is None and block.consumer_order is not None:
+            Wm, G = Wm[block.consumer_order], G[block.consumer_order]
+        width, sources, batch = block.width, block.sources, G.shape[1]
+        D = self.scratch.view("D", (width, sources, batch))
+        if D.size >= EINSUM_FROM and K.EINSUM_PRODUCTS_EXACT:  # (sums from 0.0: there a zero's
+            # sign cannot matter)
+            np.einsum("ki,ks->kis", Wm, G, out=D)
+        else:
+            np.multiply(Wm[:, :, None], G[:, None, :], out=D)
+        if output_order is not None:  # sample s adds its outputs' terms in output_order[s]
+            pick = (
+                output_order.T[:, None, :],
+                np.arange(sources)[None, :, None],
+                np.arange(batch)[None, None, :],
+            )
+            D = D[pick]
+        return K.sum_rows(D, start=0.0)
 
     def describe(self) -> list[str]:
         return [f"layer {i + 1}: {b.describe()}" for i, b in enumerate(self.blocks)]

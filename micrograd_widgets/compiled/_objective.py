@@ -413,8 +413,7 @@ class ObjectiveProgram:
         else:
             to_slot, _ = self.spine_program.backward(state.spine, 1.0)  # type: ignore[arg-type]
             grad_of = {
-                name: float(_accumulate(to_slot.get(slot, []), 1)[0])
-                for name, slot in SPINE_SLOTS.items()
+                name: float(_add_up(to_slot.get(slot, []))) for name, slot in SPINE_SLOTS.items()
             }
         batch, count = state.batch, state.count
         order: np.ndarray | None = None
@@ -472,12 +471,18 @@ def _term_grad(fold_grad: float, start: float | None, terms: int) -> float:
     return 0.0 + 1.0 * fold_grad
 
 
-def _accumulate(contributions: list[object], size: int) -> np.ndarray:
-    """A node's grad from its contributions in order: ``0.0 + c1 + c2 + ...``."""
+def _add_up(contributions: list[object]) -> object:
+    """A node's grad from its contributions in order: ``0.0 + c1 + c2 + ...`` (a float, or an
+    array if a contribution is one)."""
     total: object = 0.0
     for c in contributions:
         total = total + c  # type: ignore[operator]
-    return broadcast(total, size)
+    return total
+
+
+def _accumulate(contributions: list[object], size: int) -> np.ndarray:
+    """:func:`_add_up`, as one value per sample."""
+    return broadcast(_add_up(contributions), size)
 
 
 def compile_objective(
