@@ -472,6 +472,12 @@ def _finite(x: np.ndarray) -> bool:
     return math.isfinite(np.add.reduce(x, axis=None))
 
 
+def _may_hold_negative_zero(x: np.ndarray) -> bool:
+    """True if an element of ``x`` is -0.0, in one call: 1/x is then -inf (a negative number
+    tiny enough for 1/x to overflow says True too, which only costs the caller its shortcut)."""
+    return len(x) > 0 and np.minimum.reduce(1.0 / x, axis=None) == -math.inf
+
+
 @dataclass
 class DenseState:
     """What one forward pass leaves for the backward: every layer's inputs (the rows of
@@ -524,8 +530,7 @@ def _samples_that_add(
         return None
     if not (_finite(dscores) and _finite(grads) and _finite(state.theta)):
         return None
-    # a -0.0 start (or a tiny negative one: only the shortcut is lost) has 1/x = -inf
-    if len(grads) and np.minimum.reduce(1.0 / grads, axis=None) == -math.inf:
+    if _may_hold_negative_zero(grads):  # a -0.0 start: -0.0 + 0.0 would be +0.0
         return None
     # every layer's inputs and outputs; and the slopes (a relu's is 0.0 or 1.0; tanh's or
     # sigmoid's is NaN where its input was)
@@ -582,12 +587,9 @@ class DenseProgram:
         slopes = np.empty((self.slope_count, batch))
         # einsum writes a -0.0 product as 0.0. After a bias that is not -0.0 no partial sum is
         # -0.0 (x + -x is +0.0), so no sum can tell the two apart; after a -0.0 bias it can.
-        # (1/b is -inf for b = -0.0, and for a tiny negative b: then only speed is lost.)
         first = self.first_biases
         einsum = (
-            self.exact
-            and K.EINSUM_PRODUCTS_EXACT
-            and not (len(first) and np.minimum.reduce(1.0 / theta[first]) == -math.inf)
+            self.exact and K.EINSUM_PRODUCTS_EXACT and not _may_hold_negative_zero(theta[first])
         )
         weights = []
         with self.scratch.lock:
