@@ -54,11 +54,15 @@ class RunControls:
         self._pace = Pace(speed)
         #: re-entrant, held for the whole of each step: changes land between two steps
         self.lock = threading.RLock()
+        self._start_over()
+        self._observers = Observers()
+        self._background = BackgroundRun()
+
+    def _start_over(self) -> None:
+        """The state of a run that has not begun (when made, and after a reset)."""
         self.steps_done = 0
         self.status: Status = "idle"
         self.message = ""  # why training stopped on its own (divergence, an error)
-        self._observers = Observers()
-        self._background = BackgroundRun()
 
     def _step(self, only_while: threading.Event | None = None) -> dict[str, float] | None:
         """:meth:`step`, skipped (None) unless ``only_while`` is set once :attr:`lock` is held."""
@@ -120,7 +124,7 @@ class RunControls:
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
         if self.is_running:
             raise RuntimeError("this trainer is training in the background; call stop() first")
-        if self.status == "diverged":
+        if self.diverged:
             raise TrainingDiverged(self.message + " (call reset() to start again)")
         return run_in_cell(self, steps)
 
@@ -133,7 +137,7 @@ class RunControls:
         """Train on a background thread (forever, or ``steps`` more steps); returns at once."""
         if steps is not None and not is_count(steps, 1):
             raise ValueError(f"steps must be None (until stopped) or a positive int, got {steps!r}")
-        if self.status == "diverged":
+        if self.diverged:
             raise TrainingDiverged(self.message + " (call reset() to start again)")
         self._background.start(self, steps)
 

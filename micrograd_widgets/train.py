@@ -326,7 +326,7 @@ class Trainer(RunControls):
         with self.lock, gc_paused():
             if only_while is not None and not only_while.is_set():
                 return None
-            if self.status == "diverged":
+            if self.diverged:
                 raise TrainingDiverged(self.message)
             k = self.steps_done
             lr = self.optimizer.learning_rate()  # the rate of the optimizer's next step
@@ -371,10 +371,8 @@ class Trainer(RunControls):
         with self.lock:
             self._optimizers.restart()  # the initial weights, a fresh optimizer state
             self._log.clear()  # the history, and the divergence warning is said again
-            self.steps_done = 0
             self.last_update = np.zeros(len(self.parameters))
-            self.status = "idle"
-            self.message = ""
+            self._start_over()  # no steps done, idle, no message
         self._notify("reset")
 
     def __repr__(self) -> str:
