@@ -254,6 +254,10 @@ class Replay:
     local_b: list[object]
 
 
+#: where a backward edge sends its contribution: an op's grad, an input slot, a parameter
+_TO_OP, _TO_INPUT, _TO_PARAM = 0, 1, 2
+
+
 class NodeProgram:
     """Replay a tape node by node over arrays: one numpy call or a few per node.
 
@@ -287,7 +291,7 @@ class NodeProgram:
             if kind == "op"
         ]
         # backward: per op node (last first), the children that take a gradient: (position,
-        # 0 for an op / 1 for an input slot / 2 for a parameter, slot or index, local a or b)
+        # where it goes (_TO_OP, _TO_INPUT, _TO_PARAM), slot or index, local a (0) or b (1))
         self._edges = []
         for i in range(self.n - 1, -1, -1):
             if tape.kind[i] != "op":
@@ -296,7 +300,7 @@ class NodeProgram:
             for child, side in ((tape.a[i], 0), (tape.b[i], 1)):
                 if child < 0 or tape.kind[child] in ("const", "label"):
                     continue
-                target = {"op": 0, "input": 1}.get(tape.kind[child], 2)
+                target = {"op": _TO_OP, "input": _TO_INPUT}.get(tape.kind[child], _TO_PARAM)
                 edges.append((child, target, tape.arg[child], side))
             self._edges.append((i, tuple(edges)))
 
@@ -363,11 +367,11 @@ class NodeProgram:
                 local = locals_[side][i]
                 # local * out_grad; 1.0 * g is g itself, bit for bit (NaN too)
                 contribution = g if local is _ONE else local * g  # type: ignore[operator]
-                if target == 0:
+                if target == _TO_OP:
                     previous = grad[child]
                     # every grad starts at 0.0, as _start_backward sets it (0.0 + -0.0 == 0.0)
                     grad[child] = (0.0 if previous is None else previous) + contribution
-                elif target == 1:
+                elif target == _TO_INPUT:
                     to_input[arg].append(contribution)  # type: ignore[index]
                 else:
                     to_param[arg].append(contribution)  # type: ignore[index]
