@@ -4,6 +4,7 @@ Every comparison is bitwise (``struct.pack``), so 0.0 and -0.0 differ; NaN equal
 payload of a NaN is not part of the contract: Python never shows it).
 """
 
+import itertools
 import math
 import random
 import struct
@@ -695,6 +696,58 @@ def test_sums_are_sequential():
     assert bits(K.sum_rows(np.array([[-0.0, -0.0]]), start=0.0)[0]) == bits(0.0)
 
 
+def test_an_einsum_is_used_for_a_sum_only_where_it_adds_in_order():
+    """The per-shape check of SequentialContraction agrees with brute force on every small shape:
+    it accepts einsum exactly where it matches the products summed in order (by accumulate) on
+    random inputs, and refuses it where it does not (e.g. one sample, where numpy sums the
+    chain with SIMD lanes)."""
+    from micrograd_widgets.compiled import _kernels as K
+
+    rng = np.random.default_rng(0)
+    verdicts = []
+    for contraction in (K.CHAIN_SUMS, K.INPUT_SUMS, K.PARAMETER_SUMS):
+        for m in range(1, 8):
+            for o1, o2 in itertools.product(range(1, 4), repeat=2):
+                shapes = ((o1, m), (m, o2)) if contraction is K.CHAIN_SUMS else ((m, o1), (m, o2))
+                in_order = True
+                for _ in range(100):
+                    a, b = (rng.normal(size=s) * 2.0 ** rng.integers(-30, 30, s) for s in shapes)
+                    got = contraction(a, b)
+                    if got is None:
+                        break
+                    in_order = np.array_equal(got, contraction.sequential(a, b))
+                    if not in_order:
+                        break
+                assert in_order, f"{contraction.spec} {shapes}: einsum used but out of order"
+                verdicts.append(got is not None)
+                if got is None:  # refused: then einsum must really disagree somewhere
+                    assert any(
+                        not np.all(np.einsum(contraction.spec, a, b) == want)
+                        for a, b, want in contraction._probes(*shapes)
+                    )
+    assert any(verdicts) and not all(verdicts)  # both answers occur here (numpy 2.x, x86-64)
+
+
+@pytest.mark.parametrize(("activation", "loss"), [("relu", "svm"), ("tanh", "log")])
+def test_with_every_einsum_sum_refused_the_step_is_still_bit_for_bit(monkeypatch, activation, loss):
+    """The fallback (every product, then summed in order) stays exact on its own."""
+    from micrograd_widgets.compiled import _kernels as K
+
+    contractions = (K.CHAIN_SUMS, K.INPUT_SUMS, K.PARAMETER_SUMS)
+    for contraction in contractions:
+        monkeypatch.setattr(contraction, "_in_order", lambda a_shape, b_shape: False)
+        monkeypatch.setattr(contraction, "verdicts", {})
+    compiled, scalar = pair(
+        lambda: MLP(2, [6, 5, 1], activation=activation, seed=7),
+        datasets.moons(40, noise=0.2, seed=3),
+        loss=loss,
+        alpha=1e-2,
+    )
+    step_both(compiled, scalar, 3)
+    assert compiled.steps_done == 3
+    assert all(set(c.verdicts.values()) == {False} for c in contractions)  # (all were asked)
+
+
 def test_the_tape_order_is_the_engines_topological_order():
     from micrograd_widgets.compiled._graph import linearize
 
@@ -1044,7 +1097,8 @@ def test_no_sample_is_left_out_when_an_activation_is_not_finite(monkeypatch):
         kept = _model._samples_that_add(
             step.model.blocks, state, np.array([0.0, 1.0, 0.0]), None, np.zeros(step.count)
         )
-        assert kept is not None and kept.tolist() == [1]
+        # sample 1 adds; the others follow (they add only ±0), up to a multiple of 16 samples
+        assert kept is not None and kept.tolist() == [1, 0, 2]
         # a sum starting at -0.0 would become +0.0 on adding a +0.0: nothing may be left out
         start = np.zeros(step.count)
         start[0] = -0.0
@@ -1062,4 +1116,24 @@ def test_no_sample_is_left_out_when_an_activation_is_not_finite(monkeypatch):
             np.array([2, 1, 0]),
             start * 0 + 0.0,
         )
-        assert kept.tolist() == [2, 0]
+        assert kept.tolist() == [2, 0, 1]
+
+
+def test_the_samples_kept_come_in_multiples_of_16_the_ones_that_add_first():
+    from micrograd_widgets.compiled import _model
+
+    model = MLP(2, [4, 1], seed=0)
+    step = compile_step(model, model.parameters(), np.array([[0.0, 1.0], [1.0, 0.0]]))
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    _, state = step.model.forward(X, step.read_parameters())
+    dscores = np.zeros(40)
+    adding = [3, 17, 30, 5, 21]
+    dscores[adding] = 0.5
+    order = np.arange(40)[::-1].copy()  # backward's visiting order
+    with np.errstate(divide="ignore"):  # (as in a step: 1/0 is how -0.0 is looked for)
+        kept = _model._samples_that_add(
+            step.model.blocks, state, dscores, order, np.zeros(step.count)
+        )
+    assert kept is not None and len(kept) == _model.SAMPLES_IN_STEPS_OF == 16
+    assert kept[:5].tolist() == sorted(adding, reverse=True)  # in the visiting order
+    assert len(set(kept.tolist())) == 16 and not np.any(dscores[kept[5:]])

@@ -22,13 +22,15 @@ a neuron's ``b + w0*x0 + w1*x1 + ...`` is one too. ``np.sum`` adds pairwise (not
 reduction loop runs over the rows with the other axes innermost. That is how numpy works, not a
 documented promise, so :func:`_reduce_is_sequential` checks it once on inputs where any other
 order gives another answer; if it ever fails, :func:`sum_rows` uses ``np.add.accumulate``,
-which is sequential by definition (and slower).
+which is sequential by definition (and slower). Where numpy's ``einsum`` adds the products of a
+sum in order (checked per shape, :class:`SequentialContraction`), a layer's sums skip the array
+of every product altogether.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -107,6 +109,106 @@ def sum_rows(stack: np.ndarray, start: float | np.ndarray | None = None) -> np.n
         return np.add.reduce(stack, axis=0, initial=-0.0)
     # one element per row would make reduce a 1-D (pairwise) sum; accumulate is always in order
     return np.add.accumulate(stack, axis=0)[-1]
+
+
+class SequentialContraction:
+    """``np.einsum`` for a sum of products in the engine's order, where numpy gives it.
+
+    ``np.einsum("kj,js->ks", W, S)`` starts each output at 0.0 and, when the summed axis ``j``
+    is not the innermost one of its loop, adds the products ``W[k, j] * S[j, s]`` for j = 0, 1,
+    2, ... in order, one multiply and one add each: the chain the engine computes, without the
+    ``(j, k, s)`` array of every product (a quarter of the time on the spiral's middle layer).
+    Which axis numpy puts innermost depends on the shapes (with one sample, ``j`` becomes the
+    innermost axis and is summed with SIMD lanes, out of order), and whether the compiler fused
+    the multiply and the add is a property of the build. So each (spec, shapes) is checked once,
+    on inputs where any other order or a fused multiply-add gives another answer, against the
+    products summed with ``np.add.accumulate`` (sequential by definition); :meth:`__call__`
+    returns None for a shape that failed, and the caller sums the products itself.
+    """
+
+    def __init__(self, spec: str) -> None:
+        inputs, self.output = spec.split("->")
+        self.spec = spec
+        self.inputs = inputs.split(",")
+        (self.summed,) = set("".join(self.inputs)) - set(self.output)
+        self.verdicts: dict[tuple[tuple[int, ...], ...], bool] = {}
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+        a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)  # (the checked layout)
+        shapes = (a.shape, b.shape)
+        verdict = self.verdicts.get(shapes)
+        if verdict is None:
+            verdict = self.verdicts[shapes] = self._in_order(a.shape, b.shape)
+        return np.einsum(self.spec, a, b) if verdict else None
+
+    def products(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Every product, summed axis first, then the output's axes (by plain ``*``)."""
+        order = self.summed + self.output
+        return self._spread(a, self.inputs[0], order) * self._spread(b, self.inputs[1], order)
+
+    @staticmethod
+    def _spread(x: np.ndarray, letters: str, order: str) -> np.ndarray:
+        """``x`` (its axes named by ``letters``) with its axes in ``order``, size 1 if absent."""
+        present = [c for c in order if c in letters]
+        x = np.transpose(x, [letters.index(c) for c in present])
+        return x.reshape([x.shape[present.index(c)] if c in letters else 1 for c in order])
+
+    def _in_order(self, a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> bool:
+        return all(
+            np.all(np.einsum(self.spec, a, b) == want)
+            for a, b, want in self._probes(a_shape, b_shape)
+        )
+
+    def sequential(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The sum of products by plain ``*`` and ``np.add.accumulate`` (in order by definition)."""
+        return np.add.accumulate(self.products(a, b), axis=0)[-1]
+
+    def _probes(
+        self, a_shape: tuple[int, ...], b_shape: tuple[int, ...]
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Inputs on which any other order of the sum, or a fused multiply-add, shows, and the
+        sums in order (``a``, ``b``, the result, or an array that broadcasts to it).
+
+        Order: the products of an output are 1.0, then 0.0s with ``L, -L`` (L = 2**53) at
+        positions i, i + 1. In order, 1.0 + L rounds to L and the result is 0.0; if L and -L
+        meet before the 1.0 joins them, or the 1.0 meets -L first, it is 1.0. Every i from 1 to
+        m - 2 is tried, each output of the wider operand trying another (the other operand is
+        ones). Fusing: random products with inexact low bits, of many sizes.
+        """
+        shapes = (a_shape, b_shape)
+        sizes = [math.prod(shape) for shape in shapes]
+        which = int(sizes[1] > sizes[0])  # the operand with more outputs carries the patterns
+        letters, shape = self.inputs[which], shapes[which]
+        axis = letters.index(self.summed)
+        m = shape[axis]
+        rest = sizes[which] // m
+        ones = np.ones(shapes[1 - which])
+        moved = np.moveaxis(np.empty(shape), axis, 0).shape
+        for first in range(1, m - 1, rest):
+            pattern = np.zeros((m, rest))
+            pattern[0] = 1.0
+            at = np.arange(first, min(first + rest, m - 1))
+            pattern[at, at - first] = 2.0**53
+            pattern[at + 1, at - first] = -(2.0**53)
+            want = np.ones(rest)
+            want[at - first] = 0.0
+            probe = np.ascontiguousarray(np.moveaxis(pattern.reshape(moved), 0, axis))
+            want = self._spread(
+                want.reshape(moved[1:]), letters.replace(self.summed, ""), self.output
+            )
+            yield ((probe, ones) if which == 0 else (ones, probe)) + (want,)
+        rng = np.random.default_rng(12345)
+        a, b = (rng.normal(size=shape) * 2.0 ** rng.integers(-20, 20, shape) for shape in shapes)
+        yield a, b, self.sequential(a, b)
+
+
+#: a layer's chains ``b + w0*x0 + ...`` (W (width, terms), S (terms, batch)), summed over terms
+CHAIN_SUMS = SequentialContraction("kj,js->ks")
+#: each input's gradient ``0.0 + w*g + ...`` over the neurons (W (width, inputs), G (width, batch))
+INPUT_SUMS = SequentialContraction("ki,ks->is")
+#: each weight's gradient ``0.0 + g*x + ...`` over the samples (G.T (batch, width), S.T (batch,
+#: terms))
+PARAMETER_SUMS = SequentialContraction("sk,sj->kj")
 
 
 def sum_sequence(values: np.ndarray, start: float | None = None) -> float:

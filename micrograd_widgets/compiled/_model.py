@@ -509,6 +509,10 @@ class DenseState:
         return S, self.weights[i], slope
 
 
+#: the samples kept by :func:`_samples_that_add` come in multiples of this many
+SAMPLES_IN_STEPS_OF = 16
+
+
 def _samples_that_add(
     blocks: list[DenseBlock],
     state: DenseState,
@@ -516,8 +520,9 @@ def _samples_that_add(
     order: np.ndarray | None,
     grads: np.ndarray,
 ) -> np.ndarray | None:
-    """The samples whose loss gradient is not exactly 0, in the order backward() visits them;
-    None when every sample counts or leaving any out could change a bit.
+    """The samples whose loss gradient is not exactly 0, in the order backward() visits them
+    (padded with others, see below); None when every sample counts or leaving any out could
+    change a bit.
 
     A sample whose score gradients are all 0 (a hinge already satisfied) sends 0 * finite = ±0
     down every path, so it adds ±0 to every sum -- and a sum that starts at +0.0 (every
@@ -537,7 +542,11 @@ def _samples_that_add(
     if not (_finite(state.rows) and _finite(state.slopes)):
         return None
     visit = np.arange(len(adds)) if order is None else order
-    return visit[adds[visit]]
+    kept = visit[adds[visit]]
+    # and a few that add ±0 like those left out, to a multiple of 16 samples: the einsum sums are
+    # checked once per shape (K.SequentialContraction), so only so many shapes should come up
+    short = -len(kept) % SAMPLES_IN_STEPS_OF
+    return np.concatenate([kept, visit[~adds[visit]][:short]]) if short else kept
 
 
 class DenseProgram:
@@ -585,12 +594,10 @@ class DenseProgram:
         rows[ones] = 1.0  # the row that multiplies each layer's biases
         rows[1 : features + 1] = X.T
         slopes = np.empty((self.slope_count, batch))
-        # einsum writes a -0.0 product as 0.0. After a bias that is not -0.0 no partial sum is
-        # -0.0 (x + -x is +0.0), so no sum can tell the two apart; after a -0.0 bias it can.
-        first = self.first_biases
-        einsum = (
-            self.exact and K.EINSUM_PRODUCTS_EXACT and not _may_hold_negative_zero(theta[first])
-        )
+        # einsum starts a sum at 0.0 and writes a -0.0 product as 0.0. After a bias that is not
+        # -0.0 no partial sum is -0.0 (x + -x is +0.0), so no sum can tell the two apart; a
+        # chain that starts at a -0.0 bias can.
+        einsum = self.exact and not _may_hold_negative_zero(theta[self.first_biases])
         weights = []
         with self.scratch.lock:
             for i, block in enumerate(self.blocks):
@@ -612,10 +619,14 @@ class DenseProgram:
     def _chain_sums(
         self, block: DenseBlock, S: np.ndarray, W: np.ndarray, einsum: bool
     ) -> np.ndarray:
-        """Each neuron's ``b + w0*x0 + w1*x1 + ...`` for every sample: every product, then the
-        chain summed in order."""
+        """Each neuron's ``b + w0*x0 + w1*x1 + ...`` for every sample: one einsum where numpy
+        sums it in order (:data:`K.CHAIN_SUMS`), else every product, then the chain summed."""
+        if einsum and block.bias_first:  # 0.0 + b*1.0 + w0*x0 + ...: the engine's chain
+            Z = K.CHAIN_SUMS(W, S)
+            if Z is not None:
+                return Z
         P = self.scratch.view("P", (block.terms, block.width, S.shape[1]))
-        if einsum and block.bias_first and P.size >= EINSUM_FROM:  # (twice as fast here)
+        if einsum and K.EINSUM_PRODUCTS_EXACT and block.bias_first and P.size >= EINSUM_FROM:
             np.copyto(P[0], W[:, :1])
             np.einsum("kj,js->jks", W[:, 1:], S[1:], out=P[1:])
         else:
@@ -670,6 +681,10 @@ class DenseProgram:
         """Per weight, ``start`` + sample 0's x*g + sample 1's + ... (1.0*g for the bias)."""
         if G.shape[1] == 0:
             return start
+        if not start.any() and not np.signbit(start).any():  # every sum starts at 0.0, as
+            sums = K.PARAMETER_SUMS(G.T, S.T)  # einsum's do (the data before the penalty)
+            if sums is not None:
+                return sums
         return K.sum_rows(_products_by_sample(G, S, self.scratch), start=start)
 
     def _input_sums(
@@ -683,6 +698,10 @@ class DenseProgram:
         order backward() visits them (``output_order``: per sample, for the outputs' layer)."""
         if output_order is None and block.consumer_order is not None:
             Wm, G = Wm[block.consumer_order], G[block.consumer_order]
+        if output_order is None:  # every sample adds the neurons in the same order
+            sums = K.INPUT_SUMS(Wm, G)
+            if sums is not None:
+                return sums
         width, sources, batch = block.width, block.sources, G.shape[1]
         D = self.scratch.view("D", (width, sources, batch))
         if D.size >= EINSUM_FROM and K.EINSUM_PRODUCTS_EXACT:  # (sums from 0.0: there a zero's
