@@ -651,6 +651,13 @@ const render: Render<BoundaryState> = ({ model, el }) => {
         : "") +
       `next step's learning rate ${number(model.get("next_lr"))}${schedule ? ` (schedule ${schedule})` : ""}\n` +
       `${points.count} training points${testPoints.count ? `, ${testPoints.count} test points` : ""}`;
+    if (kernelLost && lrPending) {
+      // no answer will come: show the rate Python last said it holds, not a wait
+      lrPending = false;
+      delete lrInput.dataset.pending;
+      lrInput.title = "The learning rate Python last reported (no kernel: it cannot change)";
+      showLr(model.get("lr"));
+    }
     if (document.activeElement !== lrInput && !lrPending) {
       showLr(model.get("lr"));
       lrInput.placeholder = schedule ? "schedule" : "";
@@ -662,7 +669,10 @@ const render: Render<BoundaryState> = ({ model, el }) => {
       speedSelect.append(h("option", { value: speedValue }, [`${formatNumber(speed ?? 0)}/s`]));
     }
     if (document.activeElement !== speedSelect) speedSelect.value = speedValue;
-    const measured = status === "running" ? measureSpeed(step) : "";
+    // no kernel: nothing trains, whatever the last status said (a redraw on hover would
+    // otherwise keep measuring a rate that decays from the last steps seen)
+    if (kernelLost) stepTimes.length = 0;
+    const measured = status === "running" && !kernelLost ? measureSpeed(step) : "";
     measuredSpeed.textContent = measured ? `≈ ${measured}/s` : "";
     testKey.hidden = testPoints.count === 0;
     const start = model.get("recording_start");
