@@ -342,7 +342,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
   function drawStatus() {
     const step = model.get("step");
     const limit = settings().max_steps;
-    const parts = [`step ${formatCount(step)}${limit == null ? "" : ` of ${formatCount(limit as number)}`}`, model.get("status")];
+    // no kernel: nothing runs, whatever the last status said
+    const parts = [`step ${formatCount(step)}${limit == null ? "" : ` of ${formatCount(limit as number)}`}`, shell.kernelLost() ? "no kernel" : model.get("status")];
     const engine = model.get("engine");
     if (engine) parts.push(`${engine} engine, built in ${Math.round(model.get("build_ms"))} ms`);
     const message = model.get("message");
