@@ -44,6 +44,9 @@ describe("boundary view", () => {
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 90, clientY: 90 }));
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 270, clientY: 270, shiftKey: true }));
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 0, clientY: 0, altKey: true }));
+    expect(el.querySelector(".mgw-boundary-hint")!.textContent).toBe(
+      "click: add a + point · shift-click: add a − point · alt-click or “Remove points”: remove the nearest point · Inspect: click a point to follow it · hover a point: its numbers",
+    );
     expect(model.sent).toEqual([
       { type: "add_point", x: 1, y: 1.5, label: 1 },
       { type: "add_point", x: 3, y: 0.5, label: -1 },
@@ -204,6 +207,9 @@ describe("boundary view", () => {
       expect(buttonNamed(el, name).disabled).toBe(true);
     }
     expect((el.querySelector(".mgw-boundary-lr") as HTMLInputElement).disabled).toBe(true);
+    expect(el.querySelector(".mgw-boundary-hint")!.textContent).toBe(
+      "no kernel: points cannot be added or removed · Inspect: click a point to follow it · hover a point: its numbers",
+    );
     const canvas = el.querySelector("canvas.mgw-boundary-canvas") as HTMLCanvasElement;
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 9, clientY: 9 }));
     expect(model.sent).toEqual([]);

@@ -515,9 +515,12 @@ const render: Render<BoundaryState> = ({ model, el }) => {
       classPicker.replaceChildren(...Array.from({ length: k }, (_, c) => h("option", { value: String(c) }, [`class ${c}`])));
       classPicker.value = picked !== "" && Number(picked) < k ? picked : "0";
     }
-    hint.textContent = k
-      ? "click: add a point of the picked class · alt-click or “Remove points”: remove the nearest point · Inspect: click a point to follow it · hover a point: its numbers"
-      : "click: add a + point · shift-click: add a − point · alt-click or “Remove points”: remove the nearest point · Inspect: click a point to follow it · hover a point: its numbers";
+    const edits = shell.kernelLost()
+      ? "no kernel: points cannot be added or removed"
+      : k
+        ? "click: add a point of the picked class · alt-click or “Remove points”: remove the nearest point"
+        : "click: add a + point · shift-click: add a − point · alt-click or “Remove points”: remove the nearest point";
+    hint.textContent = `${edits} · Inspect: click a point to follow it · hover a point: its numbers`;
   }
 
   let confusionShown: [number[][], number[][]] | null = null;
