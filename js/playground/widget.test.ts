@@ -145,6 +145,7 @@ describe("Playground view", () => {
     pad.getBoundingClientRect = () => ({ left: 0, top: 0, width: 300, height: 300 }) as DOMRect;
     pad.dispatchEvent(new MouseEvent("click", { clientX: 150, clientY: 150 }));
     expect(model.sent).toEqual([]);
+    expect(el.querySelector(".mgw-pg-problem")!.textContent).toBe("1 training point: … Without a kernel no point can be added.");
     cleanup();
   });
 });

@@ -354,7 +354,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
 
   function drawPad() {
     const text = model.get("problem");
-    showText(problem, text);
+    // Python's text asks for clicks on the pad, which need Python
+    showText(problem, text && shell.kernelLost() ? `${text} Without a kernel no point can be added.` : text);
     root.dataset.problem = text ? "yes" : "no";
     const hasTrainer = !text;
     padBox.hidden = hasTrainer;
