@@ -1,6 +1,6 @@
 // The boundary view in jsdom (no canvas drawing there): controls and clicks become messages,
 // Python's numbers are shown as text, and what needs Python stops once the kernel is gone.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { fakeAnimationFrames, fakeModel, renderView, stubCanvas } from "../shared/testing";
 import { QUIET_STATE } from "./testing";
 import type { BoundaryState } from "./types";
@@ -44,6 +44,9 @@ describe("boundary view", () => {
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 90, clientY: 90 }));
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 270, clientY: 270, shiftKey: true }));
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 0, clientY: 0, altKey: true }));
+    expect(el.querySelector(".mgw-boundary-hint")!.textContent).toBe(
+      "click: add a + point · shift-click: add a − point · alt-click or “Remove points”: remove the nearest point · Inspect: click a point to follow it · hover a point: its numbers",
+    );
     expect(model.sent).toEqual([
       { type: "add_point", x: 1, y: 1.5, label: 1 },
       { type: "add_point", x: 3, y: 0.5, label: -1 },
@@ -204,6 +207,9 @@ describe("boundary view", () => {
       expect(buttonNamed(el, name).disabled).toBe(true);
     }
     expect((el.querySelector(".mgw-boundary-lr") as HTMLInputElement).disabled).toBe(true);
+    expect(el.querySelector(".mgw-boundary-hint")!.textContent).toBe(
+      "no kernel: points cannot be added or removed · Inspect: click a point to follow it · hover a point: its numbers",
+    );
     const canvas = el.querySelector("canvas.mgw-boundary-canvas") as HTMLCanvasElement;
     canvas.dispatchEvent(new MouseEvent("click", { clientX: 9, clientY: 9 }));
     expect(model.sent).toEqual([]);
@@ -211,6 +217,44 @@ describe("boundary view", () => {
     frames.run();
     expect(root.dataset.scrubStep).toBe("0");
     expect(buttonNamed(el, "Live").disabled).toBe(false);
+  });
+
+  it("once the kernel is gone, shows no measured speed, however often it redraws", () => {
+    let now = 1000;
+    vi.spyOn(performance, "now").mockImplementation(() => now);
+    const { model, el, frames } = renderView(view, { ...state(), status: "running" });
+    const root = el.querySelector(".mgw-boundary") as HTMLElement;
+    const speed = el.querySelector(".mgw-boundary-measured") as HTMLElement;
+    now += 1000;
+    model.set("step", 13); // 10 steps in a second
+    frames.run();
+    expect([speed.textContent, root.dataset.measuredSpeed]).toEqual(["≈ 10.0/s", "10.0"]);
+    model.emit("comm_live_update"); // the status stays "running": Python never said otherwise
+    frames.run();
+    expect([speed.textContent, root.dataset.measuredSpeed]).toEqual(["", ""]);
+    for (const wait of [200, 2000, 5000]) {
+      now += wait;
+      buttonNamed(el, "log scale").click(); // any redraw (hover, theme, scrubbing)
+      frames.run();
+      expect(speed.textContent).toBe("");
+    }
+    expect(frames.pending).toBe(0); // and nothing keeps redrawing it
+  });
+
+  it("a learning rate sent just before the kernel went stops waiting, and shows Python's", () => {
+    const { model, el, frames } = renderView(view, { ...state(), lr: 0.1 });
+    const root = el.querySelector(".mgw-boundary") as HTMLElement;
+    const box = el.querySelector(".mgw-boundary-lr") as HTMLInputElement;
+    box.value = "0.5";
+    box.dispatchEvent(new Event("change"));
+    frames.run();
+    expect([root.dataset.lrPending, box.title]).toEqual(["true", "sent: waiting for the kernel"]);
+    model.emit("comm_live_update"); // no answer will come
+    frames.run();
+    expect([root.dataset.lrPending, box.classList.contains("mgw-pending"), "pending" in box.dataset]).toEqual(["false", false, false]);
+    expect(box.value).toBe("0.1");
+    expect(box.title).not.toContain("waiting");
+    expect(box.disabled).toBe(true);
   });
 
   it("shows Python's message as text, never as HTML", () => {

@@ -515,9 +515,12 @@ const render: Render<BoundaryState> = ({ model, el }) => {
       classPicker.replaceChildren(...Array.from({ length: k }, (_, c) => h("option", { value: String(c) }, [`class ${c}`])));
       classPicker.value = picked !== "" && Number(picked) < k ? picked : "0";
     }
-    hint.textContent = k
-      ? "click: add a point of the picked class · alt-click or “Remove points”: remove the nearest point · Inspect: click a point to follow it · hover a point: its numbers"
-      : "click: add a + point · shift-click: add a − point · alt-click or “Remove points”: remove the nearest point · Inspect: click a point to follow it · hover a point: its numbers";
+    const edits = shell.kernelLost()
+      ? "no kernel: points cannot be added or removed"
+      : k
+        ? "click: add a point of the picked class · alt-click or “Remove points”: remove the nearest point"
+        : "click: add a + point · shift-click: add a − point · alt-click or “Remove points”: remove the nearest point";
+    hint.textContent = `${edits} · Inspect: click a point to follow it · hover a point: its numbers`;
   }
 
   let confusionShown: [number[][], number[][]] | null = null;
@@ -651,6 +654,13 @@ const render: Render<BoundaryState> = ({ model, el }) => {
         : "") +
       `next step's learning rate ${number(model.get("next_lr"))}${schedule ? ` (schedule ${schedule})` : ""}\n` +
       `${points.count} training points${testPoints.count ? `, ${testPoints.count} test points` : ""}`;
+    if (kernelLost && lrPending) {
+      // no answer will come: show the rate Python last said it holds, not a wait
+      lrPending = false;
+      delete lrInput.dataset.pending;
+      lrInput.title = "The learning rate Python last reported (no kernel: it cannot change)";
+      showLr(model.get("lr"));
+    }
     if (document.activeElement !== lrInput && !lrPending) {
       showLr(model.get("lr"));
       lrInput.placeholder = schedule ? "schedule" : "";
@@ -662,7 +672,10 @@ const render: Render<BoundaryState> = ({ model, el }) => {
       speedSelect.append(h("option", { value: speedValue }, [`${formatNumber(speed ?? 0)}/s`]));
     }
     if (document.activeElement !== speedSelect) speedSelect.value = speedValue;
-    const measured = status === "running" ? measureSpeed(step) : "";
+    // no kernel: nothing trains, whatever the last status said (a redraw on hover would
+    // otherwise keep measuring a rate that decays from the last steps seen)
+    if (kernelLost) stepTimes.length = 0;
+    const measured = status === "running" && !kernelLost ? measureSpeed(step) : "";
     measuredSpeed.textContent = measured ? `≈ ${measured}/s` : "";
     testKey.hidden = testPoints.count === 0;
     const start = model.get("recording_start");

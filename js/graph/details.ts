@@ -10,6 +10,7 @@ export interface DetailExtras {
   sum?: string; // Python's `+=` sum of this step-through
   check?: GradCheck | null; // the numeric check of this node, if one was made
   onCheck?: () => void; // ask Python for the check (absent: nothing to check, or no kernel)
+  noKernel?: boolean; // a group cannot be opened (Python builds its contents)
 }
 
 /** A line of help or explanation, in muted text. */
@@ -45,7 +46,7 @@ export function detailContent(topology: Topology, numbers: Numbers, unit: number
     if (!Number.isNaN(numbers.data[unit])) {
       parts.push(row("output data", formatNumber(numbers.data[unit])), row("output grad", formatNumber(numbers.grad[unit])));
     }
-    parts.push(hint("Click the dashed box to open this group."));
+    parts.push(hint(extras.noKernel ? "Opening a group needs the kernel." : "Click the dashed box to open this group."));
     return parts;
   }
   parts.push(title(u.name));

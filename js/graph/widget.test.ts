@@ -187,6 +187,67 @@ describe("graph view", () => {
     expect(model.sent).toEqual([{ type: "step" }]); // nothing more went to the kernel
   });
 
+  it("once the kernel is gone: a click selects in the view, groups neither fold nor offer to, nothing is sent", () => {
+    // a leaf inside a module's box, a folded module, and their sum
+    const grouped: GraphState["topology"] = {
+      version: 1,
+      units: [
+        { kind: "value", name: "w", label: "w", op: "", box: 0 },
+        { kind: "group", name: "n2", title: "Neuron 2", scope: 2, count: 3, box: -1 },
+        { kind: "value", name: "out", label: "out", op: "+", box: -1 },
+      ],
+      edges: [
+        [0, 2, "1"],
+        [1, 2, ""],
+      ],
+      boxes: [{ scope: 1, name: "n1", title: "Neuron 1", parent: -1 }],
+      root: 2,
+      total: 5,
+      shown: 3,
+      note: "",
+    };
+    const { model, frames, root } = mount();
+    model.update({
+      topology: grouped,
+      numbers: bytes(Float64Array.from([0.5, 2, 2.5, 1, 1, 1, 1, 1])),
+      link: "lost-link",
+      sample: 3,
+      followed: { sample: 3, count: 10, x: [0.5, -1], label: 1, step: 7, loss: 0.25 },
+    });
+    frames.run();
+    const titles = () => [...root.querySelectorAll("svg title")].map((t) => t.textContent).filter((t) => t!.includes("Neuron"));
+    expect(titles()).toEqual(["Neuron 1 — click to fold", "Neuron 2 — click to open"]);
+    const node = (unit: number) => root.querySelector<SVGGElement>(`g.mgw-gnode[data-unit="${unit}"]`)!;
+    const boxTitle = root.querySelector<SVGTextElement>(".mgw-gbox-title")!;
+    boxTitle.dispatchEvent(new MouseEvent("click")); // live: Python folds it
+    expect(model.sent).toEqual([{ type: "toggle", scope: 1 }]);
+    model.sent.length = 0;
+    node(1).dispatchEvent(new MouseEvent("mouseenter"));
+    expect(root.querySelector(".mgw-graph-details")!.textContent).toContain("Click the dashed box to open this group.");
+    node(1).dispatchEvent(new MouseEvent("mouseleave"));
+
+    model.emit("comm_live_update");
+    frames.run();
+    expect(titles()).toEqual(["Neuron 1 (opening and folding need the kernel)", "Neuron 2 (opening and folding need the kernel)"]);
+    boxTitle.dispatchEvent(new MouseEvent("click"));
+    node(1).dispatchEvent(new MouseEvent("click"));
+    const boundary = joinLink("lost-link", () => {});
+    boundary.publish({ kind: "sample", index: 5 }); // inspected in the boundary: no Python to rebuild
+    boundary.close();
+    node(0).dispatchEvent(new MouseEvent("click"));
+    frames.run();
+    expect(model.sent).toEqual([]);
+    expect(node(0).classList.contains("is-selected")).toBe(true); // selected here instead
+    expect(root.querySelector(".mgw-graph-detail-title")!.textContent).toBe("w");
+    expect(root.querySelector(".mgw-graph-check")).toBeNull(); // the numeric check needs Python
+    node(0).dispatchEvent(new MouseEvent("click")); // a second click clears it, as live
+    frames.run();
+    expect(node(0).classList.contains("is-selected")).toBe(false);
+    node(1).dispatchEvent(new MouseEvent("mouseenter"));
+    expect(root.querySelector(".mgw-graph-details")!.textContent).toContain("Opening a group needs the kernel.");
+    expect(model.sent).toEqual([]);
+  });
+
   it("shows the numeric check of a leaf and asks Python for it", () => {
     const { model, frames, root } = mount();
     model.update({ selected: 0, check: { unit: 0, name: "a", autograd: 6, numeric: 6.0000001, h: 6e-6, relative_error: 1.7e-8, note: "" } });

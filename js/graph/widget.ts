@@ -96,6 +96,7 @@ const render: Render<GraphState> = ({ model, el }) => {
     if (layoutChanged) relayout();
     else if (numbersChanged) applyNumbers();
     layoutChanged = numbersChanged = false;
+    if (kernelLost() && retitled !== drawing) retitleFolding();
     applyStep();
     showFollowed();
     showDetails();
@@ -163,8 +164,14 @@ const render: Render<GraphState> = ({ model, el }) => {
     const laidOut = layoutGraph(topology, metrics, model.get("rankdir") || "LR");
     const layoutOnlyMs = performance.now() - start;
     drawing = new GraphDrawing(topology, laidOut, metrics, {
-      select: (unit) => sendAction(model, "select", { unit: unit === model.get("selected") ? -1 : unit }),
+      select: (unit) => {
+        const next = unit === selected() ? -1 : unit;
+        if (!kernelLost()) return sendAction(model, "select", { unit: next });
+        offlineSelected = next; // no Python to keep it: this view selects
+        redraw();
+      },
       toggle: (scope) => {
+        if (kernelLost()) return; // Python builds the opened or folded graph
         focusScope = scope;
         sendAction(model, "toggle", { scope });
       },
@@ -220,6 +227,19 @@ const render: Render<GraphState> = ({ model, el }) => {
   function kernelLost(): boolean {
     return root.dataset.kernel === "lost";
   }
+
+  // Without a kernel groups cannot open or fold: their hover text stops offering it (once per drawing).
+  let retitled: GraphDrawing | null = null;
+  function retitleFolding(): void {
+    retitled = drawing;
+    for (const title of canvas.querySelectorAll("title")) {
+      title.textContent = title.textContent!.replace(/ — click to (open|fold)$/, " (opening and folding need the kernel)");
+    }
+  }
+
+  // Without a kernel a click selects here (Python's `selected` cannot follow).
+  let offlineSelected: number | null = null;
+  const selected = (): number => offlineSelected ?? model.get("selected");
 
   function act(kind: "step" | "run" | "reset"): void {
     const replay = replayFor(model.get("replay"), topology);
@@ -290,7 +310,7 @@ const render: Render<GraphState> = ({ model, el }) => {
     root.dataset.replay = replaying ? "offline" : replay ? "ready" : "none";
     const step = currentStep();
     // a recorded step has no step-through state: draw its numbers plainly
-    drawing?.highlight(shownStep === null ? step : undefined, model.get("selected"), numbers);
+    drawing?.highlight(shownStep === null ? step : undefined, selected(), numbers);
     if (!step || step.total === undefined) return;
     const finished = step.finished;
     stepButton.disabled = runButton.disabled = finished;
@@ -308,7 +328,7 @@ const render: Render<GraphState> = ({ model, el }) => {
   }
 
   function showDetails(): void {
-    const unit = hovered >= 0 ? hovered : model.get("selected");
+    const unit = hovered >= 0 ? hovered : selected();
     const step = currentStep();
     const check = model.get("check") as GradCheck | undefined;
     const live = root.dataset.kernel !== "lost";
@@ -318,6 +338,7 @@ const render: Render<GraphState> = ({ model, el }) => {
         sum: step?.sums?.[String(unit)],
         check: check && check.unit === unit ? check : null,
         onCheck: live ? () => sendAction(model, "check", { unit }) : undefined,
+        noKernel: !live,
       }),
     );
   }
@@ -331,7 +352,7 @@ const render: Render<GraphState> = ({ model, el }) => {
       numbersChanged = true;
       redraw();
     }
-    if (message.kind === "sample" && message.index !== null && model.get("sample") >= 0) {
+    if (message.kind === "sample" && message.index !== null && model.get("sample") >= 0 && !kernelLost()) {
       if (message.index !== model.get("sample")) sendAction(model, "follow_sample", { index: message.index });
     }
   }

@@ -129,4 +129,23 @@ describe("Playground view", () => {
     expect(last(model.sent)).toEqual({ type: "add_point", x: 0, y: 0, label: -1 });
     cleanup();
   });
+
+  it("once the kernel is gone: no running claim, every control that sends is off, the pad adds nothing", () => {
+    const settings = { ...state().settings, dataset: "draw", drawn: [[0.5, 0.5, 1]] };
+    const { el, model, frames, cleanup } = renderView(widget, state({ settings, problem: "1 training point: …", step: 42, status: "running" }));
+    const status = el.querySelector<HTMLElement>(".mgw-pg-status")!;
+    expect(status.textContent).toBe("step 42 · running · compiled engine, built in 12 ms");
+    model.emit("comm_live_update");
+    frames.run();
+    expect(status.textContent).toBe("step 42 · no kernel · compiled engine, built in 12 ms");
+    const controls = [...el.querySelectorAll<HTMLInputElement>("button, select, input")];
+    expect(controls.length).toBeGreaterThan(10);
+    expect(controls.filter((c) => !c.disabled).map((c) => c.textContent || c.getAttribute("aria-label"))).toEqual([]);
+    const pad = el.querySelector<HTMLCanvasElement>(".mgw-pg-pad")!;
+    pad.getBoundingClientRect = () => ({ left: 0, top: 0, width: 300, height: 300 }) as DOMRect;
+    pad.dispatchEvent(new MouseEvent("click", { clientX: 150, clientY: 150 }));
+    expect(model.sent).toEqual([]);
+    expect(el.querySelector(".mgw-pg-problem")!.textContent).toBe("1 training point: … Without a kernel no point can be added.");
+    cleanup();
+  });
 });

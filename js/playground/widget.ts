@@ -342,7 +342,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
   function drawStatus() {
     const step = model.get("step");
     const limit = settings().max_steps;
-    const parts = [`step ${formatCount(step)}${limit == null ? "" : ` of ${formatCount(limit as number)}`}`, model.get("status")];
+    // no kernel: nothing runs, whatever the last status said
+    const parts = [`step ${formatCount(step)}${limit == null ? "" : ` of ${formatCount(limit as number)}`}`, shell.kernelLost() ? "no kernel" : model.get("status")];
     const engine = model.get("engine");
     if (engine) parts.push(`${engine} engine, built in ${Math.round(model.get("build_ms"))} ms`);
     const message = model.get("message");
@@ -353,7 +354,8 @@ function render({ model, el, host }: RenderProps<PlaygroundState> & { host?: Hos
 
   function drawPad() {
     const text = model.get("problem");
-    showText(problem, text);
+    // Python's text asks for clicks on the pad, which need Python
+    showText(problem, text && shell.kernelLost() ? `${text} Without a kernel no point can be added.` : text);
     root.dataset.problem = text ? "yes" : "no";
     const hasTrainer = !text;
     padBox.hidden = hasTrainer;
