@@ -705,7 +705,7 @@ def test_an_einsum_is_used_for_a_sum_only_where_it_adds_in_order():
 
     rng = np.random.default_rng(0)
     verdicts = []
-    for contraction in (K.CHAIN_SUMS, K.INPUT_SUMS, K.PARAMETER_SUMS):
+    for contraction in K.CONTRACTIONS:
         for m in range(1, 8):
             for o1, o2 in itertools.product(range(1, 4), repeat=2):
                 shapes = ((o1, m), (m, o2)) if contraction is K.CHAIN_SUMS else ((m, o1), (m, o2))
@@ -733,7 +733,7 @@ def test_with_every_einsum_sum_refused_the_step_is_still_bit_for_bit(monkeypatch
     """The fallback (every product, then summed in order) stays exact on its own."""
     from micrograd_widgets.compiled import _kernels as K
 
-    contractions = (K.CHAIN_SUMS, K.INPUT_SUMS, K.PARAMETER_SUMS)
+    contractions = K.CONTRACTIONS
     for contraction in contractions:
         monkeypatch.setattr(contraction, "_in_order", lambda a_shape, b_shape: False)
         monkeypatch.setattr(contraction, "verdicts", {})

@@ -682,7 +682,12 @@ class DenseProgram:
         if G.shape[1] == 0:
             return start
         if not start.any() and not np.signbit(start).any():  # every sum starts at 0.0, as
-            sums = K.PARAMETER_SUMS(G.T, S.T)  # einsum's do (the data before the penalty)
+            # einsum's do (the data before the penalty)
+            if len(S) < len(G):
+                sums = K.PARAMETER_SUMS_BY_TERM(G.T, S.T)
+                sums = None if sums is None else sums.T
+            else:
+                sums = K.PARAMETER_SUMS(G.T, S.T)
             if sums is not None:
                 return sums
         return K.sum_rows(_products_by_sample(G, S, self.scratch), start=start)
