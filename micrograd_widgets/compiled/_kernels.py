@@ -122,8 +122,8 @@ class SequentialContraction:
     innermost axis and is summed with SIMD lanes, out of order), and whether the compiler fused
     the multiply and the add is a property of the build. So each (spec, shapes) is checked once,
     on inputs where any other order or a fused multiply-add gives another answer, against the
-    products summed with ``np.add.accumulate`` (sequential by definition); :meth:`__call__`
-    returns None for a shape that failed, and the caller sums the products itself.
+    products added one by one (:meth:`sequential`); :meth:`__call__` returns None for a shape
+    that failed, and the caller sums the products itself.
     """
 
     def __init__(self, spec: str) -> None:
@@ -141,11 +141,6 @@ class SequentialContraction:
             verdict = self.verdicts[shapes] = self._in_order(a.shape, b.shape)
         return np.einsum(self.spec, a, b) if verdict else None
 
-    def products(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Every product, summed axis first, then the output's axes (by plain ``*``)."""
-        order = self.summed + self.output
-        return self._spread(a, self.inputs[0], order) * self._spread(b, self.inputs[1], order)
-
     @staticmethod
     def _spread(x: np.ndarray, letters: str, order: str) -> np.ndarray:
         """``x`` (its axes named by ``letters``) with its axes in ``order``, size 1 if absent."""
@@ -160,8 +155,13 @@ class SequentialContraction:
         )
 
     def sequential(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """The sum of products by plain ``*`` and ``np.add.accumulate`` (in order by definition)."""
-        return np.add.accumulate(self.products(a, b), axis=0)[-1]
+        """The sum in order by construction: ``0.0 + p0``, ``+ p1``, ... one ufunc call each."""
+        order = self.summed + self.output
+        a, b = self._spread(a, self.inputs[0], order), self._spread(b, self.inputs[1], order)
+        total = np.zeros(np.broadcast_shapes(a.shape[1:], b.shape[1:]))
+        for a_i, b_i in zip(a, b):  # (both have the summed axis, first)
+            total = total + a_i * b_i
+        return total
 
     def _probes(
         self, a_shape: tuple[int, ...], b_shape: tuple[int, ...]
