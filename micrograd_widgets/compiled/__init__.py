@@ -317,7 +317,7 @@ class CompiledStep:
                 f"{objective.head_ops})"
                 if not objective.hybrid
                 else "replayed on arrays)"
-                if objective.softmax is not None
+                if objective.softmax is not None or objective.log_loss is not None
                 else "on the scalar engine)"
             ),
             f"  the scalar engine builds {self.scalar_nodes(128):,} op nodes per step at batch 128",
@@ -328,6 +328,11 @@ class CompiledStep:
             lines.append(
                 f"    loss: softmax cross-entropy over {objective.outputs} logits, the engine's "
                 "ops on arrays (a step with a non-finite logit: on the scalar engine)"
+            )
+        elif objective.log_loss is not None:
+            lines.append(
+                "    loss: log loss, the engine's ops on arrays, each sample on its branch of "
+                "_softplus (a step with a non-finite score: on the scalar engine)"
             )
         elif objective.hybrid:
             lines.append(
