@@ -18,9 +18,11 @@ reason for the branch). Backward is the engine's too: each node's grad ``0.0 + l
 ``(0.0 + 1.0·g_term) + (-1.0·g_neg)`` (the sum's first, since the sum is above ``-z``).
 
 What the data cannot tell -- the order ``backward()`` visits the samples -- is read off the
-scalar engine once, on probe batches, at compile time; the replay is then checked against the
-scalar engine on probes (both branches, scores of exactly ±0, ±800, tiny and huge ones) bit
-for bit, and not used if a single bit differs. A step with a score that is not finite, or
+scalar engine once, on a probe batch, at compile time; the replay is then checked against the
+scalar engine bit for bit -- each probe score's term alone with either label (a term's last
+bits can vanish in a sum), then loss, every gradient and the order on batches of several sizes
+(both branches, scores of exactly ±0, ±800, subnormal and huge ones) -- and not used if a
+single bit differs. A step with a score that is not finite, or
 labels the scalar loss would refuse, runs the loss on the scalar engine instead (it raises or
 propagates exactly as there).
 """
@@ -50,6 +52,7 @@ class LogLossState:
     exp: np.ndarray  # e = exp(-|z|), also exp's local derivative
     inv_total: np.ndarray  # 1 / (1 + e), log's local derivative
     inv_batch: float
+    terms: np.ndarray  # each sample's term, _softplus(-y·s)
 
 
 def scalar_log_loss(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -69,7 +72,7 @@ def scalar_log_loss(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarra
 # subnormal or to 0 (the other branch's exp would overflow), tiny and huge, exact in binary
 _PROBE_SCORES = (
     0.375, -1.25, 2.0625, 0.0, -0.0, 800.0, -800.0, 0.8125, -0.4375, 1e-300, -5e-324, 740.0,
-    -745.5, 1.5e308, -36.75, 37.0, 3.0517578125e-05, -1.0, 1.0, 20.5,
+    -745.5, 1.5e308, -36.75, 37.0, 3.0517578125e-05, -1.0, 1.0, 20.5, -13.125, 1e-09,
 )  # fmt: skip
 
 
@@ -96,24 +99,29 @@ class LogLossHead:
 
     @classmethod
     def compile(cls) -> LogLossHead:
-        verdicts = []
-        for size in (5, 8):
-            scores, y = _probe(size)
-            _, _, sequence = scalar_log_loss(scores, y)
-            if np.array_equal(sequence, np.arange(size)):
-                verdicts.append(False)
-            elif np.array_equal(sequence, np.arange(size - 1, -1, -1)):
-                verdicts.append(True)
-            else:
-                raise CompileError("backward visits the samples in no simple order")
-        if verdicts[0] != verdicts[1]:
-            raise CompileError("the order of backward's work depends on the batch size")
-        head = cls(verdicts[0])
-        head._check_against_the_scalar_engine()
+        size = 5
+        _, _, sequence = scalar_log_loss(*_probe(size))
+        if np.array_equal(sequence, np.arange(size)):
+            descending = False
+        elif np.array_equal(sequence, np.arange(size - 1, -1, -1)):
+            descending = True
+        else:
+            raise CompileError("backward visits the samples in no simple order")
+        head = cls(descending)
+        head._check_against_the_scalar_engine()  # (at other sizes: the order too)
         return head
 
     def _check_against_the_scalar_engine(self) -> None:
-        for size in (1, 2, len(_PROBE_SCORES), 2 * len(_PROBE_SCORES) + 3):
+        # each term, not only their sum (in which a term's last bits may vanish): every probe
+        # score with either label, against the scalar loss of it alone (its term times 1.0)
+        scores = np.repeat(_PROBE_SCORES, 2)
+        y = np.tile([1.0, -1.0], len(_PROBE_SCORES))
+        want = [losses.log_loss([Value(v)], [label]).data.hex() for v, label in zip(scores, y)]
+        with np.errstate(all="ignore"):
+            state = self.forward(scores, y)
+        if state is None or [*map(float.hex, state.terms.tolist())] != want:
+            raise CompileError("the replayed log loss differs from the scalar engine's")
+        for size in (1, 2, 2 * len(_PROBE_SCORES) + 3):
             scores, y = _probe(size)
             loss, grads, sequence = scalar_log_loss(scores, y)
             with np.errstate(all="ignore"):  # as in a step: subnormal products are fine
@@ -147,7 +155,7 @@ class LogLossHead:
         terms = np.where(positive, z + log_total, log_total)  # z + log(...) or log(...)
         inv_batch = 1.0 / n
         loss = K.sum_sequence(terms) * inv_batch  # sum(terms[1:], terms[0]) * (1.0 / n)
-        return LogLossState(float(loss), negated_labels, positive, e, inv_total, inv_batch)
+        return LogLossState(float(loss), negated_labels, positive, e, inv_total, inv_batch, terms)
 
     def backward(self, state: LogLossState) -> tuple[np.ndarray, np.ndarray | None]:
         """(d loss / d score (n,), backward's sample order or None for 0..n-1), for a loss
