@@ -24,9 +24,10 @@ What a trace cannot stand for is refused with :class:`CompileError` (a
 scalar engine): code that reads ``.data`` while it builds the model's graph (it could branch per
 sample), random numbers drawn while computing (dropout), constants that change between samples
 (data baked in), a Value that is not a parameter but shared by every sample, weight tying, an op
-the compiler does not know. A loss that reads ``.data`` (the log loss branches on it to avoid
-overflow) or a custom loss function is run on the scalar engine each step with the compiled
-scores as leaves -- exact, because a score's gradient comes from the loss alone.
+the compiler does not know. A loss that reads ``.data`` or a custom loss function is run on the
+scalar engine each step with the compiled scores as leaves -- exact, because a score's gradient
+comes from the loss alone. The library's log loss reads it too (it branches per sample to avoid
+overflow) but has its own exact array replay (:mod:`._log_loss`), as cross-entropy has.
 
 >>> from micrograd_widgets import MLP, datasets
 >>> from micrograd_widgets.compiled import compile_step
