@@ -24,9 +24,10 @@ What a trace cannot stand for is refused with :class:`CompileError` (a
 scalar engine): code that reads ``.data`` while it builds the model's graph (it could branch per
 sample), random numbers drawn while computing (dropout), constants that change between samples
 (data baked in), a Value that is not a parameter but shared by every sample, weight tying, an op
-the compiler does not know. A loss that reads ``.data`` (the log loss branches on it to avoid
-overflow) or a custom loss function is run on the scalar engine each step with the compiled
-scores as leaves -- exact, because a score's gradient comes from the loss alone.
+the compiler does not know. A loss that reads ``.data`` or a custom loss function is run on the
+scalar engine each step with the compiled scores as leaves -- exact, because a score's gradient
+comes from the loss alone. The library's log loss reads it too (it branches per sample to avoid
+overflow) but has its own exact array replay (:mod:`._log_loss`), as cross-entropy has.
 
 >>> from micrograd_widgets import MLP, datasets
 >>> from micrograd_widgets.compiled import compile_step
@@ -317,7 +318,7 @@ class CompiledStep:
                 f"{objective.head_ops})"
                 if not objective.hybrid
                 else "replayed on arrays)"
-                if objective.softmax is not None
+                if objective.softmax is not None or objective.log_loss is not None
                 else "on the scalar engine)"
             ),
             f"  the scalar engine builds {self.scalar_nodes(128):,} op nodes per step at batch 128",
@@ -328,6 +329,11 @@ class CompiledStep:
             lines.append(
                 f"    loss: softmax cross-entropy over {objective.outputs} logits, the engine's "
                 "ops on arrays (a step with a non-finite logit: on the scalar engine)"
+            )
+        elif objective.log_loss is not None:
+            lines.append(
+                "    loss: log loss, the engine's ops on arrays, each sample on its branch of "
+                "_softplus (a step with a non-finite score: on the scalar engine)"
             )
         elif objective.hybrid:
             lines.append(

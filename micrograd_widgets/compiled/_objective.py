@@ -24,7 +24,9 @@ A model with k outputs (k classes) gives k leaves per sample; the hybrid's backw
 says in which order it visits each sample's k outputs (for cross-entropy it depends on the
 sample's class), which the model's last layer follows when it adds its inputs' gradients.
 The library's cross-entropy has its own replay on arrays (:mod:`._softmax`), exact too, and
-falls back to the hybrid only for a step whose logits are not all finite.
+falls back to the hybrid only for a step whose logits are not all finite; so has the library's
+log loss (:mod:`._log_loss`: both branches of ``_softplus`` per sample), for a step whose scores
+are not all finite.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .. import losses
 from ..engine import Value
 from . import _kernels as K
 from ._graph import NodeProgram, Tape, broadcast, linearize, same_float
+from ._log_loss import LogLossHead, LogLossState
 from ._softmax import CrossEntropyHead, SoftmaxState, backward_orders
 from ._trace import CompileError, TracedValue, data_of, recording, rng_snapshot
 
@@ -303,6 +306,7 @@ class ObjectiveState:
     penalty_replay: object
     data: Value | None  # the scalar data loss (hybrid)
     softmax: SoftmaxState | None  # the replayed cross-entropy
+    log_loss: LogLossState | None  # the replayed log loss
     leaves: list[Value] | None  # (hybrid) every sample's outputs as leaves, sample by sample
     batch: int
     count: int
@@ -328,10 +332,12 @@ class ObjectiveProgram:
         exact: bool,
         outputs: int = 1,
         softmax: CrossEntropyHead | None = None,
+        log_loss: LogLossHead | None = None,
     ) -> None:
         self.spine = spine
         self.outputs = outputs
         self.softmax = softmax  # cross-entropy replayed on arrays (else the hybrid)
+        self.log_loss = log_loss  # the log loss replayed on arrays (else the hybrid)
         self.head = NodeProgram(head, exact=exact) if head is not None else None
         self.penalty = NodeProgram(penalty, exact=exact) if penalty is not None else None
         self.head_ops = head.op_count if head is not None else 0
@@ -361,18 +367,24 @@ class ObjectiveProgram:
             calls += self.head.numpy_calls + 3
         if self.penalty is not None:
             calls += self.penalty.numpy_calls + 3
+        if self.log_loss is not None:
+            calls += self.log_loss.NUMPY_CALLS
         return calls
 
     def forward(
         self, scores: np.ndarray, y: np.ndarray, theta: np.ndarray, loss: Callable | None = None
     ) -> ObjectiveState:
         batch, count = len(scores), len(theta)
-        head_replay = penalty_replay = data = leaves = softmax = None
+        head_replay = penalty_replay = data = leaves = softmax = log_loss = None
         fold_value: dict[str, float] = {}
         if self.softmax is not None and loss is None:
             softmax = self.softmax.forward(scores, y)  # None: a logit is not finite
+        if self.log_loss is not None and loss is None:
+            log_loss = self.log_loss.forward(scores, y)  # None: a score is not finite
         if softmax is not None:
             fold_value["data"] = softmax.loss
+        elif log_loss is not None:
+            fold_value["data"] = log_loss.loss
         elif self.head is not None:
             head_replay = self.head.forward({0: scores}, label_positive=y > 0)
             terms = broadcast(head_replay.value[-1], batch)
@@ -397,8 +409,8 @@ class ObjectiveProgram:
         }
         spine = self.spine_program.forward(inputs)  # type: ignore[arg-type]
         return ObjectiveState(
-            float(spine.value[-1]), spine, head_replay, penalty_replay, data, softmax, leaves,
-            batch, count,
+            float(spine.value[-1]), spine, head_replay, penalty_replay, data, softmax, log_loss,
+            leaves, batch, count,
         )  # fmt: skip
 
     def backward(
@@ -422,6 +434,10 @@ class ObjectiveProgram:
             if not same_float(grad_of["data"], 1.0):
                 raise CompileError("the data loss's gradient seed is not 1.0")
             dscores, order, output_order = self.softmax.backward(state.softmax)  # type: ignore[union-attr]
+        elif state.log_loss is not None:
+            if not same_float(grad_of["data"], 1.0):
+                raise CompileError("the data loss's gradient seed is not 1.0")
+            dscores, order = self.log_loss.backward(state.log_loss)  # type: ignore[union-attr]
         elif self.head is not None:
             g = _term_grad(grad_of["data"], self.folds["data"], batch)
             to_input, _ = self.head.backward(state.head_replay, g)  # type: ignore[arg-type]
@@ -522,6 +538,7 @@ def _compile_objective(
                 softmax = CrossEntropyHead.compile(outputs)
             except CompileError as error:
                 reason += f"; no array replay: {error}"
+    log_loss = None
     probes = None
     if builtin and outputs == 1:
         try:
@@ -530,6 +547,11 @@ def _compile_objective(
             spine = _same_shape(*shapes, PROBE_SIZES)
         except HeadNotCompilable as why:
             reason = str(why)
+            if loss is losses.log_loss:  # _softplus branches per sample: its own array replay
+                try:
+                    log_loss = LogLossHead.compile()
+                except CompileError as error:
+                    reason += f"; no array replay: {error}"
         except CompileError as error:
             if any(p.other_reads for p in probes or ()):
                 raise
@@ -549,4 +571,5 @@ def _compile_objective(
     return ObjectiveProgram(
         spine, None, shapes[0].penalty, descending=False, data_first=shapes[0].data_first,
         loss=loss, hybrid_reason=reason, exact=exact, outputs=outputs, softmax=softmax,
+        log_loss=log_loss,
     )  # fmt: skip
