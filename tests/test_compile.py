@@ -398,12 +398,13 @@ def test_weight_tying_falls_back():
     assert trainer.engine == "scalar"
 
 
-def test_the_log_loss_runs_its_head_on_the_scalar_engine_and_stays_exact():
+def test_the_log_loss_is_replayed_on_arrays_and_stays_exact():
+    # (its branch per sample, _softplus reading .data: tests/test_compile_log_loss.py)
     data = datasets.moons(30, noise=0.3, seed=2)
     compiled, scalar = pair(lambda: MLP(2, [5, 5, 1], seed=8), data, loss="log")
     text = repr(compiled.tape)
-    assert "loss: on the scalar engine" in text and "reads .data" in text
-    assert "_softplus" in text
+    assert "loss: log loss, the engine's ops on arrays" in text and "_softplus" in text
+    assert "on the scalar engine, the scores as leaves" not in text
     step_both(compiled, scalar, 4)
 
 
