@@ -110,6 +110,22 @@ def test_a_bad_max_fps_is_refused_before_the_widget_exists(monkeypatch):
     assert opened == [] and trainer._observers == []
 
 
+def test_the_heatmap_sends_half_the_boundarys_frames_by_default():
+    # beside a boundary, a heatmap's frames take the page's time from the boundary's (measured in
+    # the browser: the boundary drew 8-30 % more frames with the heatmap at 15 than at 30)
+    trainer = tiny()
+    widgets = [
+        GradientHeatmap(trainer),
+        DecisionBoundary(trainer),
+        GradientHeatmap(trainer, max_fps=30),
+    ]
+    try:
+        assert [w._throttle.interval for w in widgets] == pytest.approx([1 / 15, 1 / 30, 1 / 30])
+    finally:
+        for w in widgets:
+            w.close()
+
+
 # ---- lifetime: views, orphan trainers, one trainer per model, stop_all ---------------------------
 
 
