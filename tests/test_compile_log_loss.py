@@ -12,14 +12,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_compile import assert_same_state, bits, pair, step_both
+from test_compile import ACTIVATIONS, PENALTIES, assert_same_state, bits, pair, step_both
 
 from micrograd_widgets import MLP, Trainer, datasets
 from micrograd_widgets.compiled import _objective, compile_step
 from micrograd_widgets.compiled._log_loss import LogLossHead, scalar_log_loss
 
-ACTIVATIONS = ["relu", "tanh", "sigmoid", "none"]
-PENALTIES = ["l2", "l1", None]
 REPLAYED = "loss: log loss, the engine's ops on arrays"
 
 
@@ -76,21 +74,8 @@ def test_the_head_leaves_non_finite_scores_and_bad_labels_to_the_scalar_engine()
 # ---- training, compiled vs scalar -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("regularization", PENALTIES)
-def test_every_activation_and_penalty_is_bit_for_bit(activation, regularization):
-    data = datasets.moons(40, noise=0.2, seed=3)
-    compiled, scalar = pair(
-        lambda: MLP(2, [6, 5, 1], activation=activation, seed=7),
-        data,
-        loss="log",
-        regularization=regularization,
-        alpha=1e-2,
-        lr=0.3,
-    )
-    assert_replayed(compiled)
-    step_both(compiled, scalar, 5)
-    assert compiled.steps_done == 5
+# (every activation × penalty with the log loss: test_compile.py's
+# test_every_activation_loss_and_penalty_is_bit_for_bit)
 
 
 def test_scores_of_exactly_zero_and_of_800_are_bit_for_bit():
