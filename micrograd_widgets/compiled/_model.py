@@ -542,11 +542,12 @@ def _samples_that_add(
     if not (_finite(state.rows) and _finite(state.slopes)):
         return None
     visit = np.arange(len(adds)) if order is None else order
-    kept = visit[adds[visit]]
+    adding = adds[visit]
+    kept = visit[adding]
     # and a few that add ±0 like those left out, to a multiple of 16 samples: the einsum sums are
     # checked once per shape (K.SequentialContraction), so only so many shapes should come up
     short = -len(kept) % SAMPLES_IN_STEPS_OF
-    return np.concatenate([kept, visit[~adds[visit]][:short]]) if short else kept
+    return np.concatenate([kept, visit[~adding][:short]]) if short else kept
 
 
 class DenseProgram:
