@@ -209,7 +209,7 @@ class GradientHeatmap(TrainerWidget):
         max_fps: frames per second sent to the browser at most (≤ 30; 15 by default: a
             heatmap changes colour, not shape, and beside a DecisionBoundary its frames take the
             page's time from the boundary's -- with this one at 15 instead of 30 the boundary
-            drew 8-30 % more frames and training ran 15-40 % more steps a second, measured).
+            drew 8-30 % more frames and training ran 13-42 % more steps a second, measured).
         record_every, max_recorded: as the boundary's (record every k-th step, keep at most this
             many frames, then halve); keep them equal to the boundary's to record the same steps.
         recording_budget: the most bytes the recording may take (fewer frames are kept for a
