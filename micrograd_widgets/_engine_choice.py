@@ -203,7 +203,7 @@ def compute_batch(
         else:
 
             def compiled_grads() -> np.ndarray:
-                if not np.all(np.isfinite(grads)):  # no update follows: leave them in p.grad
+                if not np.isfinite(grads).all():  # no update follows: leave them in p.grad
                     compiled.write_grads(grads)
                 return grads
 

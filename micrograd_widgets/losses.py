@@ -352,9 +352,10 @@ def accuracy(scores: Scores, y: Labels) -> float:
         return math.nan
     if values.ndim == 2 and values.shape[1] >= 2:
         hits = predicted_classes(values) == class_indices(labels, values.shape[1])
-        return float(np.mean(hits))
-    values = values.ravel()  # (n, 1): one score each
-    return float(np.mean((values > 0) == (labels > 0)))
+    else:
+        hits = (values.ravel() > 0) == (labels > 0)  # (n, 1): one score each
+    # the mean of the hits, counted exactly (np.mean's set-up costs more than the count)
+    return np.count_nonzero(hits) / len(labels)
 
 
 def confusion_matrix(scores: Scores, y: Labels, classes: int) -> np.ndarray:

@@ -359,7 +359,7 @@ class Trainer(RunControls):
             return batch.loss, problem, (math.nan, math.nan, math.nan)
         metrics = self._metrics().of_step(batch.scores, y)  # the weights of the loss
         grads = batch.grads()  # backward(): every p.grad as the seed's loop leaves it
-        if not np.all(np.isfinite(grads)):
+        if not np.isfinite(grads).all():
             return batch.loss, "a gradient is NaN or infinite", metrics
         # the same update for both engines (a compiled batch applies it to its weight array)
         self.last_update = self._optimizers.step(batch, grads)  # one entry per parameter
