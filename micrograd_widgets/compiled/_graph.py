@@ -154,10 +154,11 @@ def linearize(
     node keeps its relative order. With ``traced``, every op node must be a :class:`TracedValue`,
     i.e. made by an engine op during the recording.
 
-    One pass: the same iterative DFS as the engine's, writing each node's inputs and op when it
-    is appended (its inputs are appended before it, so their positions are known). A trace has
-    thousands of nodes, so the loop does only that; the leaves' entries and any op node that is
-    not a plain known op (a power, or one to refuse) are filled in after it.
+    One pass: the same iterative DFS as the engine's (a leaf appended as soon as it is reached,
+    as the engine's appends it next), writing each node's inputs and op when it is appended (its
+    inputs are appended before it, so their positions are known). A trace has thousands of
+    nodes, so the loop does only that; the leaves' entries and any op node that is not a plain
+    known op (a power, or one to refuse) are filled in after it.
     """
     params = params or {}
     inputs = inputs or {}
@@ -180,36 +181,37 @@ def linearize(
         if node is not None:
             if node in position:  # reached again through another parent: already handled
                 continue
+            a = node._a
+            if a is None or (cuts and node in cuts):
+                # a leaf: nothing to walk, so the engine's DFS appends it next; append it now
+                position[node] = n
+                append_node(node)
+                leaves.append(n)
+                append_a(-1)
+                append_b(-1)
+                append_op("")
+                n += 1
+                continue
             position[node] = -1
             push(node)
             push(None)
-            if cuts and node in cuts:
-                continue
-            a = node._a
-            if a is not None:
-                if a not in position:
-                    push(a)
-                b = node._b
-                if b is not None and b not in position:
-                    push(b)
+            if a not in position:
+                push(a)
+            b = node._b
+            if b is not None and b not in position:
+                push(b)
             continue
-        node = pop()  # all of its inputs are on the tape: append it
+        node = pop()  # an op node, all of its inputs on the tape: append it
         position[node] = n  # type: ignore[index]
         append_node(node)  # type: ignore[arg-type]
         a = node._a  # type: ignore[union-attr]
-        if a is None or (cuts and node in cuts):
-            leaves.append(n)
-            append_a(-1)
-            append_b(-1)
-            append_op("")
-        else:
-            b = node._b  # type: ignore[union-attr]
-            op = node._op  # type: ignore[union-attr]
-            if one_input.get(op) is not (b is None) or (traced and type(node) is not TracedValue):
-                unusual.append(n)
-            append_a(position[a])
-            append_b(-1 if b is None else position[b])
-            append_op(op)
+        b = node._b  # type: ignore[union-attr]
+        op = node._op  # type: ignore[union-attr]
+        if one_input.get(op) is not (b is None) or (traced and type(node) is not TracedValue):
+            unusual.append(n)
+        append_a(position[a])
+        append_b(-1 if b is None else position[b])
+        append_op(op)
         n += 1
     kind = ["op"] * n
     arg: list[object] = [None] * n
