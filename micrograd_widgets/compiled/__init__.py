@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import losses
-from ..engine import Value
+from ..engine import Value, gc_paused
 from . import _kernels as K
 from ._graph import same_float
 from ._model import (
@@ -405,17 +405,21 @@ def compile_step(
     regularization = losses.check_regularization(regularization)
     alpha = losses.check_rate(alpha)
     rows = _probe_rows(X)
-    tape, check_model, check_parameters = trace_model(model, rows, parameters)
-    outputs = len(tape.outputs)
-    if outputs > 1 and loss_function in losses.DATA_LOSSES.values():
-        if loss_function is not losses.cross_entropy_loss:
-            raise CompileError(
-                f"the model has {outputs} outputs but the loss {loss_name!r} takes one score per "
-                "example: use loss='cross_entropy'"
-            )
-    elif outputs == 1 and loss_function is losses.cross_entropy_loss:
-        raise CompileError("cross-entropy needs a model with k >= 2 outputs, one per class")
-    model_program = build_model_program(tape, exact=exact)
+    # A trace builds thousands of Values with no cycles among them: the cyclic collector would
+    # only re-scan them. Paused until the graph is freed (by reference counting, at `del`).
+    with gc_paused():
+        tape, check_model, check_parameters = trace_model(model, rows, parameters)
+        outputs = len(tape.outputs)
+        if outputs > 1 and loss_function in losses.DATA_LOSSES.values():
+            if loss_function is not losses.cross_entropy_loss:
+                raise CompileError(
+                    f"the model has {outputs} outputs but the loss {loss_name!r} takes one "
+                    "score per example: use loss='cross_entropy'"
+                )
+        elif outputs == 1 and loss_function is losses.cross_entropy_loss:
+            raise CompileError("cross-entropy needs a model with k >= 2 outputs, one per class")
+        model_program = build_model_program(tape, exact=exact)
+        del tape
     objective = compile_objective(
         loss_function, regularization, alpha, exact=exact, outputs=outputs
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -63,9 +64,11 @@ class Tape:
     def op_count(self) -> int:
         return self.kind.count("op")
 
-    def parents(self) -> Parents:
-        """Who uses each position (computed with numpy: a tape can have thousands of nodes)."""
-        return Parents(self.a, self.b)
+    def use_counts(self) -> list[int]:
+        """How many times each position is an op's input (counted with numpy: a tape can have
+        thousands of nodes)."""
+        inputs = np.fromiter(chain(self.a, self.b), np.intp, 2 * len(self))
+        return np.bincount(inputs + 1, minlength=len(self) + 1)[1:].tolist()  # (-1: no input)
 
     def signature(self, position: int) -> tuple:
         """What must agree between two traces at ``position`` (constants compared bitwise)."""
@@ -90,31 +93,6 @@ class Tape:
         return f"{kind} {self.arg[position]!r}"
 
 
-class Parents:
-    """The ops that use each position of a tape: ``count[i]``, ``only[i]`` (the one user, or -1
-    unless there is exactly one) and ``users(i)`` (all of them, twice if used twice)."""
-
-    def __init__(self, a: list[int], b: list[int]) -> None:
-        n = len(a)
-        position = np.arange(n)
-        children = np.concatenate([np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)])
-        users = np.concatenate([position, position])
-        keep = children >= 0
-        children, users = children[keep], users[keep]
-        order = np.argsort(children, kind="stable")
-        self._users = users[order].tolist()
-        self._starts = np.searchsorted(children[order], np.arange(n + 1)).tolist()
-        counts = np.bincount(children, minlength=n)
-        only = np.full(n, -1, dtype=np.intp)
-        only[children] = users
-        only[counts != 1] = -1
-        self.count: list[int] = counts.tolist()
-        self.only: list[int] = only.tolist()
-
-    def users(self, position: int) -> list[int]:
-        return self._users[self._starts[position] : self._starts[position + 1]]
-
-
 def _exponent(node: Value) -> float:
     """The exponent of a ``**`` node, recovered from its name and checked against its numbers."""
     text = node._op[2:]
@@ -129,6 +107,32 @@ def _exponent(node: Value) -> float:
     ):
         raise CompileError(f"op {node._op!r} does not match x ** {exponent!r} (exponent type?)")
     return exponent
+
+
+def _op_entry(node: Value, traced: bool) -> tuple[str, object]:
+    """(op, exponent or None) of an op node for the tape, or CompileError if it cannot hold it."""
+    op = node._op
+    if traced and type(node) is not TracedValue:
+        raise CompileError(
+            f"the graph holds a node (op {op!r}) that no engine op made during the trace: "
+            "a Value built with Value(data, children, ...) or computed before the call"
+        )
+    exponent: object = None
+    if op in BINARY_OPS or op in UNARY_OPS:
+        pass
+    elif op.startswith("**"):
+        exponent = _exponent(node)
+        op = "**"
+    else:
+        raise CompileError(f"the compiler does not know the op {op!r}")
+    if (node._b is None) != (op in UNARY_OPS or op == "**"):
+        raise CompileError(f"op {op!r} has the wrong number of inputs")
+    return op, exponent
+
+
+#: a known op's name -> whether it takes one input (a power "**n" is not here: its exponent
+#: must be read off its name)
+_ONE_INPUT = {op: False for op in BINARY_OPS} | {op: True for op in UNARY_OPS}
 
 
 def linearize(
@@ -150,79 +154,83 @@ def linearize(
     node keeps its relative order. With ``traced``, every op node must be a :class:`TracedValue`,
     i.e. made by an engine op during the recording.
 
-    One pass: the same iterative DFS as the engine's, writing each node's entry when it is
-    appended (its inputs are appended before it, so their positions are known).
+    One pass: the same iterative DFS as the engine's (a leaf appended as soon as it is reached,
+    as the engine's appends it next), writing each node's inputs and op when it is appended (its
+    inputs are appended before it, so their positions are known). A trace has thousands of
+    nodes, so the loop does only that; the leaves' entries and any op node that is not a plain
+    known op (a power, or one to refuse) are filled in after it.
     """
     params = params or {}
     inputs = inputs or {}
     cuts = cuts or {}
-    tape = Tape()
-    kind, op_, a_, b_, arg_, nodes = tape.kind, tape.op, tape.a, tape.b, tape.arg, tape.nodes
-    expanded: dict[Value, int] = {}
+    nodes: list[Value] = []
+    a_: list[int] = []
+    b_: list[int] = []
+    op_: list[str] = []
+    leaves: list[int] = []  # positions of the leaves (cuts included)
+    unusual: list[int] = []  # positions of op nodes to look at closer
+    position: dict[Value, int] = {}  # -1 while a node's inputs are being walked
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     stack: list[Value | None] = roots[::-1]  # the first root on top: walked first
     pop, push = stack.pop, stack.append
+    append_node, append_a, append_b, append_op = nodes.append, a_.append, b_.append, op_.append
+    one_input = _ONE_INPUT
+    n = 0
     while stack:
         node = pop()
         if node is not None:
-            if node in expanded:  # reached again through another parent: already handled
-                continue
-            expanded[node] = -1
-            push(node)
-            push(None)
-            if node in cuts:
+            if node in position:  # reached again through another parent: already handled
                 continue
             a = node._a
-            if a is not None:
-                if a not in expanded:
-                    push(a)
-                b = node._b
-                if b is not None and b not in expanded:
-                    push(b)
+            if a is None or (cuts and node in cuts):
+                # a leaf: nothing to walk, so the engine's DFS appends it next; append it now
+                position[node] = n
+                append_node(node)
+                leaves.append(n)
+                append_a(-1)
+                append_b(-1)
+                append_op("")
+                n += 1
+                continue
+            position[node] = -1
+            push(node)
+            push(None)
+            if a not in position:
+                push(a)
+            b = node._b
+            if b is not None and b not in position:
+                push(b)
             continue
-        node = pop()  # all of its inputs are on the tape: append it
-        expanded[node] = len(kind)  # type: ignore[index]
-        nodes.append(node)  # type: ignore[arg-type]
+        node = pop()  # an op node, all of its inputs on the tape: append it
+        position[node] = n  # type: ignore[index]
+        append_node(node)  # type: ignore[arg-type]
         a = node._a  # type: ignore[union-attr]
-        cut = cuts.get(node) if cuts else None  # type: ignore[arg-type]
-        if cut is not None or a is None:
-            if cut is not None:
-                k, arg = cut
-            elif node in params:
-                k, arg = "param", params[node]  # type: ignore[index]
-            elif node in inputs:
-                k, arg = "input", inputs[node]  # type: ignore[index]
-            else:
-                k, arg = "const", data_of(node)  # type: ignore[arg-type]
-            kind.append(k)
-            op_.append("")
-            a_.append(-1)
-            b_.append(-1)
-            arg_.append(arg)
-            continue
-        op = node._op  # type: ignore[union-attr]
-        if traced and type(node) is not TracedValue:
-            raise CompileError(
-                f"the graph holds a node (op {op!r}) that no engine op made during the trace: "
-                "a Value built with Value(data, children, ...) or computed before the call"
-            )
-        exponent: object = None
-        if op in BINARY_OPS or op in UNARY_OPS:
-            pass
-        elif op.startswith("**"):
-            exponent = _exponent(node)  # type: ignore[arg-type]
-            op = "**"
-        else:
-            raise CompileError(f"the compiler does not know the op {op!r}")
         b = node._b  # type: ignore[union-attr]
-        if (b is None) != (op in UNARY_OPS or op == "**"):
-            raise CompileError(f"op {op!r} has the wrong number of inputs")
-        kind.append("op")
-        op_.append(op)
-        a_.append(expanded[a])
-        b_.append(expanded[b] if b is not None else -1)
-        arg_.append(exponent)
-    tape.outputs = [expanded[r] for r in roots]
+        op = node._op  # type: ignore[union-attr]
+        if one_input.get(op) is not (b is None) or (traced and type(node) is not TracedValue):
+            unusual.append(n)
+        append_a(position[a])
+        append_b(-1 if b is None else position[b])
+        append_op(op)
+        n += 1
+    kind = ["op"] * n
+    arg: list[object] = [None] * n
+    for i in leaves:
+        node = nodes[i]
+        cut = cuts.get(node) if cuts else None
+        if cut is not None:
+            kind[i], arg[i] = cut
+        elif node in params:
+            kind[i], arg[i] = "param", params[node]
+        elif node in inputs:
+            kind[i], arg[i] = "input", inputs[node]
+        else:
+            kind[i], arg[i] = "const", data_of(node)
+    # in tape order, so the first node the tape cannot hold raises, as it is the first appended
+    for i in unusual:
+        op_[i], arg[i] = _op_entry(nodes[i], traced)
+    tape = Tape(kind, op_, a_, b_, arg, nodes)
+    tape.outputs = [position[r] for r in roots]
     return tape
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from .. import nn
 from ..engine import Value
 from . import _kernels as K
-from ._graph import NodeProgram, Parents, Tape, broadcast, linearize
+from ._graph import NodeProgram, Tape, broadcast, linearize
 from ._trace import CompileError, TracedValue, recording, rng_snapshot
 
 __all__ = ["DenseProgram", "GenericModelProgram", "build_model_program", "trace_model"]
@@ -201,12 +201,14 @@ class Unit:
 
     output: int  # position of the activation node, or of the chain's last "+"
     activation: str | None  # "ReLU", "tanh", "sigmoid" or None
-    # per term, in the chain's order: (kind "bias" or "mul", parameter index, source position
-    # (-1 for the bias), position of the "*" node (-1 for the bias))
-    terms: list[tuple[str, int, int, int]]
+    # per term, in the chain's order: the parameter's index, the source's position (-1 for the
+    # bias) and the "*" node's position (-1 for the bias)
+    params: list[int]
+    sources: list[int]
+    products: list[int]
 
     def signature(self) -> tuple:
-        return (self.activation, tuple((kind, source) for kind, _, source, _ in self.terms))
+        return (self.activation, tuple(self.sources))
 
 
 @dataclass
@@ -218,15 +220,16 @@ class BlockPlan:
     consumer_order: np.ndarray | None = None  # backward's order over this block's units
 
 
-def _chain(tape: Tape, parents: Parents, top: int) -> tuple[list[int], list[int]]:
-    """(terms in chain order, each term's "+" node) of the left fold of "+" ending at ``top``."""
-    kind, op, a_, b_, only = tape.kind, tape.op, tape.a, tape.b, parents.only
+def _chain(tape: Tape, uses: list[int], top: int) -> tuple[list[int], list[int]]:
+    """(terms in chain order, each term's "+" node) of the left fold of "+" ending at ``top``
+    (``uses``: :meth:`Tape.use_counts`; an input used once is used only by the node above it)."""
+    kind, op, a_, b_ = tape.kind, tape.op, tape.a, tape.b
     node, adds, terms = top, [], []
     while True:
         terms.append(b_[node])
         adds.append(node)
         a = a_[node]
-        if op[a] == "+" and kind[a] == "op" and only[a] == node:
+        if op[a] == "+" and kind[a] == "op" and uses[a] == 1:
             node = a
             continue
         terms.append(a)
@@ -237,9 +240,10 @@ def _chain(tape: Tape, parents: Parents, top: int) -> tuple[list[int], list[int]
     return terms, adds
 
 
-def _units(tape: Tape, parents: Parents) -> list[Unit] | str:
-    """Every op node as part of a unit, or why the graph is not a stack of dense layers."""
-    kind, ops, a_, b_, arg, only = tape.kind, tape.op, tape.a, tape.b, tape.arg, parents.only
+def _units(tape: Tape, uses: list[int]) -> list[Unit] | str:
+    """Every op node as part of a unit, or why the graph is not a stack of dense layers
+    (``uses``: :meth:`Tape.use_counts`)."""
+    kind, ops, a_, b_, arg = tape.kind, tape.op, tape.a, tape.b, tape.arg
     units: list[Unit] = []
     claimed = [False] * len(tape)
     for i in range(len(tape) - 1, -1, -1):
@@ -248,50 +252,55 @@ def _units(tape: Tape, parents: Parents) -> list[Unit] | str:
         op, activation, top = ops[i], None, i
         if op in ACTIVATIONS:
             top, activation = a_[i], op
-            if not (ops[top] == "+" and kind[top] == "op" and only[top] == i):
+            if not (ops[top] == "+" and kind[top] == "op" and uses[top] == 1):
                 return f"a {op} node does not follow a neuron's sum"
         elif op != "+":
             return f"op {op!r} is not part of a neuron"
-        terms, adds = _chain(tape, parents, top)
-        described: list[tuple[str, int, int, int]] = []
-        biases = 0
-        for term, add in zip(terms, adds):
+        terms, adds = _chain(tape, uses, top)
+        params: list[int] = []
+        sources: list[int] = []
+        products: list[int] = []
+        for term in terms:
             term_kind = kind[term]
-            if term_kind == "param":
-                described.append(("bias", arg[term], -1, -1))  # type: ignore[arg-type]
-                biases += 1
+            if term_kind == "param":  # the bias
+                params.append(arg[term])  # type: ignore[arg-type]
+                sources.append(-1)
+                products.append(-1)
                 continue
             if ops[term] != "*" or term_kind != "op":
                 return f"a neuron's sum adds a {tape.describe(term)} term"
-            if only[term] != add:
+            if uses[term] != 1:  # (its one user is its "+" in the chain)
                 return "a product is used outside its neuron's sum"
             a, b = a_[term], b_[term]
-            if kind[a] == "param" and kind[b] != "param":
-                param, source = a, b
-            elif kind[b] == "param" and kind[a] != "param":
-                param, source = b, a
+            kind_a, kind_b = kind[a], kind[b]
+            if kind_a == "param" and kind_b != "param":
+                param, source, source_kind = a, b, kind_b
+            elif kind_b == "param" and kind_a != "param":
+                param, source, source_kind = b, a, kind_a
             else:
                 return "a product is not weight × input"
-            if kind[source] == "const":
+            if source_kind == "const":
                 return "a weight multiplies a constant"
-            described.append(("mul", arg[param], source, term))  # type: ignore[arg-type]
+            params.append(arg[param])  # type: ignore[arg-type]
+            sources.append(source)
+            products.append(term)
             claimed[term] = True
-        if biases > 1:
+        if sources.count(-1) > 1:
             return "a neuron's sum has two bias terms"
         for add in adds:
             claimed[add] = True
         claimed[i] = True
-        units.append(Unit(i, activation, described))
+        units.append(Unit(i, activation, params, sources, products))
     return units
 
 
 def plan_dense(tape: Tape) -> list[BlockPlan] | str:
     """The tape as a stack of dense blocks (input block first), or why it is not one."""
-    parents = tape.parents()
-    count = parents.count
-    if any(count[i] != 1 for i, kind in enumerate(tape.kind) if kind == "param"):
+    uses = tape.use_counts()
+    param_uses = [count for count, kind in zip(uses, tape.kind) if kind == "param"]
+    if param_uses.count(1) != len(param_uses):
         return "a parameter is used in more than one place"
-    units = _units(tape, parents)
+    units = _units(tape, uses)
     if isinstance(units, str):
         return units
     groups: dict[tuple, list[Unit]] = {}
@@ -300,12 +309,12 @@ def plan_dense(tape: Tape) -> list[BlockPlan] | str:
     blocks: list[BlockPlan] = []
     owner: dict[int, tuple[int, int]] = {}  # unit output position -> (block, column)
     for members in groups.values():
-        members.sort(key=lambda u: min(param for _, param, _, _ in u.terms))
-        sources = [source for kind, _, source, _ in members[0].terms if kind == "mul"]
+        members.sort(key=lambda u: min(u.params))
+        sources = [source for source in members[0].sources if source >= 0]
         layout, j = [], 0
-        for kind, *_ in members[0].terms:
-            layout.append(-1 if kind == "bias" else j)
-            j += kind == "mul"
+        for source in members[0].sources:
+            layout.append(-1 if source < 0 else j)
+            j += source >= 0
         for column, unit in enumerate(members):
             owner[unit.output] = (len(blocks), column)
         blocks.append(BlockPlan(members, sources, layout))
@@ -328,26 +337,21 @@ def plan_dense(tape: Tape) -> list[BlockPlan] | str:
         if block.sources != outputs:
             return "a layer does not read all of the previous layer's outputs, in order"
         block.producer = producer
-        # each output feeds one product in every neuron of this block, and nothing else
-        column_of_product = {
-            product: column
-            for column, unit in enumerate(block.units)
-            for kind, _, _, product in unit.terms
-            if kind == "mul"
-        }
-        order: list[int] | None = None
-        for output in outputs:
-            users = parents.users(output)
-            if len(users) != len(block.units) or any(u not in column_of_product for u in users):
+        # each output feeds one product in every neuron of this block (the product at the same
+        # term in each), and nothing else: then it is used exactly width times
+        width = len(block.units)
+        mul_terms = [t for t, j in enumerate(block.layout) if j >= 0]
+        products = np.array([unit.products for unit in block.units])[:, mul_terms]
+        # per output, this block's neurons in the order backward() visits their products (it
+        # visits nodes in reverse topological order)
+        orders = np.argsort(-products, axis=0).T.tolist()
+        for output, order in zip(outputs, orders):
+            if uses[output] != width:
                 return "a layer's output is used outside the next layer's products"
-            # backward() visits nodes in reverse topological order
-            sequence = [column_of_product[u] for u in sorted(users, reverse=True)]
-            if order is None:
-                order = sequence
-            elif sequence != order:
+            if order != orders[0]:
                 return "backward visits the next layer's neurons in different orders"
-        if order is not None and order != list(range(len(order))):
-            block.consumer_order = np.array(order)
+        if orders and orders[0] != list(range(width)):
+            block.consumer_order = np.array(orders[0])
     # one chain from the input block to the outputs' block
     chain, index, seen = [], root_block, set()
     while index is not None and index not in seen:
@@ -376,9 +380,7 @@ class DenseBlock:
         self.width = len(plan.units)
         self.terms = len(plan.layout)
         self.activation = plan.units[0].activation
-        self.param_index = np.array(
-            [[param for _, param, _, _ in unit.terms] for unit in plan.units], dtype=np.intp
-        )
+        self.param_index = np.array([unit.params for unit in plan.units], dtype=np.intp)
         self.producer = plan.producer
         self.consumer_order = plan.consumer_order
         self.sources = len(plan.sources)
