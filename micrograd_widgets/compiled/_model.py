@@ -659,6 +659,9 @@ class DenseProgram:
             output_order = None if output_order is None else output_order[visit]
         d_out = dscores[None, :] if dscores.ndim == 1 else np.ascontiguousarray(dscores.T)
         last = len(self.blocks) - 1
+        # every gradient sum starts at +0.0 unless the penalty came first; looked at once: each
+        # parameter sits in one block, so a block's sums start where no other block wrote
+        from_zero = not grads.any() and not np.signbit(grads).any()
         with self.scratch.lock:
             for i in range(last, -1, -1):
                 block = self.blocks[i]
@@ -667,7 +670,8 @@ class DenseProgram:
                 G = d_out if slope is None else 0.0 + slope * d_out
                 index = block.param_index
                 if self.exact:
-                    grads[index] = self._parameter_sums(block, G, S, grads[index])
+                    start = None if from_zero else grads[index]
+                    grads[index] = self._parameter_sums(block, G, S, start)
                 else:
                     grads[index] = grads[index] + G @ S.T
                 if block.producer is None:
@@ -679,13 +683,13 @@ class DenseProgram:
                     d_out = Wm.T @ G
 
     def _parameter_sums(
-        self, block: DenseBlock, G: np.ndarray, S: np.ndarray, start: np.ndarray
+        self, block: DenseBlock, G: np.ndarray, S: np.ndarray, start: np.ndarray | None
     ) -> np.ndarray:
-        """Per weight, ``start`` + sample 0's x*g + sample 1's + ... (1.0*g for the bias)."""
+        """Per weight, ``start`` (None: +0.0) + sample 0's x*g + sample 1's + ... (1.0*g for
+        the bias)."""
         if G.shape[1] == 0:
-            return start
-        if not start.any() and not np.signbit(start).any():  # every sum starts at 0.0, as
-            # einsum's do (the data before the penalty)
+            return np.zeros(block.param_index.shape) if start is None else start
+        if start is None:  # every sum starts at 0.0, as einsum's do
             if len(S) < len(G):
                 sums = K.PARAMETER_SUMS_BY_TERM(G.T, S.T)
                 sums = None if sums is None else sums.T
@@ -693,7 +697,9 @@ class DenseProgram:
                 sums = K.PARAMETER_SUMS(G.T, S.T)
             if sums is not None:
                 return sums
-        return K.sum_rows(_products_by_sample(G, S, self.scratch), start=start)
+        return K.sum_rows(
+            _products_by_sample(G, S, self.scratch), start=0.0 if start is None else start
+        )
 
     def _input_sums(
         self,
