@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ._picture_scale import PictureError, diverging
+
 __all__ = ["graph_figure", "layered_positions"]
 
 #: barycentre sweeps when ordering the columns
@@ -102,8 +104,6 @@ def graph_figure(widget: Any) -> Any:
     as in the view), op bubbles, folded groups and what was cut, with their edges."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
-
-    from ._pictures import PictureError, diverging
 
     topology = dict(widget.topology or {})
     units: list[dict[str, Any]] = list(topology.get("units", []))

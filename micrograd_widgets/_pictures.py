@@ -35,33 +35,17 @@ from typing import Any
 import numpy as np
 
 from ._files import checked_output_path, write_atomically
+from ._graph_picture import graph_figure
+from ._picture_scale import GAMMA, NEGATIVE, NEUTRAL, POSITIVE, PictureError, diverging
 
 __all__ = ["output_png", "save_animation", "save_figure", "snapshot"]
 
 log = logging.getLogger("micrograd_widgets")
 
-# the views' diverging scale (js/shared/colors.ts): blue < 0 < red, gamma 0.5 on |value|
-NEGATIVE = np.array([33, 102, 172]) / 255
-NEUTRAL = np.array([247, 247, 247]) / 255
-POSITIVE = np.array([178, 24, 43]) / 255
-GAMMA = 0.5
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
 ANIMATION_FORMATS = (".gif", ".mp4")
 #: colours per GIF frame (a frame is a score gradient, the points and the text)
 GIF_COLOURS = 64
-
-
-class PictureError(ValueError):
-    """A picture cannot be made as asked; the message says what was wrong and what to do."""
-
-
-def diverging(values: np.ndarray, scale: float) -> np.ndarray:
-    """RGB (…, 3) of ``values`` on the views' diverging scale, saturating at ``|value| = scale``."""
-    values = np.asarray(values, dtype=np.float64)
-    scale = scale if scale > 0 and np.isfinite(scale) else 1.0
-    t = np.clip(np.abs(np.nan_to_num(values)) / scale, 0, 1)[..., None] ** GAMMA
-    end = np.where((values < 0)[..., None], NEGATIVE, POSITIVE)
-    return NEUTRAL + (end - NEUTRAL) * t
 
 
 def _colormap() -> Any:
@@ -329,12 +313,6 @@ def _dead_row(row: int, width: int) -> Any:
 
 
 # ---- entry points ---------------------------------------------------------------------------
-
-
-def graph_figure(widget: Any) -> Any:
-    from ._graph_picture import graph_figure
-
-    return graph_figure(widget)
 
 
 _FIGURES = {

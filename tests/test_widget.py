@@ -96,7 +96,9 @@ def test_imports_point_one_way_engine_to_widgets():
     """engine <- nn/losses <- train <- widgets: no module imports one further down the line."""
     layers = [
         {"engine"},
-        {"nn", "losses", "datasets", "stepper", "_throttle"},
+        {"nn", "losses", "datasets", "stepper", "_throttle", "_picture_scale"},
+        {"_graph_picture"},  # the static pictures sit below every widget: they read traits
+        {"_pictures"},
         {"train", "_graph_summary", "_widget"},
         {"viz", "_trainer_widget", "graph", "export", "_playground_config"},
         {"_boundary_frames"},  # DecisionBoundary's frames: downsamples curves as _trainer_widget
