@@ -240,6 +240,17 @@ def test_keyboard_interrupt_in_run_leaves_a_consistent_model():
     assert not trainer.lock._is_owned()
 
 
+@pytest.fixture
+def sigint_raises():
+    """SIGINT raises KeyboardInterrupt, as in IPython and ipykernel while a cell runs -- whatever
+    this process inherited (a suite started in the background by a shell without job control
+    inherits SIGINT ignored, and then Interrupt does nothing, rightly)."""
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)
+
+
+@pytest.mark.usefixtures("sigint_raises")
 def test_an_interrupt_during_run_lets_the_step_finish_and_says_where_it_stopped():
     trainer = tiny()
     reference = tiny()
@@ -268,6 +279,25 @@ def test_an_interrupt_during_run_lets_the_step_finish_and_says_where_it_stopped(
     with pytest.raises(KeyboardInterrupt, match="interrupted twice"):
         twice.run(10)
     assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_a_process_that_ignores_interrupts_trains_on_through_one():
+    """SIGINT ignored (e.g. a script started in the background): run() does not hook it, so the
+    signal stays ignored and every step is done."""
+    trainer = tiny()
+
+    def interrupt(event):
+        if event.kind == "step" and event.record["step"] == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    trainer.observe(interrupt)
+    inherited = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        trainer.run(4)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+    assert trainer.steps_done == 4 and trainer.status == "stopped"
 
 
 # ---- background training ---------------------------------------------------------------------
