@@ -22,10 +22,13 @@ class PictureError(ValueError):
     """A picture cannot be made as asked; the message says what was wrong and what to do."""
 
 
-def diverging(values: np.ndarray, scale: float) -> np.ndarray:
-    """RGB (…, 3) of ``values`` on the views' diverging scale, saturating at ``|value| = scale``."""
+def diverging(values: np.ndarray, scale: float, levels: int | None = None) -> np.ndarray:
+    """RGB (…, 3) of ``values`` on the views' diverging scale, saturating at ``|value| = scale``;
+    with ``levels``, in that many steps a side (the output picture's few colours)."""
     values = np.asarray(values, dtype=np.float64)
     scale = scale if scale > 0 and np.isfinite(scale) else 1.0
     t = np.clip(np.abs(np.nan_to_num(values)) / scale, 0, 1)[..., None] ** GAMMA
+    if levels is not None:
+        t = np.round(t * levels) / levels
     end = np.where((values < 0)[..., None], NEGATIVE, POSITIVE)
     return NEUTRAL + (end - NEUTRAL) * t

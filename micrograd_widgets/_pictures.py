@@ -36,7 +36,7 @@ import numpy as np
 
 from ._files import checked_output_path, write_atomically
 from ._graph_picture import graph_figure
-from ._picture_scale import GAMMA, NEGATIVE, NEUTRAL, POSITIVE, PictureError, diverging
+from ._picture_scale import NEGATIVE, NEUTRAL, POSITIVE, PictureError, diverging
 
 __all__ = ["output_png", "save_animation", "save_figure", "snapshot"]
 
@@ -367,12 +367,7 @@ def _to_bytes(rgb: np.ndarray) -> np.ndarray:
 
 def diverging_levels(values: np.ndarray, scale: float) -> np.ndarray:
     """uint8 RGB of ``values`` on the views' diverging scale, in OUTPUT_LEVELS steps a side."""
-    values = np.nan_to_num(np.asarray(values, dtype=np.float64))
-    scale = scale if scale > 0 and np.isfinite(scale) else 1.0
-    t = np.clip(np.abs(values) / scale, 0, 1) ** GAMMA
-    t = np.round(t * OUTPUT_LEVELS)[..., None] / OUTPUT_LEVELS
-    end = np.where((values < 0)[..., None], NEGATIVE, POSITIVE)
-    return _to_bytes(NEUTRAL + (end - NEUTRAL) * t)
+    return _to_bytes(diverging(values, scale, levels=OUTPUT_LEVELS))
 
 
 def _class_colours(classes: np.ndarray, confidence: np.ndarray) -> np.ndarray:
