@@ -157,9 +157,10 @@ class EngineChoice:
 class BatchResult:
     """One batch's loss and scores, its gradients on demand, and the update from them.
 
-    ``grads()`` is asked only when the loss did not diverge, ``update()`` only when every
-    gradient is finite. Afterwards every ``p.grad`` and ``p.data`` is as the seed's loop
-    (``zero_grad()``, ``backward()``, the update) leaves it, whichever engine ran.
+    ``grads()`` is asked only when the loss did not diverge; then either ``update()`` (every
+    gradient finite) or ``keep_grads()`` (no update follows). Afterwards every ``p.grad`` and
+    ``p.data`` is as the seed's loop (``zero_grad()``, ``backward()``, the update) leaves it,
+    whichever engine ran.
     """
 
     def __init__(
@@ -187,6 +188,12 @@ class BatchResult:
         self._step.write_parameters(grads, new)
         return new - self._theta
 
+    def keep_grads(self, grads: np.ndarray) -> None:
+        """No update follows (a gradient is not finite): leave every ``p.grad`` as
+        ``backward()`` does (the scalar engine's backward wrote them already)."""
+        if self._step is not None:
+            self._step.write_grads(grads)
+
 
 def compute_batch(
     choice: EngineChoice, trainer: Trainer, X: np.ndarray, y: np.ndarray
@@ -201,13 +208,7 @@ def compute_batch(
         except CompileError as error:  # e.g. a custom loss that uses the parameters
             choice.fall_back(error)
         else:
-
-            def compiled_grads() -> np.ndarray:
-                if not np.isfinite(grads).all():  # no update follows: leave them in p.grad
-                    compiled.write_grads(grads)
-                return grads
-
-            return BatchResult(loss, scores, compiled_grads, compiled, theta)
+            return BatchResult(loss, scores, lambda: grads, compiled, theta)
     # the scalar engine: the seed's loop, one graph of Values per sample
     outputs = [trainer.model(row) for row in X.tolist()]
     total = losses.total_loss(

@@ -360,6 +360,7 @@ class Trainer(RunControls):
         metrics = self._metrics().of_step(batch.scores, y)  # the weights of the loss
         grads = batch.grads()  # backward(): every p.grad as the seed's loop leaves it
         if not np.isfinite(grads).all():
+            batch.keep_grads(grads)  # no update: p.grad as backward() left it, p.data unchanged
             return batch.loss, "a gradient is NaN or infinite", metrics
         # the same update for both engines (a compiled batch applies it to its weight array)
         self.last_update = self._optimizers.step(batch, grads)  # one entry per parameter

@@ -538,6 +538,31 @@ def test_nan_and_inf_propagate_as_in_the_engine():
     assert_same_state(compiled, scalar)
 
 
+def test_an_infinite_gradient_with_a_finite_loss_stops_before_the_update_on_both_engines():
+    """score = w2 * (w1 . x + b1) + b2 with w1 = b1 = 0: the loss is finite, but w1's gradient
+    is w2 * x * g = 1e300 * 1e10 * g = inf. The step stops with no update, every p.grad left as
+    backward() leaves it (the compiled step writes them itself), every p.data untouched."""
+    X = np.array([[1e10, 1.0], [-1e10, 2.0]])
+    y = np.array([1.0, -1.0])
+
+    def model():
+        mlp = MLP(2, [1, 1], activation="none", seed=0)
+        for p, value in zip(mlp.parameters(), [0.0, 0.0, 0.0, 1e300, 0.5]):
+            p.data = value
+        return mlp
+
+    compiled, scalar = pair_xy(model, X, y, regularization=None)
+    for trainer in (compiled, scalar):
+        with (
+            pytest.raises(TrainingDiverged, match="a gradient is NaN or infinite"),
+            pytest.warns(RuntimeWarning),
+        ):
+            trainer.step()
+        assert math.isinf(trainer.parameters[0].grad)
+        assert [p.data for p in trainer.parameters] == [0.0, 0.0, 0.0, 1e300, 0.5]
+    assert_same_state(compiled, scalar)
+
+
 # ---- retracing ----------------------------------------------------------------------------------
 
 
